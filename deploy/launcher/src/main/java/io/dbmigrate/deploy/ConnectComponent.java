@@ -1,0 +1,91 @@
+package io.dbmigrate.deploy;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+
+/** A Kafka Connect distributed worker with the Debezium PostgreSQL connector on its plugin path. */
+public final class ConnectComponent extends JavaComponent {
+    public static final String DEBEZIUM_POSTGRES = "io.debezium.connector.postgresql.PostgresConnector";
+
+    private static final OkHttpClient HTTP = new OkHttpClient.Builder()
+            .connectTimeout(2, TimeUnit.SECONDS).readTimeout(5, TimeUnit.SECONDS).build();
+
+    public ConnectComponent(StackContext ctx) {
+        super("connect", ctx);
+    }
+
+    @Override
+    public String address() {
+        return "http://127.0.0.1:" + ctx.ports().connect();
+    }
+
+    @Override
+    protected void prepare() {
+        writeConf(ctx.layout().conf("connect-distributed.properties"), String.join("\n",
+                "bootstrap.servers=127.0.0.1:" + ctx.ports().kafka(),
+                "group.id=dbmigrate-connect",
+                "config.storage.topic=dbmigrate-connect-configs",
+                "offset.storage.topic=dbmigrate-connect-offsets",
+                "status.storage.topic=dbmigrate-connect-status",
+                "config.storage.replication.factor=1",
+                "offset.storage.replication.factor=1",
+                "status.storage.replication.factor=1",
+                // source offsets (the slot's confirmed LSN follows them) are flushed every second
+                "offset.flush.interval.ms=1000",
+                "key.converter=org.apache.kafka.connect.json.JsonConverter",
+                "value.converter=org.apache.kafka.connect.json.JsonConverter",
+                "key.converter.schemas.enable=false",
+                "value.converter.schemas.enable=false",
+                "listeners=http://127.0.0.1:" + ctx.ports().connect(),
+                "rest.advertised.host.name=127.0.0.1",
+                "rest.advertised.port=" + ctx.ports().connect(),
+                "plugin.path=" + ctx.layout().connectPlugins(),
+                "plugin.discovery=service_load",
+                "connector.client.config.override.policy=All",
+                "scheduled.rebalance.max.delay.ms=0",
+                ""));
+    }
+
+    @Override
+    protected String classpath() {
+        return ChildProcess.classpathOf(ctx.layout().kafkaLib());
+    }
+
+    @Override
+    protected String mainClass() {
+        return "org.apache.kafka.connect.cli.ConnectDistributed";
+    }
+
+    @Override
+    protected List<String> jvmOptions() {
+        return List.of("-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Dlog4j2.configurationFile=" + log4j2Config());
+    }
+
+    @Override
+    protected List<String> arguments() {
+        return List.of(ctx.layout().conf("connect-distributed.properties").toString());
+    }
+
+    @Override
+    protected List<Integer> ports() {
+        return List.of(ctx.ports().connect());
+    }
+
+    @Override
+    protected String probe() throws Exception {
+        Request req = new Request.Builder().url(address() + "/connector-plugins").get().build();
+        try (Response resp = HTTP.newCall(req).execute()) {
+            String body = resp.body() == null ? "" : resp.body().string();
+            if (!resp.isSuccessful()) {
+                throw new StackException("GET /connector-plugins answered " + resp.code());
+            }
+            if (!body.contains(DEBEZIUM_POSTGRES)) {
+                throw new StackException("the Debezium PostgreSQL connector is not among the plugins: " + body);
+            }
+            return "REST up, " + DEBEZIUM_POSTGRES + " loaded";
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package io.dbmigrate.deploy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * The local stack: two PostgreSQL clusters, Kafka, Kafka Connect with Debezium, Temporal and the dbmigrate worker,
+ * each a child process with its PID, log and data under one home directory.
+ */
+public final class LocalStack {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final StackContext ctx;
+    private final PostgresComponent source;
+    private final PostgresComponent target;
+    private final KafkaComponent kafka;
+    private final ConnectComponent connect;
+    private final TemporalComponent temporal;
+    private final WorkerComponent worker;
+
+    public LocalStack(StackLayout layout, StackPorts ports, String workerClasspath) {
+        this.ctx = new StackContext(layout, ports);
+        this.source = new PostgresComponent("source-postgres", ports.sourcePostgres(), true, ctx);
+        this.target = new PostgresComponent("target-postgres", ports.targetPostgres(), true, ctx);
+        this.kafka = new KafkaComponent(ctx);
+        this.connect = new ConnectComponent(ctx);
+        this.temporal = new TemporalComponent(ctx);
+        this.worker = new WorkerComponent(ctx, workerClasspath);
+    }
+
+    /** Ports recorded by the last {@code up} in this home, else the given ones. */
+    public static StackPorts recordedPorts(StackLayout layout, StackPorts fallback) {
+        Path f = layout.stateFile();
+        if (!Files.isRegularFile(f)) {
+            return fallback;
+        }
+        try {
+            return JSON.readValue(f.toFile(), StackPorts.class);
+        } catch (IOException e) {
+            throw new StackException("cannot read " + f + ": " + e.getMessage() + " (delete it to use default ports)");
+        }
+    }
+
+    public StackContext context() {
+        return ctx;
+    }
+
+    public List<Component> components() {
+        return List.of(source, target, kafka, connect, temporal, worker);
+    }
+
+    public Component component(String name) {
+        return components().stream().filter(c -> c.name().equals(name)).findFirst()
+                .orElseThrow(() -> new StackException("no component named '" + name + "'; components: "
+                        + components().stream().map(Component::name).toList()));
+    }
+
+    /**
+     * Starts whatever is not running and waits until every component is healthy. Independent chains start in
+     * parallel: each PostgreSQL; Kafka then Connect; Temporal then the worker.
+     */
+    public StackStatus up(Consumer<String> progress) {
+        ctx.layout().createDirectories();
+        recordPorts();
+        Map<String, CompletableFuture<ComponentHealth>> started = new LinkedHashMap<>();
+        started.put(source.name(), startAsync(source, null, progress));
+        started.put(target.name(), startAsync(target, null, progress));
+        CompletableFuture<ComponentHealth> k = startAsync(kafka, null, progress);
+        started.put(kafka.name(), k);
+        started.put(connect.name(), startAsync(connect, k, progress));
+        CompletableFuture<ComponentHealth> t = startAsync(temporal, null, progress);
+        started.put(temporal.name(), t);
+        started.put(worker.name(), startAsync(worker, t, progress));
+        List<String> failures = new ArrayList<>();
+        for (Map.Entry<String, CompletableFuture<ComponentHealth>> e : started.entrySet()) {
+            try {
+                e.getValue().join();
+            } catch (CompletionException ex) {
+                Throwable cause = ex.getCause() == null ? ex : ex.getCause();
+                failures.add(cause instanceof StackException ? cause.getMessage() : e.getKey() + ": " + cause);
+            }
+        }
+        if (!failures.isEmpty()) {
+            throw new StackException(String.join("\n\n", failures));
+        }
+        return status();
+    }
+
+    private static CompletableFuture<ComponentHealth> startAsync(Component c, CompletableFuture<ComponentHealth> after,
+            Consumer<String> progress) {
+        CompletableFuture<?> before = after == null ? CompletableFuture.completedFuture(null) : after;
+        return before.thenApplyAsync(ignored -> {
+            long t0 = System.nanoTime();
+            ComponentHealth h = c.start();
+            progress.accept(String.format("%-16s healthy in %5.1f s  %s", c.name(), (System.nanoTime() - t0) / 1e9, c.address()));
+            return h;
+        }).exceptionallyCompose(ex -> {
+            // a dependency failed: name it rather than starting this one
+            if (after != null && after.isCompletedExceptionally()) {
+                return CompletableFuture.failedFuture(new StackException(c.name() + " not started: a component it needs failed"));
+            }
+            return CompletableFuture.failedFuture(ex instanceof CompletionException && ex.getCause() != null ? ex.getCause() : ex);
+        });
+    }
+
+    public StackStatus status() {
+        List<CompletableFuture<ComponentHealth>> probes = components().stream()
+                .map(c -> CompletableFuture.supplyAsync(c::health)).toList();
+        return StackStatus.of(ctx.layout().home().toString(), probes.stream().map(CompletableFuture::join).toList());
+    }
+
+    /** Stops every recorded process, dependents first; keeps data unless {@code purge}. */
+    public List<String> down(boolean purge, Consumer<String> progress) {
+        List<String> stopped = new ArrayList<>();
+        List<Component> reverse = new ArrayList<>(components());
+        java.util.Collections.reverse(reverse);
+        for (Component c : reverse) {
+            if (c.pid().isPresent()) {
+                c.stop();
+                stopped.add(c.name());
+                progress.accept("stopped " + c.name());
+            }
+        }
+        if (purge) {
+            deleteTree(ctx.layout().home().resolve("data"));
+            deleteTree(ctx.layout().logs());
+            deleteTree(ctx.layout().home().resolve("run"));
+            deleteTree(ctx.layout().home().resolve("conf"));
+            progress.accept("purged " + ctx.layout().home());
+        }
+        return stopped;
+    }
+
+    private void recordPorts() {
+        try {
+            Files.writeString(ctx.layout().stateFile(), JSON.writeValueAsString(ctx.ports()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + root, e);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package io.dbmigrate.deploy;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+
+/** The dbmigrate worker: polls its Temporal task queue and serves /health and /metrics. */
+public final class WorkerComponent extends JavaComponent {
+    public static final String MAIN_CLASS = "io.dbmigrate.worker.WorkerMain";
+    private static final OkHttpClient HTTP = new OkHttpClient.Builder()
+            .connectTimeout(2, TimeUnit.SECONDS).readTimeout(5, TimeUnit.SECONDS).build();
+
+    private final String classpath;
+
+    public WorkerComponent(StackContext ctx, String classpath) {
+        super("worker", ctx);
+        this.classpath = classpath;
+    }
+
+    @Override
+    public String address() {
+        return "http://127.0.0.1:" + ctx.ports().workerHttp();
+    }
+
+    @Override
+    protected String classpath() {
+        return classpath;
+    }
+
+    @Override
+    protected String mainClass() {
+        return MAIN_CLASS;
+    }
+
+    @Override
+    protected List<String> jvmOptions() {
+        return List.of("-Xms128m", "-Xmx1g", "-XX:+UseG1GC");
+    }
+
+    @Override
+    protected List<String> arguments() {
+        return List.of();
+    }
+
+    @Override
+    protected Map<String, String> environment() {
+        return Map.of(
+                "DBMIGRATE_TEMPORAL_TARGET", "127.0.0.1:" + ctx.ports().temporal(),
+                "DBMIGRATE_HTTP_PORT", Integer.toString(ctx.ports().workerHttp()),
+                "DBMIGRATE_KAFKA_BOOTSTRAP", "127.0.0.1:" + ctx.ports().kafka(),
+                "DBMIGRATE_CONNECT_URL", "http://127.0.0.1:" + ctx.ports().connect());
+    }
+
+    @Override
+    protected List<Integer> ports() {
+        return List.of(ctx.ports().workerHttp());
+    }
+
+    @Override
+    protected String probe() throws Exception {
+        Request req = new Request.Builder().url(address() + "/health").get().build();
+        try (Response resp = HTTP.newCall(req).execute()) {
+            String body = resp.body() == null ? "" : resp.body().string();
+            if (resp.code() != 200) {
+                throw new StackException("GET /health answered " + resp.code() + ": " + body);
+            }
+            return body.trim();
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package io.dbmigrate.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dbmigrate.deploy.Component;
+import io.dbmigrate.deploy.ComponentHealth;
+import io.dbmigrate.deploy.LocalStack;
+import io.dbmigrate.deploy.StackException;
+import io.dbmigrate.deploy.StackPorts;
+import io.dbmigrate.deploy.StackStatus;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "stack", mixinStandardHelpOptions = true,
+        description = "The local stack: source and target PostgreSQL, Kafka, Kafka Connect with Debezium, "
+                + "the Temporal test server and the dbmigrate worker, as child processes.",
+        subcommands = {StackCommand.Up.class, StackCommand.Down.class, StackCommand.Status.class, StackCommand.Logs.class})
+public final class StackCommand {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    static void printStatus(PrintWriter out, StackStatus s, boolean json) {
+        if (json) {
+            try {
+                out.println(JSON.writeValueAsString(s));
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            return;
+        }
+        out.printf("%-16s %-8s %-8s %-38s %s%n", "COMPONENT", "HEALTHY", "PID", "ADDRESS", "DETAIL");
+        for (ComponentHealth c : s.components()) {
+            out.printf("%-16s %-8s %-8s %-38s %s%n", c.name(), c.healthy() ? "yes" : "NO",
+                    c.pid() == null ? "-" : c.pid(), c.address(), c.detail());
+        }
+        out.println(s.healthy() ? "stack healthy (home " + s.home() + ")" : "stack NOT healthy (home " + s.home() + ")");
+    }
+
+    @Command(name = "up", mixinStandardHelpOptions = true,
+            description = "Start every component that is not running and wait until all are healthy. Idempotent.")
+    static final class Up implements Callable<Integer> {
+        @Mixin StackOptions stack;
+        @Spec CommandSpec spec;
+        @Option(names = "--json", description = "Print the final status as one JSON line.") boolean json;
+        @Option(names = "--source-pg-port", defaultValue = "55432", description = "Default: ${DEFAULT-VALUE}") int sourcePg;
+        @Option(names = "--target-pg-port", defaultValue = "55433", description = "Default: ${DEFAULT-VALUE}") int targetPg;
+        @Option(names = "--kafka-port", defaultValue = "59092", description = "Default: ${DEFAULT-VALUE}") int kafka;
+        @Option(names = "--kafka-controller-port", defaultValue = "59093", description = "Default: ${DEFAULT-VALUE}") int controller;
+        @Option(names = "--connect-port", defaultValue = "58083", description = "Default: ${DEFAULT-VALUE}") int connect;
+        @Option(names = "--temporal-port", defaultValue = "57233", description = "Default: ${DEFAULT-VALUE}") int temporal;
+        @Option(names = "--worker-port", defaultValue = "59464", description = "Worker /health and /metrics. Default: ${DEFAULT-VALUE}") int worker;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            StackPorts ports = new StackPorts(sourcePg, targetPg, kafka, controller, connect, temporal, worker);
+            LocalStack s = stack.stack(ports);
+            long t0 = System.nanoTime();
+            StackStatus status;
+            try {
+                status = s.up(line -> {
+                    synchronized (out) {
+                        out.println(line);
+                        out.flush();
+                    }
+                });
+            } catch (StackException e) {
+                spec.commandLine().getErr().println("stack up failed:\n" + e.getMessage());
+                printStatus(out, s.status(), json);
+                return 1;
+            }
+            out.printf("all components healthy in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+            printStatus(out, status, json);
+            return status.healthy() ? 0 : 1;
+        }
+    }
+
+    @Command(name = "down", mixinStandardHelpOptions = true,
+            description = "Stop exactly the processes this stack started (by recorded PID). Keeps data unless --purge.")
+    static final class Down implements Callable<Integer> {
+        @Mixin StackOptions stack;
+        @Spec CommandSpec spec;
+        @Option(names = "--purge", description = "Also delete data, logs and configuration under the home.") boolean purge;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            List<String> stopped = stack.stack(null).down(purge, out::println);
+            out.println(stopped.isEmpty() ? "nothing was running" : "stack stopped");
+            return 0;
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Check every component through its own protocol. Exit 0 only when all are healthy.")
+    static final class Status implements Callable<Integer> {
+        @Mixin StackOptions stack;
+        @Spec CommandSpec spec;
+        @Option(names = "--json", description = "Print one JSON object as the last line.") boolean json;
+
+        @Override
+        public Integer call() {
+            StackStatus s = stack.stack(null).status();
+            printStatus(spec.commandLine().getOut(), s, json);
+            return s.healthy() ? 0 : 1;
+        }
+    }
+
+    @Command(name = "logs", mixinStandardHelpOptions = true, description = "Print the last lines of a component's log (all when none is named).")
+    static final class Logs implements Callable<Integer> {
+        @Mixin StackOptions stack;
+        @Spec CommandSpec spec;
+        @Parameters(arity = "0..1", paramLabel = "COMPONENT",
+                description = "source-postgres, target-postgres, kafka, connect, temporal or worker") String component;
+        @Option(names = {"-n", "--lines"}, defaultValue = "50", description = "Lines per log (default ${DEFAULT-VALUE}).") int lines;
+
+        @Override
+        public Integer call() throws IOException {
+            LocalStack s = stack.stack(null);
+            PrintWriter out = spec.commandLine().getOut();
+            List<Component> which = component == null ? s.components() : List.of(s.component(component));
+            for (Component c : which) {
+                Path log = s.context().layout().log(c.name());
+                out.println("==> " + log + " <==");
+                if (Files.exists(log)) {
+                    List<String> all = new String(Files.readAllBytes(log), StandardCharsets.UTF_8).lines().toList();
+                    all.subList(Math.max(0, all.size() - lines), all.size()).forEach(out::println);
+                } else {
+                    out.println("(no log yet)");
+                }
+            }
+            return 0;
+        }
+    }
+}

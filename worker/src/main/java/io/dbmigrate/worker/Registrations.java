@@ -1,0 +1,13 @@
+package io.dbmigrate.worker;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.temporal.worker.Worker;
+
+/** The one place where workflow types and activity implementations are registered on the worker. */
+final class Registrations {
+    private Registrations() {}
+
+    static void register(Worker worker, WorkerConfig config, MeterRegistry registry) {
+        // The change pipeline and migration workflow register here as they land.
+    }
+}

@@ -1,0 +1,135 @@
+package io.dbmigrate.worker;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Worker settings, from a properties file named by {@code DBMIGRATE_CONFIG} and/or environment variables
+ * (the environment wins). Each setting has one property name and one environment name; every problem found is
+ * reported at once, each naming its setting.
+ */
+public record WorkerConfig(
+        String temporalTarget,
+        String namespace,
+        String taskQueue,
+        int httpPort,
+        String kafkaBootstrap,
+        String connectUrl) {
+
+    /** property name -> environment variable */
+    static final Map<String, String> SETTINGS = new LinkedHashMap<>();
+
+    static {
+        SETTINGS.put("temporal.target", "DBMIGRATE_TEMPORAL_TARGET");
+        SETTINGS.put("temporal.namespace", "DBMIGRATE_TEMPORAL_NAMESPACE");
+        SETTINGS.put("task.queue", "DBMIGRATE_TASK_QUEUE");
+        SETTINGS.put("http.port", "DBMIGRATE_HTTP_PORT");
+        SETTINGS.put("kafka.bootstrap", "DBMIGRATE_KAFKA_BOOTSTRAP");
+        SETTINGS.put("connect.url", "DBMIGRATE_CONNECT_URL");
+    }
+
+    public static final String CONFIG_FILE_ENV = "DBMIGRATE_CONFIG";
+    public static final String DEFAULT_TASK_QUEUE = "dbmigrate";
+
+    public static WorkerConfig load(Map<String, String> env) {
+        Properties file = new Properties();
+        String path = env.get(CONFIG_FILE_ENV);
+        if (path != null && !path.isBlank()) {
+            try (Reader r = Files.newBufferedReader(Path.of(path))) {
+                file.load(r);
+            } catch (IOException e) {
+                throw new ConfigException(List.of(CONFIG_FILE_ENV + "=" + path + ": cannot read (" + e.getMessage() + ")"));
+            }
+            for (String key : file.stringPropertyNames()) {
+                if (!SETTINGS.containsKey(key)) {
+                    throw new ConfigException(List.of(path + ": unknown setting '" + key + "'; known: " + SETTINGS.keySet()));
+                }
+            }
+        }
+        Map<String, String> values = new LinkedHashMap<>();
+        SETTINGS.forEach((prop, envName) -> {
+            String v = env.get(envName);
+            if (v == null || v.isBlank()) {
+                v = file.getProperty(prop);
+            }
+            if (v != null && !v.isBlank()) {
+                values.put(prop, v.trim());
+            }
+        });
+        return validate(values);
+    }
+
+    static WorkerConfig validate(Map<String, String> v) {
+        List<String> problems = new ArrayList<>();
+        String temporal = required(v, "temporal.target", problems);
+        if (temporal != null && !temporal.matches("[^:/\\s]+:\\d{1,5}")) {
+            problems.add(describe("temporal.target") + " must be host:port, got '" + temporal + "'");
+        }
+        String kafka = required(v, "kafka.bootstrap", problems);
+        if (kafka != null && !kafka.matches("[^:/\\s,]+:\\d{1,5}(,[^:/\\s,]+:\\d{1,5})*")) {
+            problems.add(describe("kafka.bootstrap") + " must be host:port[,host:port...], got '" + kafka + "'");
+        }
+        String connect = required(v, "connect.url", problems);
+        if (connect != null) {
+            try {
+                URI u = URI.create(connect);
+                if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null) {
+                    problems.add(describe("connect.url") + " must be an http(s) URL, got '" + connect + "'");
+                }
+            } catch (IllegalArgumentException e) {
+                problems.add(describe("connect.url") + " is not a URL: '" + connect + "'");
+            }
+        }
+        int port = 9464;
+        String portText = v.get("http.port");
+        if (portText != null) {
+            try {
+                port = Integer.parseInt(portText);
+                if (port < 1 || port > 65535) {
+                    problems.add(describe("http.port") + " must be 1-65535, got " + port);
+                }
+            } catch (NumberFormatException e) {
+                problems.add(describe("http.port") + " must be a number, got '" + portText + "'");
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return new WorkerConfig(temporal, v.getOrDefault("temporal.namespace", "default"),
+                v.getOrDefault("task.queue", DEFAULT_TASK_QUEUE), port, kafka, connect);
+    }
+
+    private static String required(Map<String, String> v, String prop, List<String> problems) {
+        String value = v.get(prop);
+        if (value == null) {
+            problems.add(describe(prop) + " is required");
+        }
+        return value;
+    }
+
+    private static String describe(String prop) {
+        return SETTINGS.get(prop) + " (" + prop + ")";
+    }
+
+    /** Invalid configuration; the message lists every problem, one per line. */
+    public static final class ConfigException extends RuntimeException {
+        private final List<String> problems;
+
+        public ConfigException(List<String> problems) {
+            super("invalid worker configuration:\n  - " + String.join("\n  - ", problems));
+            this.problems = List.copyOf(problems);
+        }
+
+        public List<String> problems() {
+            return problems;
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package io.dbmigrate.worker;
+
+import com.sun.net.httpserver.HttpServer;
+import com.uber.m3.tally.RootScopeBuilder;
+import com.uber.m3.tally.Scope;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
+import io.temporal.common.reporter.MicrometerClientStatsReporter;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The worker process: validates its configuration, polls its task queue, serves /health and /metrics. */
+public final class WorkerMain {
+    private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
+
+    public static void main(String[] args) throws Exception {
+        WorkerConfig config;
+        try {
+            config = WorkerConfig.load(System.getenv());
+        } catch (WorkerConfig.ConfigException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+            return;
+        }
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        Scope temporalMetrics = new RootScopeBuilder()
+                .reporter(new MicrometerClientStatsReporter(registry))
+                .reportEvery(com.uber.m3.util.Duration.ofSeconds(5));
+
+        WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder()
+                .setTarget(config.temporalTarget())
+                .setMetricsScope(temporalMetrics)
+                .build());
+        WorkflowClient client = WorkflowClient.newInstance(service,
+                WorkflowClientOptions.newBuilder().setNamespace(config.namespace()).build());
+        WorkerFactory factory = WorkerFactory.newInstance(client);
+        Worker worker = factory.newWorker(config.taskQueue());
+        Registrations.register(worker, config, registry);
+        factory.start();
+        HttpServer http = startHttp(config, service, registry);
+        log.info("dbmigrate worker polling task queue '{}' on {} (namespace {}); metrics on :{}/metrics",
+                config.taskQueue(), config.temporalTarget(), config.namespace(), config.httpPort());
+
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("shutting down: letting running activities see cancellation");
+            http.stop(0);
+            factory.shutdown();
+            factory.awaitTermination(20, TimeUnit.SECONDS);
+            service.shutdown();
+            done.countDown();
+        }, "dbmigrate-shutdown"));
+        done.await();
+    }
+
+    static HttpServer startHttp(WorkerConfig config, WorkflowServiceStubs service, PrometheusMeterRegistry registry)
+            throws IOException {
+        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", config.httpPort()), 16);
+        http.setExecutor(Executors.newFixedThreadPool(2));
+        http.createContext("/metrics", ex -> {
+            byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            respond(ex, 200, body);
+        });
+        http.createContext("/health", ex -> {
+            int code;
+            String body;
+            try {
+                service.blockingStub().withDeadlineAfter(2, TimeUnit.SECONDS)
+                        .getSystemInfo(GetSystemInfoRequest.getDefaultInstance());
+                code = 200;
+                body = "{\"status\":\"UP\",\"temporal\":\"" + config.temporalTarget() + "\",\"taskQueue\":\""
+                        + config.taskQueue() + "\"}";
+            } catch (RuntimeException e) {
+                code = 503;
+                body = "{\"status\":\"DOWN\",\"temporal\":\"" + config.temporalTarget() + "\",\"error\":\""
+                        + String.valueOf(e.getMessage()).replace("\"", "'") + "\"}";
+            }
+            ex.getResponseHeaders().add("Content-Type", "application/json");
+            respond(ex, code, body.getBytes(StandardCharsets.UTF_8));
+        });
+        http.start();
+        return http;
+    }
+
+    private static void respond(com.sun.net.httpserver.HttpExchange ex, int code, byte[] body) throws IOException {
+        ex.sendResponseHeaders(code, body.length);
+        try (OutputStream os = ex.getResponseBody()) {
+            os.write(body);
+        }
+    }
+
+}

@@ -1,0 +1,2 @@
+/** Deterministic workflow code, plan and status records. */
+package io.dbmigrate.workflows;
