@@ -1,0 +1,110 @@
+package io.dbmigrate.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dbmigrate.deploy.StackLayout;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** Starts the real local stack through the CLI, checks every component's protocol, stops it, and looks for leftovers. */
+class StackIT {
+    static final Path ROOT = StackLayout.findRepoRoot(Path.of(""));
+    static final Path HOME = ROOT.resolve("starter/target/it-stack");
+    // away from the defaults, so a developer's running stack is not disturbed
+    static final String[] PORTS = {"--source-pg-port", "56432", "--target-pg-port", "56433", "--kafka-port", "56092",
+        "--kafka-controller-port", "56093", "--connect-port", "56083", "--temporal-port", "56233", "--worker-port", "56464"};
+
+    record Result(int exit, String out, String err) {}
+
+    static Result cli(String... args) {
+        System.setProperty("dbmigrate.root", ROOT.toString());
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int exit = cl.execute(args);
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    static String[] with(String[] a, String... b) {
+        List<String> all = new ArrayList<>(List.of(a));
+        all.addAll(List.of(b));
+        return all.toArray(String[]::new);
+    }
+
+    static JsonNode lastLineJson(String out) throws Exception {
+        String[] lines = out.strip().split("\n");
+        return new ObjectMapper().readTree(lines[lines.length - 1]);
+    }
+
+    @AfterAll
+    static void stopEverything() {
+        cli("stack", "down", "--home", HOME.toString(), "--purge");
+    }
+
+    @Test
+    void upStatusDownLeavesNothingRunning() throws Exception {
+        cli("stack", "down", "--home", HOME.toString(), "--purge");
+
+        // A component that cannot start makes `up` fail, naming it and quoting its log.
+        Result failed;
+        try (ServerSocket squatter = new ServerSocket(56464, 1, InetAddress.getLoopbackAddress())) {
+            failed = cli(with(new String[] {"stack", "up", "--home", HOME.toString()}, PORTS));
+        }
+        assertEquals(1, failed.exit(), failed.out() + failed.err());
+        assertTrue(failed.err().contains("worker cannot start: port 56464"), failed.err());
+
+        // up is idempotent: the components already running are reused and the missing one starts.
+        Result up = cli(with(new String[] {"stack", "up", "--home", HOME.toString(), "--json"}, PORTS));
+        assertEquals(0, up.exit(), up.out() + up.err());
+
+        Result status = cli("stack", "status", "--json", "--home", HOME.toString());
+        assertEquals(0, status.exit(), status.out());
+        JsonNode json = lastLineJson(status.out());
+        assertTrue(json.get("healthy").asBoolean());
+        Set<String> names = StreamSupport.stream(json.get("components").spliterator(), false)
+                .map(c -> c.get("name").asText()).collect(Collectors.toSet());
+        assertEquals(Set.of("source-postgres", "target-postgres", "kafka", "connect", "temporal", "worker"), names);
+        List<Long> pids = new ArrayList<>();
+        for (JsonNode c : json.get("components")) {
+            assertTrue(c.get("healthy").asBoolean(), c.toString());
+            assertNotNull(c.get("pid"));
+            pids.add(c.get("pid").asLong());
+        }
+        String details = json.get("components").toString();
+        assertTrue(details.contains("wal_level=logical"), details);
+        assertTrue(details.contains("io.debezium.connector.postgresql.PostgresConnector"), details);
+        assertTrue(details.contains("GetSystemInfo ok"), details);
+        assertTrue(details.contains("\\\"status\\\":\\\"UP\\\""), details);
+
+        Result logs = cli("stack", "logs", "kafka", "-n", "5", "--home", HOME.toString());
+        assertEquals(0, logs.exit());
+        assertTrue(logs.out().contains("kafka.log"), logs.out());
+
+        Result down = cli("stack", "down", "--home", HOME.toString());
+        assertEquals(0, down.exit(), down.err());
+        for (long pid : pids) {
+            assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "process " + pid + " still alive");
+        }
+        Result after = cli("stack", "status", "--json", "--home", HOME.toString());
+        assertEquals(1, after.exit());
+        assertFalse(lastLineJson(after.out()).get("healthy").asBoolean());
+    }
+}

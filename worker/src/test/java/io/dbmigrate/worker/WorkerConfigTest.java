@@ -1,0 +1,92 @@
+package io.dbmigrate.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WorkerConfigTest {
+
+    private static Map<String, String> validEnv() {
+        Map<String, String> env = new HashMap<>();
+        env.put("DBMIGRATE_TEMPORAL_TARGET", "127.0.0.1:7233");
+        env.put("DBMIGRATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092");
+        env.put("DBMIGRATE_CONNECT_URL", "http://127.0.0.1:8083");
+        return env;
+    }
+
+    @Test
+    void readsEnvironmentWithDefaults() {
+        WorkerConfig c = WorkerConfig.load(validEnv());
+        assertEquals("127.0.0.1:7233", c.temporalTarget());
+        assertEquals("default", c.namespace());
+        assertEquals("dbmigrate", c.taskQueue());
+        assertEquals(9464, c.httpPort());
+    }
+
+    @Test
+    void reportsEveryMissingSettingByName() {
+        WorkerConfig.ConfigException e = assertThrows(WorkerConfig.ConfigException.class, () -> WorkerConfig.load(Map.of()));
+        assertEquals(3, e.problems().size());
+        assertTrue(e.getMessage().contains("DBMIGRATE_TEMPORAL_TARGET (temporal.target) is required"), e.getMessage());
+        assertTrue(e.getMessage().contains("DBMIGRATE_KAFKA_BOOTSTRAP (kafka.bootstrap) is required"), e.getMessage());
+        assertTrue(e.getMessage().contains("DBMIGRATE_CONNECT_URL (connect.url) is required"), e.getMessage());
+    }
+
+    @Test
+    void rejectsMalformedValuesNamingTheSetting() {
+        Map<String, String> env = validEnv();
+        env.put("DBMIGRATE_TEMPORAL_TARGET", "localhost");
+        env.put("DBMIGRATE_HTTP_PORT", "99999");
+        env.put("DBMIGRATE_CONNECT_URL", "ftp://x");
+        env.put("DBMIGRATE_KAFKA_BOOTSTRAP", "a:1,b");
+        WorkerConfig.ConfigException e = assertThrows(WorkerConfig.ConfigException.class, () -> WorkerConfig.load(env));
+        assertEquals(4, e.problems().size(), e.getMessage());
+        assertTrue(e.getMessage().contains("DBMIGRATE_TEMPORAL_TARGET (temporal.target) must be host:port"));
+        assertTrue(e.getMessage().contains("DBMIGRATE_HTTP_PORT (http.port) must be 1-65535, got 99999"));
+        assertTrue(e.getMessage().contains("DBMIGRATE_CONNECT_URL (connect.url) must be an http(s) URL"));
+        assertTrue(e.getMessage().contains("DBMIGRATE_KAFKA_BOOTSTRAP (kafka.bootstrap) must be host:port"));
+    }
+
+    @Test
+    void rejectsNonNumericPort() {
+        Map<String, String> env = validEnv();
+        env.put("DBMIGRATE_HTTP_PORT", "ninety");
+        WorkerConfig.ConfigException e = assertThrows(WorkerConfig.ConfigException.class, () -> WorkerConfig.load(env));
+        assertTrue(e.getMessage().contains("DBMIGRATE_HTTP_PORT (http.port) must be a number, got 'ninety'"));
+    }
+
+    @Test
+    void fileSuppliesSettingsAndEnvironmentWins(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("worker.properties");
+        Files.writeString(f, "temporal.target=temporal:7233\nkafka.bootstrap=kafka:9092\nconnect.url=http://connect:8083\ntask.queue=q1\n");
+        Map<String, String> env = new HashMap<>();
+        env.put("DBMIGRATE_CONFIG", f.toString());
+        env.put("DBMIGRATE_TASK_QUEUE", "q2");
+        WorkerConfig c = WorkerConfig.load(env);
+        assertEquals("temporal:7233", c.temporalTarget());
+        assertEquals("q2", c.taskQueue());
+    }
+
+    @Test
+    void unknownSettingInFileIsAnError(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("worker.properties");
+        Files.writeString(f, "temporal.targte=temporal:7233\n");
+        WorkerConfig.ConfigException e = assertThrows(WorkerConfig.ConfigException.class,
+                () -> WorkerConfig.load(Map.of("DBMIGRATE_CONFIG", f.toString())));
+        assertTrue(e.getMessage().contains("unknown setting 'temporal.targte'"), e.getMessage());
+    }
+
+    @Test
+    void missingFileIsAnError() {
+        WorkerConfig.ConfigException e = assertThrows(WorkerConfig.ConfigException.class,
+                () -> WorkerConfig.load(Map.of("DBMIGRATE_CONFIG", "/nonexistent/worker.properties")));
+        assertTrue(e.getMessage().contains("DBMIGRATE_CONFIG=/nonexistent/worker.properties: cannot read"));
+    }
+}
