@@ -1,17 +1,10 @@
 package io.dbmigrate.deploy;
 
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import okhttp3.OkHttpClient;
-import okhttp3.Request;
-import okhttp3.Response;
 
 /** A Kafka Connect distributed worker with the Debezium PostgreSQL connector on its plugin path. */
-public final class ConnectComponent extends JavaComponent {
+public final class ConnectComponent extends KafkaDistComponent {
     public static final String DEBEZIUM_POSTGRES = "io.debezium.connector.postgresql.PostgresConnector";
-
-    private static final OkHttpClient HTTP = new OkHttpClient.Builder()
-            .connectTimeout(2, TimeUnit.SECONDS).readTimeout(5, TimeUnit.SECONDS).build();
 
     public ConnectComponent(StackContext ctx) {
         super("connect", ctx);
@@ -50,18 +43,8 @@ public final class ConnectComponent extends JavaComponent {
     }
 
     @Override
-    protected String classpath() {
-        return ChildProcess.classpathOf(ctx.layout().kafkaLib());
-    }
-
-    @Override
     protected String mainClass() {
         return "org.apache.kafka.connect.cli.ConnectDistributed";
-    }
-
-    @Override
-    protected List<String> jvmOptions() {
-        return List.of("-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Dlog4j2.configurationFile=" + log4j2Config());
     }
 
     @Override
@@ -76,16 +59,10 @@ public final class ConnectComponent extends JavaComponent {
 
     @Override
     protected String probe() throws Exception {
-        Request req = new Request.Builder().url(address() + "/connector-plugins").get().build();
-        try (Response resp = HTTP.newCall(req).execute()) {
-            String body = resp.body() == null ? "" : resp.body().string();
-            if (!resp.isSuccessful()) {
-                throw new StackException("GET /connector-plugins answered " + resp.code());
-            }
-            if (!body.contains(DEBEZIUM_POSTGRES)) {
-                throw new StackException("the Debezium PostgreSQL connector is not among the plugins: " + body);
-            }
-            return "REST up, " + DEBEZIUM_POSTGRES + " loaded";
+        String body = HttpProbe.get(address(), "/connector-plugins");
+        if (!body.contains(DEBEZIUM_POSTGRES)) {
+            throw new StackException("the Debezium PostgreSQL connector is not among the plugins: " + body);
         }
+        return "REST up, " + DEBEZIUM_POSTGRES + " loaded";
     }
 }

@@ -12,7 +12,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
 
 /** A single-node Kafka broker in KRaft mode (broker and controller in one JVM). */
-public final class KafkaComponent extends JavaComponent {
+public final class KafkaComponent extends KafkaDistComponent {
     public KafkaComponent(StackContext ctx) {
         super("kafka", ctx);
     }
@@ -64,18 +64,8 @@ public final class KafkaComponent extends JavaComponent {
     }
 
     @Override
-    protected String classpath() {
-        return ChildProcess.classpathOf(ctx.layout().kafkaLib());
-    }
-
-    @Override
     protected String mainClass() {
         return "kafka.Kafka";
-    }
-
-    @Override
-    protected List<String> jvmOptions() {
-        return List.of("-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Dlog4j2.configurationFile=" + log4j2Config());
     }
 
     @Override

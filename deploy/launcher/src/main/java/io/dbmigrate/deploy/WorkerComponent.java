@@ -2,16 +2,10 @@ package io.dbmigrate.deploy;
 
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import okhttp3.OkHttpClient;
-import okhttp3.Request;
-import okhttp3.Response;
 
 /** The dbmigrate worker: polls its Temporal task queue and serves /health and /metrics. */
 public final class WorkerComponent extends JavaComponent {
     public static final String MAIN_CLASS = "io.dbmigrate.worker.WorkerMain";
-    private static final OkHttpClient HTTP = new OkHttpClient.Builder()
-            .connectTimeout(2, TimeUnit.SECONDS).readTimeout(5, TimeUnit.SECONDS).build();
 
     private final String classpath;
 
@@ -61,13 +55,6 @@ public final class WorkerComponent extends JavaComponent {
 
     @Override
     protected String probe() throws Exception {
-        Request req = new Request.Builder().url(address() + "/health").get().build();
-        try (Response resp = HTTP.newCall(req).execute()) {
-            String body = resp.body() == null ? "" : resp.body().string();
-            if (resp.code() != 200) {
-                throw new StackException("GET /health answered " + resp.code() + ": " + body);
-            }
-            return body.trim();
-        }
+        return HttpProbe.get(address(), "/health").trim();
     }
 }
