@@ -39,6 +39,10 @@ public final class ConnectComponent extends KafkaDistComponent {
                 "plugin.discovery=service_load",
                 "connector.client.config.override.policy=All",
                 "scheduled.rebalance.max.delay.ms=0",
+                // connector configs carry password references, resolved here: ${dir:DIR:FILE}, ${env:NAME}
+                "config.providers=dir,env",
+                "config.providers.dir.class=org.apache.kafka.common.config.provider.DirectoryConfigProvider",
+                "config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider",
                 ""));
     }
 

@@ -75,6 +75,7 @@ public final class LocalStack {
     public StackStatus up(Consumer<String> progress) {
         ctx.layout().createDirectories();
         recordPorts();
+        ctx.postgresPassword(); // before the clusters start in parallel: both initdb with the same password
         Map<String, CompletableFuture<ComponentHealth>> started = new LinkedHashMap<>();
         started.put(source.name(), startAsync(source, null, progress));
         started.put(target.name(), startAsync(target, null, progress));

@@ -19,6 +19,12 @@ public record StackContext(StackLayout layout, StackPorts ports) {
     }
 
     public String postgresPassword() {
+        synchronized (StackContext.class) {
+            return readOrCreatePassword();
+        }
+    }
+
+    private String readOrCreatePassword() {
         Path f = postgresPasswordFile();
         try {
             if (!Files.exists(f)) {

@@ -1,0 +1,227 @@
+package io.dbmigrate.activities.connect;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+
+/** Kafka Connect's REST API, the calls dbmigrate needs. Configuration is create-or-update (PUT), so it is idempotent. */
+public final class ConnectClient {
+    private static final MediaType JSON_TYPE = MediaType.get("application/json");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String baseUrl;
+    private final OkHttpClient http;
+
+    public ConnectClient(String baseUrl) {
+        this.baseUrl = baseUrl.replaceAll("/+$", "");
+        this.http = new OkHttpClient.Builder()
+                .connectTimeout(5, TimeUnit.SECONDS)
+                .readTimeout(70, TimeUnit.SECONDS) // Connect forwards to the leader and may take up to a minute
+                .build();
+    }
+
+    /** Creates the connector or updates its configuration. Retries while Connect answers 409 (rebalancing). */
+    public void putConfig(String name, Map<String, String> config) {
+        String body;
+        try {
+            body = JSON.writeValueAsString(config);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        for (int attempt = 1; ; attempt++) {
+            Request req = new Request.Builder().url(baseUrl + "/connectors/" + name + "/config")
+                    .put(RequestBody.create(body, JSON_TYPE)).build();
+            try (Response r = http.newCall(req).execute()) {
+                String text = bodyOf(r);
+                if (r.isSuccessful()) {
+                    return;
+                }
+                if (r.code() == 409 && attempt < 30) {
+                    sleep(1000);
+                    continue;
+                }
+                throw new ConnectException("PUT /connectors/" + name + "/config", r.code(), text);
+            } catch (IOException e) {
+                throw new UncheckedIOException("Kafka Connect at " + baseUrl + " unreachable", e);
+            }
+        }
+    }
+
+    /**
+     * Registers a connector that does not exist yet so that it starts from no stored offsets: created STOPPED, its
+     * offsets (left by an earlier connector of the same name) deleted, then resumed. An existing connector gets its
+     * configuration updated instead.
+     */
+    public void createFresh(String name, Map<String, String> config) {
+        if (status(name).isPresent()) {
+            putConfig(name, config);
+            return;
+        }
+        String body;
+        try {
+            body = JSON.writeValueAsString(Map.of("name", name, "config", config, "initial_state", "STOPPED"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        send(new Request.Builder().url(baseUrl + "/connectors").post(RequestBody.create(body, JSON_TYPE)).build(), false);
+        send(new Request.Builder().url(baseUrl + "/connectors/" + name + "/offsets").delete().build(), true);
+        send(new Request.Builder().url(baseUrl + "/connectors/" + name + "/resume").put(RequestBody.create("", JSON_TYPE)).build(), false);
+    }
+
+    /** The connector's status document, empty when no such connector exists. */
+    public Optional<JsonNode> status(String name) {
+        Request req = new Request.Builder().url(baseUrl + "/connectors/" + name + "/status").get().build();
+        try (Response r = http.newCall(req).execute()) {
+            String text = bodyOf(r);
+            if (r.code() == 404) {
+                return Optional.empty();
+            }
+            if (!r.isSuccessful()) {
+                throw new ConnectException("GET /connectors/" + name + "/status", r.code(), text);
+            }
+            return Optional.of(JSON.readTree(text));
+        } catch (IOException e) {
+            throw new UncheckedIOException("Kafka Connect at " + baseUrl + " unreachable", e);
+        }
+    }
+
+    /**
+     * Stops the connector, deletes its source offsets, then deletes it. Without the offsets step a later connector of
+     * the same name would resume from positions whose slot no longer exists.
+     */
+    public boolean deleteWithOffsets(String name) {
+        if (status(name).isEmpty()) {
+            return false;
+        }
+        send(new Request.Builder().url(baseUrl + "/connectors/" + name + "/stop").put(RequestBody.create("", JSON_TYPE)).build(), true);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!"STOPPED".equals(status(name).map(s -> s.path("connector").path("state").asText()).orElse("STOPPED"))) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("connector " + name + " did not stop within 60 s");
+            }
+            sleep(200);
+        }
+        send(new Request.Builder().url(baseUrl + "/connectors/" + name + "/offsets").delete().build(), true);
+        return delete(name);
+    }
+
+    private void send(Request req, boolean allow404) {
+        for (int attempt = 1; ; attempt++) {
+            try (Response r = http.newCall(req).execute()) {
+                String text = bodyOf(r);
+                if (r.isSuccessful() || (allow404 && r.code() == 404)) {
+                    return;
+                }
+                if (r.code() == 409 && attempt < 30) {
+                    sleep(1000);
+                    continue;
+                }
+                throw new ConnectException(req.method() + " " + req.url().encodedPath(), r.code(), text);
+            } catch (IOException e) {
+                throw new UncheckedIOException("Kafka Connect at " + baseUrl + " unreachable", e);
+            }
+        }
+    }
+
+    /** Deletes the connector; absent is fine (idempotent). */
+    public boolean delete(String name) {
+        Request req = new Request.Builder().url(baseUrl + "/connectors/" + name).delete().build();
+        for (int attempt = 1; ; attempt++) {
+            try (Response r = http.newCall(req).execute()) {
+                String text = bodyOf(r);
+                if (r.code() == 404) {
+                    return false;
+                }
+                if (r.isSuccessful()) {
+                    return true;
+                }
+                if (r.code() == 409 && attempt < 30) {
+                    sleep(1000);
+                    continue;
+                }
+                throw new ConnectException("DELETE /connectors/" + name, r.code(), text);
+            } catch (IOException e) {
+                throw new UncheckedIOException("Kafka Connect at " + baseUrl + " unreachable", e);
+            }
+        }
+    }
+
+    public java.util.List<String> list() {
+        Request req = new Request.Builder().url(baseUrl + "/connectors").get().build();
+        try (Response r = http.newCall(req).execute()) {
+            String text = bodyOf(r);
+            if (!r.isSuccessful()) {
+                throw new ConnectException("GET /connectors", r.code(), text);
+            }
+            java.util.List<String> names = new java.util.ArrayList<>();
+            JSON.readTree(text).forEach(n -> names.add(n.asText()));
+            return names;
+        } catch (IOException e) {
+            throw new UncheckedIOException("Kafka Connect at " + baseUrl + " unreachable", e);
+        }
+    }
+
+    /** RUNNING, FAILED (with the task's trace), PAUSED, UNASSIGNED, or ABSENT. */
+    public String state(String name) {
+        return status(name).map(s -> {
+            String connector = s.path("connector").path("state").asText("UNKNOWN");
+            for (JsonNode task : s.path("tasks")) {
+                if ("FAILED".equals(task.path("state").asText())) {
+                    return "FAILED: " + firstLine(task.path("trace").asText(""));
+                }
+            }
+            if ("RUNNING".equals(connector) && s.path("tasks").isEmpty()) {
+                return "UNASSIGNED";
+            }
+            return connector;
+        }).orElse("ABSENT");
+    }
+
+    private static String firstLine(String trace) {
+        int nl = trace.indexOf('\n');
+        String first = nl < 0 ? trace : trace.substring(0, nl);
+        // the root cause is more useful than the wrapper: keep the last "Caused by"
+        int caused = trace.lastIndexOf("Caused by: ");
+        if (caused >= 0) {
+            int end = trace.indexOf('\n', caused);
+            first = first + " / " + trace.substring(caused, end < 0 ? trace.length() : end);
+        }
+        return first;
+    }
+
+    private static String bodyOf(Response r) throws IOException {
+        return r.body() == null ? "" : r.body().string();
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** Connect refused a request; the message carries its answer. */
+    public static final class ConnectException extends RuntimeException {
+        private final int status;
+
+        ConnectException(String call, int status, String body) {
+            super("Kafka Connect " + call + " answered " + status + ": " + body);
+            this.status = status;
+        }
+
+        public int status() {
+            return status;
+        }
+    }
+}

@@ -1,0 +1,381 @@
+package io.dbmigrate.activities.pipeline;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dbmigrate.activities.sql.Pg;
+import io.dbmigrate.workflows.model.StreamSpec;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * dbmigrate's transactional applier. Reads one stream's single-partition topic (which holds the source's
+ * transactions in commit order, delimited by Debezium's BEGIN/END records) and applies each source transaction as
+ * one target transaction, in order; consecutive transactions that are already available share one target
+ * transaction (group commit), a transaction is never split. The position (topic offset, LSNs, marker) is written in
+ * that same target transaction, so after any restart the applier resumes exactly after the last applied
+ * transaction. A transaction Debezium emits twice (after a Connect restart) is recognised by its commit LSN (no
+ * later than the last applied one) and skipped.
+ */
+public final class ChangeApplier {
+    private static final Logger log = LoggerFactory.getLogger(ChangeApplier.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_GROUP_CHANGES = 20_000;
+
+    private final StreamSpec spec;
+    private final String bootstrap;
+    private final String applySchema;
+    private final Timer lagTimer;
+    private final Counter changesCounter;
+    private final Counter txCounter;
+    private final Counter duplicateCounter;
+
+    private Connection conn;
+    private TargetWriter writer;
+    private boolean replicaRole;
+    private ApplyPosition position;
+    private long changes;
+    private long duplicates;
+    private long snapshotRows;
+    private double lastLagMs;
+    private String retrying;
+
+    /** A source transaction (or one snapshot row) read in full. */
+    private record Unit(List<ChangeEvent> events, long endOffset, long commitLsn, long commitMicros, boolean snapshot) {}
+
+    public ChangeApplier(StreamSpec spec, String bootstrap, MeterRegistry registry) {
+        this.spec = spec;
+        this.bootstrap = bootstrap;
+        this.applySchema = applySchema(spec);
+        String stream = spec.streamId();
+        this.lagTimer = Timer.builder("dbmigrate.apply.lag")
+                .description("source commit to target commit, per applied source transaction")
+                .tag("stream", stream).publishPercentiles(0.5, 0.99).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(10))
+                .register(registry);
+        this.changesCounter = Counter.builder("dbmigrate.apply.changes").tag("stream", stream).register(registry);
+        this.txCounter = Counter.builder("dbmigrate.apply.transactions").tag("stream", stream).register(registry);
+        this.duplicateCounter = Counter.builder("dbmigrate.apply.duplicates.skipped").tag("stream", stream).register(registry);
+    }
+
+    /** The schema on the applying side that holds the position table. */
+    public static String applySchema(StreamSpec spec) {
+        return "dbmigrate_" + spec.migrationId();
+    }
+
+    public Timer lagTimer() {
+        return lagTimer;
+    }
+
+    /**
+     * Applies until {@code keepGoing} turns false. {@code progress} is called about once a second (and may throw to
+     * stop, as a cancelled activity's heartbeat does). Data errors end the run with {@link ApplyDataException}.
+     */
+    public void run(BooleanSupplier keepGoing, Consumer<ApplierProgress> progress) throws SQLException {
+        connect();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(consumerProps())) {
+            TopicPartition tp = new TopicPartition(spec.topic(), 0);
+            consumer.assign(List.of(tp));
+            consumer.seek(tp, position.kafkaOffset() + 1);
+            log.info("{}: applying from topic offset {} (applied LSN {})", spec.streamId(), position.kafkaOffset() + 1,
+                    Lsn.format(position.lsn()));
+            List<ChangeEvent> open = null;
+            String openId = null;
+            List<Unit> pending = new ArrayList<>();
+            int pendingChanges = 0;
+            long completeOffset = position.kafkaOffset();
+            long lastProgress = 0;
+            long lastPositionWrite = System.nanoTime();
+            while (keepGoing.getAsBoolean()) {
+                ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(50));
+                for (ConsumerRecord<String, String> r : records) {
+                    ChangeEvent e = ChangeEvent.parse(r.offset(), r.value() == null ? null : JSON.readTree(r.value()));
+                    switch (e.kind()) {
+                        case BEGIN -> {
+                            if (open != null && !open.isEmpty()) {
+                                log.info("{}: transaction {} restarted at offset {} (Debezium re-sent it); discarding the partial copy",
+                                        spec.streamId(), openId, r.offset());
+                            }
+                            open = new ArrayList<>();
+                            openId = e.txId();
+                        }
+                        case END -> {
+                            if (open != null && e.txId().equals(openId)) {
+                                Unit u = unit(open, e);
+                                if (u != null) {
+                                    pending.add(u);
+                                    pendingChanges += u.events().size();
+                                } else {
+                                    duplicates++;
+                                    duplicateCounter.increment();
+                                }
+                            }
+                            open = null;
+                            openId = null;
+                            completeOffset = r.offset();
+                        }
+                        case HEARTBEAT -> {
+                            if (open == null) {
+                                completeOffset = r.offset();
+                            }
+                        }
+                        default -> {
+                            if (e.txId() != null && open != null && e.txId().equals(openId)) {
+                                open.add(e);
+                            } else if (e.txId() != null) {
+                                // BEGIN lost to a restart between BEGIN and the first change: start from here
+                                open = new ArrayList<>(List.of(e));
+                                openId = e.txId();
+                            } else {
+                                // snapshot rows (and anything without transaction metadata) stand alone
+                                pending.add(new Unit(List.of(e), r.offset(), 0, e.commitMicros(), e.kind() == ChangeEvent.Kind.READ));
+                                pendingChanges++;
+                                completeOffset = r.offset();
+                            }
+                        }
+                    }
+                    if (pendingChanges >= MAX_GROUP_CHANGES && open == null) {
+                        flushWithRetry(pending, completeOffset, keepGoing);
+                        pending.clear();
+                        pendingChanges = 0;
+                        lastPositionWrite = System.nanoTime();
+                    }
+                }
+                boolean idleProgress = completeOffset > position.kafkaOffset()
+                        && System.nanoTime() - lastPositionWrite > TimeUnit.SECONDS.toNanos(5);
+                if (!pending.isEmpty() || idleProgress) {
+                    flushWithRetry(pending, completeOffset, keepGoing);
+                    pending.clear();
+                    pendingChanges = 0;
+                    lastPositionWrite = System.nanoTime();
+                }
+                if (System.nanoTime() - lastProgress > TimeUnit.SECONDS.toNanos(1)) {
+                    progress.accept(progress());
+                    lastProgress = System.nanoTime();
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("undecodable record in " + spec.topic() + ": " + e.getMessage(), e);
+        } finally {
+            closeQuietly();
+        }
+    }
+
+    public ApplierProgress progress() {
+        if (position == null) {
+            return new ApplierProgress(-1, "0/0", 0, changes, duplicates, snapshotRows, lastLagMs, replicaRole, retrying);
+        }
+        return new ApplierProgress(position.kafkaOffset(), Lsn.format(position.lsn()), position.transactions(), changes,
+                duplicates, snapshotRows, lastLagMs, replicaRole, retrying);
+    }
+
+    /** A complete transaction, or null when it was applied before (Debezium replays after a restart). */
+    private Unit unit(List<ChangeEvent> events, ChangeEvent end) {
+        if (events.isEmpty()) {
+            return null;
+        }
+        if (end.lsn() != 0 && end.lsn() <= position.commitLsn()) {
+            return null;
+        }
+        return new Unit(List.copyOf(events), end.offset(), end.lsn(), events.get(0).commitMicros(), false);
+    }
+
+    private void flushWithRetry(List<Unit> units, long offset, BooleanSupplier keepGoing) throws SQLException {
+        long backoff = 200;
+        while (true) {
+            try {
+                if (position != null && position.kafkaOffset() >= offset && !units.isEmpty()) {
+                    // the commit whose answer was lost did land: these units are applied
+                    retrying = null;
+                    return;
+                }
+                flush(units, offset);
+                retrying = null;
+                return;
+            } catch (SQLException e) {
+                rollbackQuietly();
+                if (!ApplyErrors.isTransient(e)) {
+                    throw e;
+                }
+                retrying = "SQLSTATE " + e.getSQLState() + ": " + e.getMessage();
+                log.warn("{}: transient error, retrying in {} ms: {}", spec.streamId(), backoff, retrying);
+                if (!keepGoing.getAsBoolean()) {
+                    throw e;
+                }
+                sleep(backoff);
+                backoff = Math.min(backoff * 2, 10_000);
+                closeQuietly();
+                position = null; // re-read: the failed commit may have landed
+                try {
+                    connect();
+                } catch (SQLException again) {
+                    retrying = "reconnect failed: " + again.getMessage();
+                }
+            } catch (ApplyDataException e) {
+                rollbackQuietly();
+                throw e;
+            }
+        }
+    }
+
+    private void flush(List<Unit> units, long offset) throws SQLException {
+        if (conn == null) {
+            connect();
+        }
+        List<ChangeEvent> data = new ArrayList<>();
+        long marker = position.marker();
+        long lsn = position.lsn();
+        long commitLsn = position.commitLsn();
+        long commitMicros = 0;
+        long rows = 0;
+        long reads = 0;
+        int txs = 0;
+        for (Unit u : units) {
+            for (ChangeEvent e : u.events()) {
+                lsn = Math.max(lsn, e.lsn());
+                if (isControl(e)) {
+                    if (e.after() != null && e.after().get("marker") != null) {
+                        marker = Math.max(marker, Long.parseLong(e.after().get("marker")));
+                    }
+                } else {
+                    data.add(e);
+                    rows++;
+                    if (e.kind() == ChangeEvent.Kind.READ) {
+                        reads++;
+                    }
+                }
+            }
+            if (!u.snapshot()) {
+                txs++;
+                commitLsn = Math.max(commitLsn, u.commitLsn());
+                commitMicros = Math.max(commitMicros, u.commitMicros());
+            }
+        }
+        lsn = Math.max(lsn, commitLsn);
+        writer.apply(data);
+        ApplyPosition next = new ApplyPosition(offset, commitLsn, lsn,
+                commitMicros == 0 ? position.commitTime() : Instant.ofEpochSecond(0, commitMicros * 1000),
+                marker, position.transactions() + txs);
+        next.write(conn, applySchema, spec.streamId());
+        conn.commit();
+        position = next;
+        changes += rows;
+        snapshotRows += reads;
+        changesCounter.increment(rows);
+        txCounter.increment(txs);
+        long nowMicros = ChronoMicros.now();
+        for (Unit u : units) {
+            if (!u.snapshot() && u.commitMicros() > 0) {
+                long lagMicros = Math.max(0, nowMicros - u.commitMicros());
+                lagTimer.record(lagMicros, TimeUnit.MICROSECONDS);
+                lastLagMs = lagMicros / 1000.0;
+            }
+        }
+    }
+
+    private boolean isControl(ChangeEvent e) {
+        return e.table() != null && e.table().schema().equals(spec.controlSchema())
+                && e.table().name().equals(CaptureSetup.HEARTBEAT_TABLE);
+    }
+
+    private void connect() throws SQLException {
+        conn = Pg.connect(spec.to(), "dbmigrate-applier-" + spec.streamId());
+        conn.setAutoCommit(true);
+        try (Statement st = conn.createStatement()) {
+            // applied commits may be lost in a target crash only together with their position row: replayed from Kafka
+            st.execute("SET synchronous_commit = off");
+            try {
+                st.execute("SET session_replication_role = replica");
+                replicaRole = true;
+            } catch (SQLException e) {
+                replicaRole = false;
+                log.warn("{}: cannot SET session_replication_role = replica as {} ({}); target triggers will fire "
+                        + "and foreign keys are checked. Fix: GRANT SET ON PARAMETER session_replication_role TO {}",
+                        spec.streamId(), spec.to().user(), e.getMessage(), spec.to().user());
+            }
+        }
+        ApplyPosition.createTable(conn, applySchema);
+        conn.setAutoCommit(false);
+        writer = new TargetWriter(conn);
+        if (position == null) {
+            position = ApplyPosition.read(conn, applySchema, spec.streamId()).orElse(ApplyPosition.initial());
+            conn.commit();
+        }
+    }
+
+    private Properties consumerProps() {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "dbmigrate-applier-" + spec.streamId());
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "5");
+        p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(64 * 1024 * 1024));
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(16 * 1024 * 1024));
+        return p;
+    }
+
+    private void rollbackQuietly() {
+        try {
+            if (conn != null) {
+                conn.rollback();
+            }
+        } catch (SQLException ignored) {
+            // the connection is replaced on the next attempt
+        }
+    }
+
+    private void closeQuietly() {
+        if (writer != null) {
+            writer.forget();
+        }
+        try {
+            if (conn != null) {
+                conn.rollback();
+                conn.close();
+            }
+        } catch (SQLException ignored) {
+            // closing anyway
+        }
+        conn = null;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Wall clock in microseconds (commit timestamps from the source are microseconds). */
+    static final class ChronoMicros {
+        private ChronoMicros() {}
+
+        static long now() {
+            Instant i = Instant.now();
+            return i.getEpochSecond() * 1_000_000 + i.getNano() / 1000;
+        }
+    }
+}

@@ -1,0 +1,243 @@
+package io.dbmigrate.activities.pipeline;
+
+import io.dbmigrate.activities.sql.Sql;
+import io.dbmigrate.workflows.model.TableRef;
+import java.sql.BatchUpdateException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+/**
+ * Turns change events into statements on the target, inside the caller's transaction, in event order.
+ *
+ * <p>Every value is bound as an untyped parameter holding PostgreSQL text, so the target column's own input function
+ * parses it: no value passes through a Java type. Consecutive events that need the same statement go out as one
+ * JDBC batch (pipelined, one round trip); order across statements is kept.
+ */
+final class TargetWriter {
+    /** The statement an event needs, and the values it binds, in order. */
+    private record Bound(String sql, List<String> values, int expectedCount, ChangeEvent event, String key) {}
+
+    private final Connection conn;
+    private final Map<TableRef, TableMeta> tables = new HashMap<>();
+    private final Map<String, PreparedStatement> statements = new HashMap<>();
+
+    TargetWriter(Connection conn) {
+        this.conn = conn;
+    }
+
+    void forget() {
+        for (PreparedStatement ps : statements.values()) {
+            try {
+                ps.close();
+            } catch (SQLException ignored) {
+                // the connection is being replaced
+            }
+        }
+        statements.clear();
+        tables.clear();
+    }
+
+    /** Applies the events in order; throws ApplyDataException naming the first event the target refuses. */
+    void apply(List<ChangeEvent> events) throws SQLException {
+        List<Bound> run = new ArrayList<>();
+        for (ChangeEvent e : events) {
+            Bound b = bind(e);
+            if (!run.isEmpty() && !run.get(0).sql().equals(b.sql())) {
+                flush(run);
+                run.clear();
+            }
+            run.add(b);
+        }
+        if (!run.isEmpty()) {
+            flush(run);
+        }
+    }
+
+    private void flush(List<Bound> run) throws SQLException {
+        PreparedStatement ps = statements.get(run.get(0).sql());
+        if (ps == null) {
+            ps = conn.prepareStatement(run.get(0).sql());
+            statements.put(run.get(0).sql(), ps);
+        }
+        int[] counts;
+        if (run.size() == 1) {
+            bindValues(ps, run.get(0).values());
+            try {
+                counts = new int[] {ps.executeUpdate()};
+            } catch (SQLException e) {
+                throw classify(run.get(0), e);
+            }
+        } else {
+            for (Bound b : run) {
+                bindValues(ps, b.values());
+                ps.addBatch();
+            }
+            try {
+                counts = ps.executeBatch();
+            } catch (BatchUpdateException e) {
+                int failed = Math.min(e.getUpdateCounts() == null ? 0 : e.getUpdateCounts().length, run.size() - 1);
+                SQLException cause = e.getNextException() != null ? e.getNextException() : e;
+                throw classify(run.get(failed), cause);
+            }
+        }
+        for (int i = 0; i < counts.length; i++) {
+            Bound b = run.get(i);
+            if (b.expectedCount() >= 0 && counts[i] != b.expectedCount() && counts[i] != Statement.SUCCESS_NO_INFO) {
+                throw new ApplyDataException(b.event(), b.key(), "expected to change " + b.expectedCount()
+                        + " row, changed " + counts[i] + " (the target is missing this row: it differs from the source)", null);
+            }
+        }
+    }
+
+    private static RuntimeException classify(Bound b, SQLException e) throws SQLException {
+        if (ApplyErrors.isTransient(e)) {
+            throw e;
+        }
+        return new ApplyDataException(b.event(), b.key(), "SQLSTATE " + e.getSQLState() + ": " + e.getMessage(), e);
+    }
+
+    private static void bindValues(PreparedStatement ps, List<String> values) throws SQLException {
+        for (int i = 0; i < values.size(); i++) {
+            String v = values.get(i);
+            if (v == null) {
+                ps.setNull(i + 1, Types.OTHER);
+            } else {
+                ps.setObject(i + 1, v, Types.OTHER);
+            }
+        }
+    }
+
+    TableMeta meta(TableRef t) throws SQLException {
+        TableMeta m = tables.get(t);
+        if (m == null) {
+            m = TableMeta.load(conn, t);
+            tables.put(t, m);
+        }
+        return m;
+    }
+
+    private Bound bind(ChangeEvent e) throws SQLException {
+        TableMeta m = meta(e.table());
+        String table = Sql.table(e.table());
+        Map<String, String> after = e.after();
+        Map<String, String> before = e.before();
+        switch (e.kind()) {
+            case TRUNCATE:
+                // the source can only have truncated this table together with every table referencing it
+                return new Bound("TRUNCATE TABLE " + table + " CASCADE", List.of(), -1, e, "(all rows)");
+            case DELETE:
+                return keyed(e, m, table, "DELETE FROM " + table, List.of(), before);
+            case INSERT:
+            case READ:
+                return insert(e, m, table, after);
+            case UPDATE:
+                List<String> set = writable(m, after, e).stream()
+                        .filter(c -> !ChangeEvent.UNCHANGED_TOAST.equals(after.get(c))).toList();
+                boolean complete = set.size() == writable(m, after, e).size();
+                boolean keyChanged = m.hasPrimaryKey() && before != null
+                        && m.primaryKey().stream().anyMatch(k -> before.get(k) != null && !Objects.equals(before.get(k), after.get(k)));
+                if (complete && !keyChanged && m.hasPrimaryKey()) {
+                    return insert(e, m, table, after);
+                }
+                List<String> setCols = set.stream().filter(c -> !m.columns().get(c).identityAlways() || keyChanged).toList();
+                String assignments = setCols.isEmpty()
+                        // nothing to change but the row must exist: a self-assignment keeps the row-count check
+                        ? Sql.ident(m.columns().keySet().iterator().next()) + " = " + Sql.ident(m.columns().keySet().iterator().next())
+                        : setCols.stream().map(c -> Sql.ident(c) + " = ?").collect(Collectors.joining(", "));
+                String sql = "UPDATE " + table + " SET " + assignments;
+                List<String> values = setCols.stream().map(after::get).toList();
+                Map<String, String> keySource = m.hasPrimaryKey() ? (keyChanged ? before : after) : before;
+                return keyed(e, m, table, sql, values, keySource);
+            default:
+                throw new IllegalStateException("not a data event: " + e.kind());
+        }
+    }
+
+    private Bound insert(ChangeEvent e, TableMeta m, String table, Map<String, String> after) {
+        List<String> cols = writable(m, after, e);
+        for (String c : cols) {
+            if (ChangeEvent.UNCHANGED_TOAST.equals(after.get(c))) {
+                throw new ApplyDataException(e, keyText(m, after), "column " + c
+                        + " arrived as an unchanged TOAST value in an insert (REPLICA IDENTITY or capture error)", null);
+            }
+        }
+        boolean overriding = cols.stream().anyMatch(c -> m.columns().get(c).identityAlways());
+        StringBuilder sql = new StringBuilder("INSERT INTO ").append(table).append(" (").append(Sql.idents(cols)).append(")")
+                .append(overriding ? " OVERRIDING SYSTEM VALUE" : "")
+                .append(" VALUES (").append(cols.stream().map(c -> "?").collect(Collectors.joining(", "))).append(")");
+        if (m.hasPrimaryKey()) {
+            List<String> update = cols.stream()
+                    .filter(c -> !m.primaryKey().contains(c) && !m.columns().get(c).identityAlways()).toList();
+            sql.append(" ON CONFLICT (").append(Sql.idents(m.primaryKey())).append(")");
+            sql.append(update.isEmpty() ? " DO NOTHING"
+                    : " DO UPDATE SET " + update.stream().map(c -> Sql.ident(c) + " = EXCLUDED." + Sql.ident(c))
+                            .collect(Collectors.joining(", ")));
+        }
+        int expected = m.hasPrimaryKey() && cols.size() == m.primaryKey().size() ? -1 : 1;
+        return new Bound(sql.toString(), cols.stream().map(after::get).toList(), expected, e, keyText(m, after));
+    }
+
+    /** Appends the WHERE clause that finds the row: by primary key, or by every column under REPLICA IDENTITY FULL. */
+    private Bound keyed(ChangeEvent e, TableMeta m, String table, String head, List<String> values,
+            Map<String, String> keySource) {
+        if (keySource == null) {
+            throw new ApplyDataException(e, "?", "the event carries no key for " + e.table()
+                    + " (a table without a primary key needs REPLICA IDENTITY FULL on the source)", null);
+        }
+        List<String> bound = new ArrayList<>(values);
+        String where;
+        if (m.hasPrimaryKey()) {
+            where = " WHERE " + m.primaryKey().stream().map(k -> Sql.ident(k) + " = ?").collect(Collectors.joining(" AND "));
+            m.primaryKey().forEach(k -> bound.add(keySource.get(k)));
+        } else {
+            // no key: the first row equal in every column, compared as the target's canonical text
+            List<String> cols = keySource.keySet().stream().filter(c -> m.columns().containsKey(c)
+                    && !ChangeEvent.UNCHANGED_TOAST.equals(keySource.get(c))).toList();
+            where = " WHERE ctid = (SELECT ctid FROM " + table + " WHERE "
+                    + cols.stream().map(c -> Sql.ident(c) + "::text IS NOT DISTINCT FROM CAST(? AS "
+                            + m.columns().get(c).type() + ")::text").collect(Collectors.joining(" AND "))
+                    + " LIMIT 1)";
+            cols.forEach(c -> bound.add(keySource.get(c)));
+        }
+        return new Bound(head + where, bound, 1, e, keyText(m, keySource));
+    }
+
+    private static List<String> writable(TableMeta m, Map<String, String> row, ChangeEvent e) {
+        List<String> cols = new ArrayList<>();
+        for (String c : row.keySet()) {
+            TableMeta.Column col = m.columns().get(c);
+            if (col == null) {
+                throw new ApplyDataException(e, keyText(m, row), "column " + c + " does not exist on the target table "
+                        + e.table() + " (a DDL change on the source?)", null);
+            }
+            if (!col.generated()) {
+                cols.add(c);
+            }
+        }
+        return cols;
+    }
+
+    static String keyText(TableMeta m, Map<String, String> row) {
+        if (row == null) {
+            return "?";
+        }
+        List<String> keyCols = m.hasPrimaryKey() ? m.primaryKey() : new ArrayList<>(row.keySet());
+        return "(" + keyCols.stream().map(k -> k + "=" + abbreviate(row.get(k))).collect(Collectors.joining(", ")) + ")";
+    }
+
+    private static String abbreviate(String v) {
+        if (v == null) {
+            return "NULL";
+        }
+        return v.length() > 40 ? v.substring(0, 40) + "…" : v;
+    }
+}

@@ -1,0 +1,122 @@
+package io.dbmigrate.pipeline;
+
+import io.dbmigrate.activities.connect.ConnectClient;
+import io.dbmigrate.activities.pipeline.CaptureSetup;
+import io.dbmigrate.activities.pipeline.ChangeApplier;
+import io.dbmigrate.activities.sql.Pg;
+import io.dbmigrate.deploy.LocalStack;
+import io.dbmigrate.deploy.StackLayout;
+import io.dbmigrate.deploy.StackPorts;
+import io.dbmigrate.workflows.model.Endpoint;
+import io.dbmigrate.workflows.model.StreamSpec;
+import io.dbmigrate.workflows.model.TableRef;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** One real local stack for the pipeline integration tests, started once per test JVM and stopped at its exit. */
+public final class PipelineStack {
+    static final Path ROOT = StackLayout.findRepoRoot(Path.of(""));
+    static final StackPorts PORTS = new StackPorts(56532, 56533, 56192, 56193, 56183, 56333, 56564);
+    private static LocalStack stack;
+
+    private PipelineStack() {}
+
+    public static synchronized LocalStack get() {
+        if (stack == null) {
+            LocalStack s = new LocalStack(new StackLayout(ROOT.resolve("starter/target/it-pipeline"), ROOT), PORTS,
+                    System.getProperty("java.class.path"));
+            s.up(line -> System.out.println("[stack] " + line));
+            if (!Boolean.getBoolean("dbmigrate.it.keepStack")) Runtime.getRuntime().addShutdownHook(new Thread(() -> s.down(false, line -> {})));
+            stack = s;
+        }
+        return stack;
+    }
+
+    public static String bootstrap() {
+        return "127.0.0.1:" + PORTS.kafka();
+    }
+
+    public static ConnectClient connect() {
+        return new ConnectClient("http://127.0.0.1:" + PORTS.connect());
+    }
+
+    static Endpoint endpoint(int port, String db) {
+        String ref = "file:" + get().context().postgresPasswordFile();
+        return new Endpoint("127.0.0.1", port, db, "postgres", ref);
+    }
+
+    /** A fresh database of this name on both clusters. */
+    public static void freshDatabases(String db) throws SQLException {
+        get();
+        for (int port : new int[] {PORTS.sourcePostgres(), PORTS.targetPostgres()}) {
+            try (Connection c = Pg.connect(endpoint(port, "postgres"), "it"); Statement st = c.createStatement()) {
+                st.execute("DROP DATABASE IF EXISTS \"" + db + "\" WITH (FORCE)");
+                st.execute("CREATE DATABASE \"" + db + "\"");
+            }
+        }
+    }
+
+    public static Endpoint source(String db) {
+        return endpoint(PORTS.sourcePostgres(), db);
+    }
+
+    public static Endpoint target(String db) {
+        return endpoint(PORTS.targetPostgres(), db);
+    }
+
+    public static StreamSpec forward(String id, String db, List<TableRef> tables, boolean snapshot) {
+        return new StreamSpec(id, StreamSpec.Direction.FORWARD, source(db), target(db), tables, snapshot);
+    }
+
+    public static void exec(Endpoint e, String... sql) throws SQLException {
+        try (Connection c = Pg.connect(e, "it"); Statement st = c.createStatement()) {
+            for (String s : sql) {
+                st.execute(s);
+            }
+        }
+    }
+
+    /** A running applier on its own thread. */
+    public static final class RunningApplier implements AutoCloseable {
+        final ChangeApplier applier;
+        final AtomicBoolean keepGoing = new AtomicBoolean(true);
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final Thread thread;
+
+        public RunningApplier(StreamSpec spec) {
+            this.applier = new ChangeApplier(spec, bootstrap(), new SimpleMeterRegistry());
+            this.thread = new Thread(() -> {
+                try {
+                    applier.run(keepGoing::get, p -> {});
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            }, "applier-" + spec.streamId());
+            thread.start();
+        }
+
+        public ChangeApplier applier() {
+            return applier;
+        }
+
+        public Throwable failure() {
+            return failure.get();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            keepGoing.set(false);
+            thread.join(30_000);
+        }
+    }
+
+    public static CaptureSetup capture() {
+        return new CaptureSetup(bootstrap(), connect());
+    }
+}

@@ -1,0 +1,67 @@
+package io.dbmigrate.workflows.model;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+
+/**
+ * One direction of the change pipeline: capture from {@code from} (Debezium, slot and publication named after the
+ * migration) into one single-partition Kafka topic, applied onto {@code to} by dbmigrate's applier.
+ * The forward stream moves source -> target; the reverse stream (fallback after cutover) target -> source.
+ */
+public record StreamSpec(
+        @JsonProperty("migrationId") String migrationId,
+        @JsonProperty("direction") Direction direction,
+        @JsonProperty("from") Endpoint from,
+        @JsonProperty("to") Endpoint to,
+        @JsonProperty("tables") List<TableRef> tables,
+        @JsonProperty("snapshot") boolean snapshot) {
+
+    public StreamSpec {
+        MigrationId.require(migrationId);
+        tables = List.copyOf(tables);
+    }
+
+    public enum Direction {
+        @JsonProperty("forward") FORWARD,
+        @JsonProperty("reverse") REVERSE
+    }
+
+    /** Base name of every object dbmigrate owns for this stream: slot, publication, heartbeat schema. */
+    @JsonIgnore
+    public String objectName() {
+        return "dbmigrate_" + migrationId + (direction == Direction.REVERSE ? "_rev" : "");
+    }
+
+    @JsonIgnore
+    public String slotName() {
+        return objectName();
+    }
+
+    @JsonIgnore
+    public String publicationName() {
+        return objectName();
+    }
+
+    /** Schema on the capturing side that holds dbmigrate's heartbeat/marker table. */
+    @JsonIgnore
+    public String controlSchema() {
+        return objectName();
+    }
+
+    @JsonIgnore
+    public String connectorName() {
+        return objectName();
+    }
+
+    @JsonIgnore
+    public String topic() {
+        return objectName() + ".changes";
+    }
+
+    /** Row key of this stream in the applied-position table on the applying side. */
+    @JsonIgnore
+    public String streamId() {
+        return objectName();
+    }
+}
