@@ -132,6 +132,12 @@ public final class ConnectClient {
         }
     }
 
+    /** Restarts the connector's failed instances and tasks (Connect never does this by itself). */
+    public void restartFailed(String name) {
+        send(new Request.Builder().url(baseUrl + "/connectors/" + name + "/restart?includeTasks=true&onlyFailed=true")
+                .post(RequestBody.create("", JSON_TYPE)).build(), false);
+    }
+
     /** Deletes the connector; absent is fine (idempotent). */
     public boolean delete(String name) {
         Request req = new Request.Builder().url(baseUrl + "/connectors/" + name).delete().build();

@@ -11,7 +11,8 @@ public final class ApplyDataException extends RuntimeException {
     private final long offset;
 
     public ApplyDataException(ChangeEvent e, String key, String reason, Throwable cause) {
-        super("cannot apply " + e.kind().name().toLowerCase() + " on " + e.table() + " key " + key + " (source LSN "
+        super((e.table() == null ? "cannot apply transaction " + e.txId() : "cannot apply " + e.kind().name().toLowerCase()
+                + " on " + e.table() + " key " + key) + " (source LSN "
                 + Lsn.format(e.lsn()) + ", topic offset " + e.offset() + "): " + reason, cause);
         this.table = String.valueOf(e.table());
         this.key = key;

@@ -2,6 +2,7 @@ package io.dbmigrate.activities.pipeline;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dbmigrate.activities.sql.Pg;
+import io.dbmigrate.workflows.model.ApplierProgress;
 import io.dbmigrate.workflows.model.StreamSpec;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -98,7 +99,9 @@ public final class ChangeApplier {
             consumer.seek(tp, position.kafkaOffset() + 1);
             log.info("{}: applying from topic offset {} (applied LSN {})", spec.streamId(), position.kafkaOffset() + 1,
                     Lsn.format(position.lsn()));
-            List<ChangeEvent> open = null;
+            // the open transaction's changes by their position in it: Debezium, resuming after a restart from its
+            // last committed offset, may send changes of an open transaction again, without a new BEGIN
+            java.util.TreeMap<Long, ChangeEvent> open = null;
             String openId = null;
             List<Unit> pending = new ArrayList<>();
             int pendingChanges = 0;
@@ -115,12 +118,12 @@ public final class ChangeApplier {
                                 log.info("{}: transaction {} restarted at offset {} (Debezium re-sent it); discarding the partial copy",
                                         spec.streamId(), openId, r.offset());
                             }
-                            open = new ArrayList<>();
+                            open = new java.util.TreeMap<>();
                             openId = e.txId();
                         }
                         case END -> {
                             if (open != null && e.txId().equals(openId)) {
-                                Unit u = unit(open, e);
+                                Unit u = unit(new ArrayList<>(open.values()), e);
                                 if (u != null) {
                                     pending.add(u);
                                     pendingChanges += u.events().size();
@@ -139,12 +142,13 @@ public final class ChangeApplier {
                             }
                         }
                         default -> {
-                            if (e.txId() != null && open != null && e.txId().equals(openId)) {
-                                open.add(e);
-                            } else if (e.txId() != null) {
-                                // BEGIN lost to a restart between BEGIN and the first change: start from here
-                                open = new ArrayList<>(List.of(e));
-                                openId = e.txId();
+                            if (e.txId() != null) {
+                                if (open == null || !e.txId().equals(openId)) {
+                                    // the rest of a transaction re-sent after a restart, without its BEGIN
+                                    open = new java.util.TreeMap<>();
+                                    openId = e.txId();
+                                }
+                                open.put(e.order() > 0 ? e.order() : open.size() + 1L, e);
                             } else {
                                 // snapshot rows (and anything without transaction metadata) stand alone
                                 pending.add(new Unit(List.of(e), r.offset(), 0, e.commitMicros(), e.kind() == ChangeEvent.Kind.READ));
@@ -195,6 +199,11 @@ public final class ChangeApplier {
         }
         if (end.lsn() != 0 && end.lsn() <= position.commitLsn()) {
             return null;
+        }
+        if (end.order() > 0 && end.order() != events.size()) {
+            // never apply a transaction with a hole in it
+            throw new ApplyDataException(end, "?", "transaction " + end.txId() + " (commit LSN " + Lsn.format(end.lsn())
+                    + ") announced " + end.order() + " changes but the topic holds " + events.size(), null);
         }
         return new Unit(List.copyOf(events), end.offset(), end.lsn(), events.get(0).commitMicros(), false);
     }

@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * One record of the change topic, decoded. Column values are PostgreSQL text (dbmigrate's converter) or
  * {@link #UNCHANGED_TOAST}; {@code null} is SQL NULL. {@code txId} is the source xid; on an END record {@code lsn}
- * is the transaction's commit LSN, which orders transactions exactly as the source committed them.
+ * is the transaction's commit LSN, which orders transactions exactly as the source committed them. {@code order} is a
+ * change's position in its transaction (Debezium's total_order, from 1), and on END the transaction's event count.
  */
 public record ChangeEvent(
         Kind kind,
@@ -19,7 +20,8 @@ public record ChangeEvent(
         Map<String, String> after,
         long lsn,
         long commitMicros,
-        boolean snapshot) {
+        boolean snapshot,
+        long order) {
 
     public static final String UNCHANGED_TOAST = "\u0000unchanged-toast";
 
@@ -32,7 +34,7 @@ public record ChangeEvent(
     /** Decodes one record value (JsonConverter, schemas disabled). */
     public static ChangeEvent parse(long offset, JsonNode v) {
         if (v == null || v.isNull()) {
-            return new ChangeEvent(Kind.HEARTBEAT, offset, null, null, null, null, 0, 0, false);
+            return new ChangeEvent(Kind.HEARTBEAT, offset, null, null, null, null, 0, 0, false, 0);
         }
         JsonNode status = v.get("status");
         if (status != null) {
@@ -43,12 +45,13 @@ public record ChangeEvent(
             };
             // Debezium's transaction id is "<xid>:<lsn>"; on END the LSN is the transaction's commit LSN
             String id = v.path("id").asText();
-            return new ChangeEvent(k, offset, xid(id), null, null, null, k == Kind.END ? lsnPart(id) : 0, 0, false);
+            return new ChangeEvent(k, offset, xid(id), null, null, null, k == Kind.END ? lsnPart(id) : 0, 0, false,
+                    v.path("event_count").asLong(0));
         }
         JsonNode op = v.get("op");
         if (op == null) {
             // Debezium heartbeat records carry only ts_ms
-            return new ChangeEvent(Kind.HEARTBEAT, offset, null, null, null, null, 0, 0, false);
+            return new ChangeEvent(Kind.HEARTBEAT, offset, null, null, null, null, 0, 0, false, 0);
         }
         JsonNode src = v.path("source");
         Kind k = switch (op.asText()) {
@@ -65,7 +68,7 @@ public record ChangeEvent(
         String snap = src.path("snapshot").asText("false");
         return new ChangeEvent(k, offset, txId, new TableRef(src.path("schema").asText(), src.path("table").asText()),
                 columns(v.get("before")), columns(v.get("after")), src.path("lsn").asLong(0), commitMicros,
-                !"false".equals(snap) && !snap.isEmpty());
+                !"false".equals(snap) && !snap.isEmpty(), tx.isObject() ? tx.path("total_order").asLong(0) : 0);
     }
 
     private static Map<String, String> columns(JsonNode n) {

@@ -2,6 +2,7 @@ package io.dbmigrate.activities.pipeline;
 
 import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.activities.sql.Sql;
+import io.dbmigrate.workflows.model.StreamLag;
 import io.dbmigrate.workflows.model.StreamSpec;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

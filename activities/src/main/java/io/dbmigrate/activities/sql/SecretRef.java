@@ -32,14 +32,20 @@ public final class SecretRef {
         if (ref.startsWith("file:")) {
             Path p = Path.of(ref.substring(5));
             try {
-                return Files.readString(p).strip();
+                String secret = Files.readString(p);
+                if (!secret.equals(secret.strip())) {
+                    // Kafka Connect's DirectoryConfigProvider reads the file verbatim: both sides must see the same secret
+                    throw new IllegalArgumentException("passwordRef " + ref + ": " + p + " starts or ends with whitespace "
+                            + "(a trailing newline?); Kafka Connect would read it verbatim. Write it with printf '%s' PASSWORD > FILE");
+                }
+                return secret;
             } catch (IOException e) {
                 throw new IllegalArgumentException("passwordRef " + ref + ": cannot read " + p + " on the worker ("
                         + e.getClass().getSimpleName() + ")");
             }
         }
-        throw new IllegalArgumentException("passwordRef '" + ref.replaceAll("(?<=.{4}).", "*")
-                + "' is not a reference: use env:NAME or file:PATH, never the password itself");
+        throw new IllegalArgumentException("passwordRef (" + ref.length()
+                + " characters, not shown) is not a reference: use env:NAME or file:PATH, never the password itself");
     }
 
     /**

@@ -1,4 +1,4 @@
-package io.dbmigrate.activities.pipeline;
+package io.dbmigrate.workflows.model;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 

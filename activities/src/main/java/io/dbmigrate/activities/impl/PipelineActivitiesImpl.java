@@ -1,0 +1,88 @@
+package io.dbmigrate.activities.impl;
+
+import io.dbmigrate.activities.connect.ConnectClient;
+import io.dbmigrate.activities.pipeline.ApplyDataException;
+import io.dbmigrate.activities.pipeline.CaptureSetup;
+import io.dbmigrate.activities.pipeline.CaptureWatchdog;
+import io.dbmigrate.activities.pipeline.ChangeApplier;
+import io.dbmigrate.activities.pipeline.StreamMonitor;
+import io.dbmigrate.workflows.activities.PipelineActivities;
+import io.dbmigrate.workflows.model.StreamLag;
+import io.dbmigrate.workflows.model.StreamSpec;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.failure.ApplicationFailure;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+
+public final class PipelineActivitiesImpl implements PipelineActivities {
+    public static final String APPLY_DATA_ERROR = "ApplyDataError";
+
+    private final String bootstrap;
+    private final ConnectClient connect;
+    private final MeterRegistry registry;
+
+    public PipelineActivitiesImpl(String bootstrap, String connectUrl, MeterRegistry registry) {
+        this.bootstrap = bootstrap;
+        this.connect = new ConnectClient(connectUrl);
+        this.registry = registry;
+    }
+
+    @Override
+    public void prepareCapture(StreamSpec spec) {
+        try {
+            new CaptureSetup(bootstrap, connect).prepare(spec);
+        } catch (SQLException e) {
+            throw Activity.wrap(e);
+        }
+    }
+
+    @Override
+    public void runApplier(StreamSpec spec) {
+        ActivityExecutionContext ctx = Activity.getExecutionContext();
+        ChangeApplier applier = new ChangeApplier(spec, bootstrap, registry);
+        CaptureWatchdog watchdog = new CaptureWatchdog(connect, spec);
+        try {
+            // heartbeat() throws once the workflow cancels this activity: that ends run() and closes everything
+            applier.run(() -> true, progress -> {
+                watchdog.check();
+                ctx.heartbeat(progress);
+            });
+        } catch (ApplyDataException e) {
+            throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), APPLY_DATA_ERROR, e.table(), e.key(), e.lsn(), e.offset());
+        } catch (SQLException e) {
+            throw Activity.wrap(e);
+        }
+    }
+
+    @Override
+    public StreamLag lag(StreamSpec spec) {
+        try {
+            return StreamMonitor.lag(spec);
+        } catch (SQLException e) {
+            throw Activity.wrap(e);
+        }
+    }
+
+    @Override
+    public String drain(StreamSpec spec, String lsn) {
+        ActivityExecutionContext ctx = Activity.getExecutionContext();
+        try {
+            return StreamMonitor.drain(spec, lsn, Duration.ofMinutes(5), ctx::heartbeat);
+        } catch (SQLException | TimeoutException e) {
+            throw Activity.wrap(e);
+        }
+    }
+
+    @Override
+    public List<String> teardownCapture(StreamSpec spec) {
+        try {
+            return new CaptureSetup(bootstrap, connect).teardown(spec);
+        } catch (SQLException e) {
+            throw Activity.wrap(e);
+        }
+    }
+}

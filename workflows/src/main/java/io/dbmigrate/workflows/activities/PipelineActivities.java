@@ -1,0 +1,34 @@
+package io.dbmigrate.workflows.activities;
+
+import io.dbmigrate.workflows.model.StreamLag;
+import io.dbmigrate.workflows.model.StreamSpec;
+import io.temporal.activity.ActivityInterface;
+import io.temporal.activity.ActivityMethod;
+import java.util.List;
+
+/** The change pipeline as activities. Names are what an operator reads in the workflow history. */
+@ActivityInterface
+public interface PipelineActivities {
+
+    /** Control schema, publication, topic and Debezium connector for one stream. Idempotent. */
+    @ActivityMethod(name = "PrepareCapture")
+    void prepareCapture(StreamSpec spec);
+
+    /**
+     * Applies the stream until cancelled (long-running; heartbeats its progress every second). Ends with a
+     * non-retryable {@code ApplyDataError} when the target refuses a change; never skips one.
+     */
+    @ActivityMethod(name = "RunApplier")
+    void runApplier(StreamSpec spec);
+
+    @ActivityMethod(name = "StreamLag")
+    StreamLag lag(StreamSpec spec);
+
+    /** Returns once everything committed on the capturing side up to {@code lsn} (null: now) is applied. */
+    @ActivityMethod(name = "DrainStream")
+    String drain(StreamSpec spec, String lsn);
+
+    /** Connector (with its offsets), slot, publication, control schema and topic removed. Idempotent. */
+    @ActivityMethod(name = "TeardownCapture")
+    List<String> teardownCapture(StreamSpec spec);
+}
