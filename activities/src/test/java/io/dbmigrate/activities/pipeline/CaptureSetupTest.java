@@ -1,0 +1,114 @@
+package io.dbmigrate.activities.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dbmigrate.workflows.model.Endpoint;
+import io.dbmigrate.workflows.model.StreamSpec;
+import io.dbmigrate.workflows.model.TableRef;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+class CaptureSetupTest {
+    private static final TableRef HOSTILE = new TableRef("we\"ird sch.ema", "Tab,le \"x\"; DROP");
+
+    private static boolean matches(String regex, TableRef t) {
+        return Pattern.compile(regex).matcher(t.schema() + "." + t.name()).matches();
+    }
+
+    @Test
+    void tableRegexMatchesOnlyItsOwnTable() {
+        String regex = CaptureSetup.tableRegex(HOSTILE);
+        assertTrue(matches(regex, HOSTILE), regex);
+        assertFalse(matches(regex, new TableRef("we\"ird sch.ema", "Tab,le \"y\"; DROP")), regex);
+        assertFalse(matches(regex, new TableRef("we\"ird schXema", "Tab,le \"x\"; DROP")), regex);
+        assertFalse(regex.contains(","), regex);
+    }
+
+    @Test
+    void tableRegexKeepsPlainNamesReadable() {
+        String regex = CaptureSetup.tableRegex(new TableRef("public", "items_2"));
+        assertEquals("public\\.items_2", regex);
+        assertFalse(matches(regex, new TableRef("public", "itemsX2")));
+        assertFalse(matches(regex, new TableRef("publicX", "items_2")));
+    }
+
+    @Test
+    void tableRegexHandlesNonAscii() {
+        TableRef t = new TableRef("sch\u00e9ma", "t\uD83D\uDE00b");
+        String regex = CaptureSetup.tableRegex(t);
+        assertTrue(matches(regex, t), regex);
+        assertFalse(matches(regex, new TableRef("schema", "t\uD83D\uDE00b")), regex);
+    }
+
+    @Test
+    void overrideKey() {
+        assertEquals("public.items", CaptureSetup.overrideKey(new TableRef("public", "items")));
+        assertEquals("\"we\"\"ird sch.ema\".\"t\"", CaptureSetup.overrideKey(new TableRef("we\"ird sch.ema", "t")));
+        assertEquals("\"public\".\"a.b\"", CaptureSetup.overrideKey(new TableRef("public", "a.b")));
+        assertNull(CaptureSetup.overrideKey(HOSTILE));
+        assertNull(CaptureSetup.overrideKey(new TableRef("s,x", "t")));
+    }
+
+    private static StreamSpec spec(boolean snapshot) {
+        Endpoint from = new Endpoint("src.example", 55432, "basic", "postgres", "file:/tmp/x/pw");
+        Endpoint to = new Endpoint("dst.example", 55433, "basic", "postgres", "env:TARGET_PW");
+        return new StreamSpec("basic", StreamSpec.Direction.FORWARD, from, to, List.of(new TableRef("public", "items")), snapshot);
+    }
+
+    private static Map<TableRef, List<String>> columns() {
+        Map<TableRef, List<String>> columns = new LinkedHashMap<>();
+        columns.put(new TableRef("public", "items"), List.of("id", "name", "we\"ird col"));
+        columns.put(HOSTILE, List.of("id"));
+        return columns;
+    }
+
+    @Test
+    void connectorConfig() {
+        Map<String, String> c = CaptureSetup.connectorConfig(spec(true), columns());
+        assertEquals("${dir:/tmp/x:pw}", c.get("database.password"));
+        assertEquals("src.example", c.get("database.hostname"));
+        assertEquals("55432", c.get("database.port"));
+        assertEquals("basic", c.get("database.dbname"));
+        assertEquals("dbmigrate_basic", c.get("slot.name"));
+        assertEquals("dbmigrate_basic", c.get("publication.name"));
+        assertEquals("dbmigrate_basic", c.get("topic.prefix"));
+        assertEquals("true", c.get("provide.transaction.metadata"));
+        assertEquals("pgtext", c.get("converters"));
+        assertEquals("io.dbmigrate.connect.PgTextConverter", c.get("pgtext.type"));
+        assertEquals("org.apache.kafka.connect.transforms.RegexRouter", c.get("transforms.route.type"));
+        assertEquals(".*", c.get("transforms.route.regex"));
+        assertEquals("dbmigrate_basic.changes", c.get("transforms.route.replacement"));
+        assertEquals("fail", c.get("event.converting.failure.handling.mode"));
+        assertEquals("true", c.get("include.unknown.datatypes"));
+        assertEquals("initial", c.get("snapshot.mode"));
+        assertEquals("disabled", c.get("publication.autocreate.mode"));
+        assertEquals("SELECT \"id\"::text AS \"id\", \"name\"::text AS \"name\", \"we\"\"ird col\"::text AS \"we\"\"ird col\""
+                + " FROM \"public\".\"items\"", c.get("snapshot.select.statement.overrides.public.items"));
+        // the hostile table has a comma, so it cannot be listed; the include list still captures it
+        assertEquals("public.items", c.get("snapshot.select.statement.overrides"));
+        assertEquals("public\\.items," + CaptureSetup.tableRegex(HOSTILE) + ",dbmigrate_basic\\.heartbeat",
+                c.get("table.include.list"));
+        assertEquals("UPDATE \"dbmigrate_basic\".\"heartbeat\" SET beat = beat + 1, at = now() WHERE id = 1",
+                c.get("heartbeat.action.query"));
+    }
+
+    @Test
+    void connectorConfigWithoutSnapshot() {
+        assertEquals("no_data", CaptureSetup.connectorConfig(spec(false), columns()).get("snapshot.mode"));
+    }
+
+    @Test
+    void connectorConfigHoldsNoPassword() {
+        Map<String, String> c = CaptureSetup.connectorConfig(spec(true), columns());
+        for (Map.Entry<String, String> e : c.entrySet()) {
+            assertFalse(e.getValue().contains("/tmp/x/pw"), e.getKey());
+            assertFalse(e.getValue().contains("TARGET_PW"), e.getKey());
+        }
+    }
+}
