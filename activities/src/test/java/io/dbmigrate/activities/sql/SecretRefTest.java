@@ -27,9 +27,24 @@ class SecretRefTest {
     }
 
     @Test
-    void fileWithTrailingNewline(@TempDir Path dir) throws Exception {
+    void fileWithTrailingNewlineIsRefusedBecauseConnectReadsItVerbatim(@TempDir Path dir) throws Exception {
         Path pw = Files.writeString(dir.resolve("pw"), "s3cret\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SecretRef.resolve("file:" + pw, Map.of()));
+        assertTrue(e.getMessage().contains("trailing newline"), e.getMessage());
+        assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+    }
+
+    @Test
+    void fileIsReadExactly(@TempDir Path dir) throws Exception {
+        Path pw = Files.writeString(dir.resolve("pw"), "s3cret");
         assertEquals("s3cret", SecretRef.resolve("file:" + pw, Map.of()));
+    }
+
+    @Test
+    void shortRawPasswordIsNotEchoed() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SecretRef.resolve("pass", Map.of()));
+        assertFalse(e.getMessage().contains("pass'"), e.getMessage());
+        assertFalse(e.getMessage().contains("'pa"), e.getMessage());
     }
 
     @Test
