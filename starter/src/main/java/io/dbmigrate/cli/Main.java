@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code ./dbmigrate}: the operator's entry point. */
 @Command(name = "dbmigrate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Zero-downtime PostgreSQL-to-PostgreSQL migration, orchestrated by Temporal.",
-        subcommands = {StackCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {StackCommand.class, io.dbmigrate.cli.bench.BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

@@ -1,0 +1,7 @@
+package io.dbmigrate.cli.bench;
+
+import picocli.CommandLine.Command;
+
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print their figures.",
+        subcommands = {BenchStreamCommand.class})
+public final class BenchCommand {}
