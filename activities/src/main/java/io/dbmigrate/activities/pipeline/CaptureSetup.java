@@ -196,7 +196,6 @@ public final class CaptureSetup {
         c.put("producer.override.acks", "all");
         c.put("producer.override.enable.idempotence", "true");
         c.put("producer.override.max.request.size", Integer.toString(16 * 1024 * 1024));
-        c.put("producer.override.compression.type", "lz4");
         // all tables, transaction records and heartbeats into one single-partition topic: its order is commit order
         c.put("transforms", "route");
         c.put("transforms.route.type", "org.apache.kafka.connect.transforms.RegexRouter");

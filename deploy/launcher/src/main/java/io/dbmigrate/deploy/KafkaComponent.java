@@ -53,6 +53,8 @@ public final class KafkaComponent extends KafkaDistComponent {
                 "share.coordinator.state.topic.min.isr=1",
                 "group.initial.rebalance.delay.ms=0",
                 "auto.create.topics.enable=true",
+                "num.network.threads=2",
+                "num.io.threads=2",
                 "log.retention.hours=168",
                 ""));
         if (!Files.exists(logDir.resolve("meta.properties"))) {

@@ -15,6 +15,7 @@ abstract class KafkaDistComponent extends JavaComponent {
 
     @Override
     protected List<String> jvmOptions() {
-        return List.of("-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Dlog4j2.configurationFile=" + log4j2Config());
+        // SerialGC: on a small machine shared with everything else, no concurrent GC threads competing for the cores
+        return List.of("-Xms256m", "-Xmx1g", "-XX:+UseSerialGC", "-Dlog4j2.configurationFile=" + log4j2Config());
     }
 }

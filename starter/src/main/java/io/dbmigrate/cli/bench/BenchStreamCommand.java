@@ -109,12 +109,28 @@ public final class BenchStreamCommand implements Callable<Integer> {
         try {
             StreamMonitor.awaitStreaming(stream, Duration.ofSeconds(120));
             waitNativeReady(target);
+            info("warm-up: 5 s at 500 commits/s through both pipelines (not counted)");
+            LagProbe.run(source, target, "dbm_lag", 500, 5, 2);
+            LagProbe.run(source, target, "native_lag", 500, 5, 2);
             for (int rate : new int[] {1000, 2500}) {
                 int writers = rate <= 1000 ? 2 : 4;
                 exec(source, "TRUNCATE dbm_lag", "TRUNCATE native_lag");
                 StreamMonitor.drain(stream, null, Duration.ofSeconds(60), s -> {});
                 info(String.format("dbmigrate at %d commits/s for %d s ...", rate, seconds));
+                Map<String, Long> phasePids = pids(stack.status());
+                phasePids.put("bench JVM (applier)", ProcessHandle.current().pid());
+                Map<String, Double> c0 = CpuSampler.sample(phasePids);
+                long p0 = System.nanoTime();
+                io.micrometer.core.instrument.distribution.HistogramSnapshot h0 = applier.lagTimer().takeSnapshot();
                 LagProbe.Result dbm = LagProbe.run(source, target, "dbm_lag", rate, seconds, writers);
+                Map<String, Double> c1 = CpuSampler.sample(phasePids);
+                double pw = (System.nanoTime() - p0) / 1e9;
+                StringBuilder cpuLine = new StringBuilder("  CPU (cores):");
+                c1.forEach((n, v) -> cpuLine.append(String.format(" %s %.2f", n, (v - c0.get(n)) / pw)));
+                info(cpuLine.toString());
+                info(String.format("  applier's own source-commit -> target-commit lag: mean %.1f ms max %.1f ms over %d transactions",
+                        applier.lagTimer().mean(java.util.concurrent.TimeUnit.MILLISECONDS), applier.lagTimer().max(java.util.concurrent.TimeUnit.MILLISECONDS),
+                        applier.lagTimer().count() - h0.count()));
                 info(String.format("native logical replication at %d commits/s for %d s ...", rate, seconds));
                 LagProbe.Result nat = LagProbe.run(source, target, "native_lag", rate, seconds, writers);
                 StreamMonitor.drain(stream, null, Duration.ofSeconds(60), s -> {});

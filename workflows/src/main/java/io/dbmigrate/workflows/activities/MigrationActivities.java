@@ -1,0 +1,63 @@
+package io.dbmigrate.workflows.activities;
+
+import io.dbmigrate.workflows.model.MigrationPlan;
+import io.dbmigrate.workflows.model.PreflightReport;
+import io.dbmigrate.workflows.model.StreamSpec;
+import io.dbmigrate.workflows.model.TableRef;
+import io.dbmigrate.workflows.model.ValidationReport;
+import io.temporal.activity.ActivityInterface;
+import io.temporal.activity.ActivityMethod;
+import java.util.List;
+
+/** The migration's own steps (the change pipeline's are in {@link PipelineActivities}). */
+@ActivityInterface
+public interface MigrationActivities {
+    /** Failure types that retrying cannot fix. */
+    String PREFLIGHT_FAILED = "PreflightFailed";
+    String VALIDATION_FAILED = "ValidationFailed";
+    String INJECTED_FAULT = "InjectedFault";
+
+    /** Reachability, wal_level, privileges, slots and senders, keys, types, long transactions, large objects, extensions. Changes nothing. */
+    @ActivityMethod(name = "Preflight")
+    PreflightReport preflight(MigrationPlan plan);
+
+    /** Creates on the target the tables it lacks, from the source's definitions; returns the ones it created. */
+    @ActivityMethod(name = "PrepareTargetSchema")
+    List<String> prepareTarget(MigrationPlan plan, List<TableRef> tables);
+
+    /** Compensation: drops exactly the tables {@link #prepareTarget} created. */
+    @ActivityMethod(name = "DropCreatedTargetTables")
+    void dropCreatedTargetTables(MigrationPlan plan, List<String> created);
+
+    /** Waits (heartbeating) until the snapshot is through and the stream's lag is under the plan's thresholds. */
+    @ActivityMethod(name = "AwaitCatchUp")
+    void awaitCatchUp(StreamSpec spec, MigrationPlan.Thresholds thresholds);
+
+    /** Counts and per-primary-key-chunk checksums on both sides; {@code frozen}: writes are fenced, so exact. */
+    @ActivityMethod(name = "ValidateData")
+    ValidationReport validate(MigrationPlan plan, StreamSpec spec, List<TableRef> tables, boolean frozen);
+
+    /** Long-running: reports lag to the workflow (signal {@code lagReport}) while it waits for approval. */
+    @ActivityMethod(name = "WatchStream")
+    void watchStream(StreamSpec spec, String workflowId);
+
+    /** Stops application writes on the source (a dbmigrate-owned trigger per table); returns the WAL position after it. */
+    @ActivityMethod(name = "FenceSourceWrites")
+    String fenceSource(MigrationPlan plan, List<TableRef> tables);
+
+    /** Compensation and cleanup: removes the fence. Idempotent. */
+    @ActivityMethod(name = "UnfenceSourceWrites")
+    void unfenceSource(MigrationPlan plan);
+
+    /** Target sequences set past the source's values and past every owned column's max. */
+    @ActivityMethod(name = "SyncSequences")
+    List<String> syncSequences(MigrationPlan plan, List<TableRef> tables);
+
+    /** Removes dbmigrate's apply position schema from the target (after the streams are gone). */
+    @ActivityMethod(name = "CleanupTarget")
+    void cleanupTarget(MigrationPlan plan);
+
+    /** Fails with a non-retryable {@link #INJECTED_FAULT}: rehearses rollback from the given phase (plan.faultInjection). */
+    @ActivityMethod(name = "InjectFault")
+    void injectFault(String phase);
+}

@@ -1,0 +1,44 @@
+package io.dbmigrate.workflows.model;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+
+/** The {@code status} query and the workflow's result. */
+public record MigrationStatus(
+        @JsonProperty("migrationId") String migrationId,
+        @JsonProperty("state") State state,
+        @JsonProperty("phase") Phase phase,
+        @JsonProperty("tables") List<TableRef> tables,
+        @JsonProperty("applier") ApplierProgress applier,
+        @JsonProperty("lag") StreamLag lag,
+        @JsonProperty("validation") ValidationReport validation,
+        @JsonProperty("cutover") CutoverReport cutover,
+        @JsonProperty("timings") List<PhaseTiming> timings,
+        @JsonProperty("compensations") List<String> compensations,
+        @JsonProperty("approvedBy") String approvedBy,
+        @JsonProperty("error") String error) {
+
+    public enum State {
+        @JsonProperty("RUNNING") RUNNING,
+        @JsonProperty("AWAITING_APPROVAL") AWAITING_APPROVAL,
+        @JsonProperty("COMPLETED") COMPLETED,
+        @JsonProperty("ROLLING_BACK") ROLLING_BACK,
+        @JsonProperty("ROLLED_BACK") ROLLED_BACK,
+        @JsonProperty("FAILED") FAILED
+    }
+
+    public enum Phase {
+        @JsonProperty("preflight") PREFLIGHT,
+        @JsonProperty("prepare") PREPARE,
+        @JsonProperty("snapshot") SNAPSHOT,
+        @JsonProperty("validation") VALIDATION,
+        @JsonProperty("approval") APPROVAL,
+        @JsonProperty("cutover") CUTOVER,
+        @JsonProperty("cleanup") CLEANUP,
+        @JsonProperty("done") DONE;
+
+        public String label() {
+            return name().toLowerCase();
+        }
+    }
+}

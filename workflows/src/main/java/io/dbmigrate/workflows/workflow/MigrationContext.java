@@ -1,0 +1,136 @@
+package io.dbmigrate.workflows.workflow;
+
+import io.dbmigrate.workflows.activities.MigrationActivities;
+import io.dbmigrate.workflows.activities.PipelineActivities;
+import io.dbmigrate.workflows.model.ApplierProgress;
+import io.dbmigrate.workflows.model.CutoverReport;
+import io.dbmigrate.workflows.model.MigrationPlan;
+import io.dbmigrate.workflows.model.MigrationStatus;
+import io.dbmigrate.workflows.model.MigrationStatus.Phase;
+import io.dbmigrate.workflows.model.MigrationStatus.State;
+import io.dbmigrate.workflows.model.PhaseTiming;
+import io.dbmigrate.workflows.model.StreamLag;
+import io.dbmigrate.workflows.model.StreamSpec;
+import io.dbmigrate.workflows.model.TableRef;
+import io.dbmigrate.workflows.model.ValidationReport;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.Promise;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Everything the phases share: the plan, activity stubs, the saga, the running applier and the status being built. */
+final class MigrationContext {
+    static final String[] NON_RETRYABLE = {MigrationActivities.PREFLIGHT_FAILED, MigrationActivities.VALIDATION_FAILED,
+        MigrationActivities.INJECTED_FAULT, "ApplyDataError", "IllegalArgumentException"};
+
+    final MigrationPlan plan;
+    final Compensations saga = new Compensations();
+    final MigrationActivities steps;
+    final MigrationActivities longSteps;
+    final PipelineActivities pipeline;
+    final PipelineActivities applierStub;
+    final MigrationActivities watchStub;
+
+    State state = State.RUNNING;
+    Phase phase = Phase.PREFLIGHT;
+    List<TableRef> tables = List.of();
+    StreamSpec forward;
+    StreamLag lag;
+    ValidationReport validation;
+    CutoverReport cutover;
+    ApplierProgress applier;
+    String approvedBy;
+    String abortReason;
+    boolean pastPointOfNoReturn;
+    String error;
+    final List<PhaseTiming> timings = new ArrayList<>();
+
+    CancellationScope applierScope;
+    Promise<Void> applierRun;
+
+    MigrationContext(MigrationPlan plan) {
+        this.plan = plan;
+        RetryOptions retry = RetryOptions.newBuilder().setInitialInterval(Duration.ofSeconds(1))
+                .setMaximumInterval(Duration.ofSeconds(30)).setMaximumAttempts(5).setDoNotRetry(NON_RETRYABLE).build();
+        this.steps = Workflow.newActivityStub(MigrationActivities.class, ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofMinutes(10)).setRetryOptions(retry).build());
+        this.longSteps = Workflow.newActivityStub(MigrationActivities.class, ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofHours(12)).setHeartbeatTimeout(Duration.ofSeconds(60))
+                .setRetryOptions(retry).build());
+        this.pipeline = Workflow.newActivityStub(PipelineActivities.class, ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofMinutes(10)).setHeartbeatTimeout(Duration.ofSeconds(60))
+                .setRetryOptions(retry).build());
+        // the applier runs for the whole migration; a crashed worker is noticed through the missed heartbeat
+        this.applierStub = Workflow.newActivityStub(PipelineActivities.class, ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofDays(30)).setHeartbeatTimeout(Duration.ofSeconds(30))
+                .setCancellationType(io.temporal.activity.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+                .setRetryOptions(RetryOptions.newBuilder().setInitialInterval(Duration.ofSeconds(1))
+                        .setMaximumInterval(Duration.ofSeconds(30)).setDoNotRetry(NON_RETRYABLE).build())
+                .build());
+        this.watchStub = Workflow.newActivityStub(MigrationActivities.class, ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofDays(30)).setHeartbeatTimeout(Duration.ofSeconds(30))
+                .setCancellationType(io.temporal.activity.ActivityCancellationType.TRY_CANCEL)
+                .setRetryOptions(RetryOptions.newBuilder().setMaximumInterval(Duration.ofSeconds(30)).build())
+                .build());
+    }
+
+    void enter(Phase p) {
+        long now = Workflow.currentTimeMillis();
+        if (!timings.isEmpty() && timings.get(timings.size() - 1).endedAtMs() == null) {
+            PhaseTiming last = timings.remove(timings.size() - 1);
+            timings.add(new PhaseTiming(last.phase(), last.startedAtMs(), now));
+        }
+        phase = p;
+        timings.add(new PhaseTiming(p.label(), now, null));
+        Workflow.upsertMemo(Map.of("phase", p.label()));
+        Workflow.getLogger(MigrationContext.class).info("migration {}: phase {}", plan.migrationId(), p.label());
+    }
+
+    void closeTimings() {
+        enter(Phase.DONE);
+        PhaseTiming last = timings.remove(timings.size() - 1);
+        timings.add(new PhaseTiming(last.phase(), last.startedAtMs(), last.startedAtMs()));
+    }
+
+    /** Rehearsal hook: plan.faultInjection names the phase whose end fails (after its changes, so rollback is real). */
+    void maybeInject(Phase p) {
+        if (p.label().equals(plan.faultInjection())) {
+            steps.injectFault(p.label());
+        }
+    }
+
+    /** Waits for {@code p}, but fails at once if the applier stops (it only stops on a data error). */
+    <T> T withApplier(Promise<T> p) {
+        if (applierRun != null) {
+            Promise.anyOf(p, applierRun).get();
+            if (!p.isCompleted() && applierRun.isCompleted()) {
+                applierRun.get(); // throws the applier's failure
+                throw ApplicationFailure.newNonRetryableFailure("the applier stopped unexpectedly", "ApplierStopped");
+            }
+        }
+        return p.get();
+    }
+
+    MigrationStatus status() {
+        return new MigrationStatus(plan == null ? null : plan.migrationId(), state, phase, tables, applier, lag, validation,
+                cutover, List.copyOf(timings), List.copyOf(saga.ran()), approvedBy, error);
+    }
+
+    static String describe(Throwable t) {
+        Throwable c = t;
+        while (c instanceof ActivityFailure && c.getCause() != null) {
+            c = c.getCause();
+        }
+        if (c instanceof ApplicationFailure af) {
+            return af.getOriginalMessage();
+        }
+        return String.valueOf(c.getMessage());
+    }
+}

@@ -1,0 +1,47 @@
+package io.dbmigrate.workflows.workflow;
+
+import io.dbmigrate.workflows.model.MigrationPlan;
+import io.dbmigrate.workflows.model.MigrationStatus;
+import io.dbmigrate.workflows.model.StreamLag;
+import io.temporal.workflow.QueryMethod;
+import io.temporal.workflow.SignalMethod;
+import io.temporal.workflow.UpdateMethod;
+import io.temporal.workflow.UpdateValidatorMethod;
+import io.temporal.workflow.WorkflowInterface;
+import io.temporal.workflow.WorkflowMethod;
+
+/**
+ * One migration. Start: workflow type {@code Migration}, task queue {@code dbmigrate}, id {@code migration-<id>},
+ * input the plan JSON. Operate with the update {@code approveCutover}, the signals {@code approve} and {@code abort},
+ * the query {@code status}.
+ */
+@WorkflowInterface
+public interface MigrationWorkflow {
+    String TYPE = "Migration";
+    String TASK_QUEUE = "dbmigrate";
+
+    @WorkflowMethod(name = TYPE)
+    MigrationStatus migrate(MigrationPlan plan);
+
+    /** Approves the cutover; rejected (nothing recorded) unless validation passed and lag is under the thresholds. */
+    @UpdateMethod(name = "approveCutover")
+    String approveCutover(String approver);
+
+    @UpdateValidatorMethod(updateName = "approveCutover")
+    void validateApproveCutover(String approver);
+
+    /** Same meaning as {@code approveCutover}, for UIs that only send signals; ignored while not ready. */
+    @SignalMethod(name = "approve")
+    void approve(String approver);
+
+    /** Rolls the migration back (before the cutover's point of no return). */
+    @SignalMethod(name = "abort")
+    void abort(String reason);
+
+    /** Sent by the WatchStream activity while the migration waits for approval. */
+    @SignalMethod(name = "lagReport")
+    void lagReport(StreamLag lag);
+
+    @QueryMethod(name = "status")
+    MigrationStatus status();
+}
