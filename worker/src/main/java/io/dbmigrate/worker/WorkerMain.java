@@ -57,7 +57,7 @@ public final class WorkerMain {
                 WorkflowClientOptions.newBuilder().setNamespace(config.namespace()).build());
         WorkerFactory factory = WorkerFactory.newInstance(client);
         Worker worker = factory.newWorker(config.taskQueue());
-        Registrations.register(worker, config, registry);
+        Registrations.register(worker, client, config, registry);
         factory.start();
         HttpServer http = startHttp(config, service, registry);
         log.info("dbmigrate worker polling task queue '{}' on {} (namespace {}); metrics on :{}/metrics",

@@ -1,0 +1,180 @@
+package io.dbmigrate.activities.impl;
+
+import io.dbmigrate.activities.migration.Fence;
+import io.dbmigrate.activities.migration.Preflight;
+import io.dbmigrate.activities.migration.Sequences;
+import io.dbmigrate.activities.migration.TargetSchema;
+import io.dbmigrate.activities.migration.Validator;
+import io.dbmigrate.activities.pipeline.ChangeApplier;
+import io.dbmigrate.activities.pipeline.StreamMonitor;
+import io.dbmigrate.activities.sql.Pg;
+import io.dbmigrate.activities.sql.Sql;
+import io.dbmigrate.workflows.activities.MigrationActivities;
+import io.dbmigrate.workflows.model.MigrationPlan;
+import io.dbmigrate.workflows.model.PreflightReport;
+import io.dbmigrate.workflows.model.StreamLag;
+import io.dbmigrate.workflows.model.StreamSpec;
+import io.dbmigrate.workflows.model.TableRef;
+import io.dbmigrate.workflows.model.TableValidation;
+import io.dbmigrate.workflows.model.ValidationReport;
+import io.dbmigrate.workflows.workflow.MigrationWorkflow;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.client.WorkflowClient;
+import io.temporal.failure.ApplicationFailure;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+
+public final class MigrationActivitiesImpl implements MigrationActivities {
+    private final WorkflowClient client;
+
+    public MigrationActivitiesImpl(WorkflowClient client) {
+        this.client = client;
+    }
+
+    @Override
+    public PreflightReport preflight(MigrationPlan plan) {
+        try {
+            return Preflight.run(plan);
+        } catch (Preflight.Refused e) {
+            throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), PREFLIGHT_FAILED);
+        }
+    }
+
+    @Override
+    public List<String> prepareTarget(MigrationPlan plan, List<TableRef> tables) {
+        try {
+            return TargetSchema.prepare(plan, tables);
+        } catch (Exception e) {
+            throw Activity.wrap(e);
+        }
+    }
+
+    @Override
+    public void dropCreatedTargetTables(MigrationPlan plan, List<String> created) {
+        try {
+            TargetSchema.dropCreated(plan, created);
+        } catch (SQLException e) {
+            throw Activity.wrap(e);
+        }
+    }
+
+    @Override
+    public void awaitCatchUp(StreamSpec spec, MigrationPlan.Thresholds t) {
+        ActivityExecutionContext ctx = Activity.getExecutionContext();
+        try {
+            while (true) {
+                StreamLag lag = StreamMonitor.lag(spec);
+                ctx.heartbeat(lag);
+                boolean streaming = lag.appliedTransactions() > 0;
+                if (streaming && lag.bytes() <= t.maxLagBytes() && lag.secondsSinceLastApplied() >= 0
+                        && lag.secondsSinceLastApplied() <= t.maxLagSeconds()) {
+                    return;
+                }
+                Thread.sleep(500);
+            }
+        } catch (SQLException e) {
+            throw Activity.wrap(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Activity.wrap(e);
+        }
+    }
+
+    @Override
+    public ValidationReport validate(MigrationPlan plan, StreamSpec spec, List<TableRef> tables, boolean frozen) {
+        ActivityExecutionContext ctx = Activity.getExecutionContext();
+        int chunkRows = plan.thresholdsOrDefault().validationChunkRows();
+        try {
+            List<TableValidation> results = new ArrayList<>();
+            for (TableRef t : tables) {
+                // live: a chunk may differ only because a change is in flight; drain and look again, a few times
+                TableValidation v = null;
+                for (int attempt = 0; attempt < (frozen ? 1 : 6); attempt++) {
+                    StreamMonitor.drain(spec, null, Duration.ofMinutes(5), ctx::heartbeat);
+                    v = Validator.table(plan.source(), plan.target(), t, chunkRows, ctx::heartbeat);
+                    if (v.matches()) {
+                        break;
+                    }
+                }
+                results.add(v);
+            }
+            return ValidationReport.of(frozen, results);
+        } catch (SQLException | TimeoutException e) {
+            throw Activity.wrap(e);
+        }
+    }
+
+    @Override
+    public void watchStream(StreamSpec spec, String workflowId) {
+        ActivityExecutionContext ctx = Activity.getExecutionContext();
+        MigrationWorkflow wf = client.newWorkflowStub(MigrationWorkflow.class, workflowId);
+        try {
+            while (true) {
+                StreamLag lag = StreamMonitor.lag(spec);
+                wf.lagReport(lag);
+                for (int i = 0; i < 10; i++) {
+                    ctx.heartbeat(lag); // throws when the workflow cancels this activity
+                    Thread.sleep(500);
+                }
+            }
+        } catch (SQLException e) {
+            throw Activity.wrap(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Activity.wrap(e);
+        }
+    }
+
+    @Override
+    public String fenceSource(MigrationPlan plan, List<TableRef> tables) {
+        try {
+            return Fence.set(plan, tables, plan.cutoverOrDefault().lockTimeoutSeconds());
+        } catch (SQLException e) {
+            if ("55P03".equals(e.getSQLState())) {
+                throw ApplicationFailure.newFailure("could not fence the source within cutover.lockTimeoutSeconds: a long "
+                        + "transaction holds a table (" + e.getMessage() + ")", "FenceLockTimeout");
+            }
+            throw Activity.wrap(e);
+        }
+    }
+
+    @Override
+    public void unfenceSource(MigrationPlan plan) {
+        try {
+            Fence.remove(plan);
+        } catch (SQLException e) {
+            throw Activity.wrap(e);
+        }
+    }
+
+    @Override
+    public List<String> syncSequences(MigrationPlan plan, List<TableRef> tables) {
+        try {
+            return Sequences.sync(plan, tables);
+        } catch (SQLException e) {
+            throw Activity.wrap(e);
+        }
+    }
+
+    @Override
+    public void cleanupTarget(MigrationPlan plan) {
+        try (Connection c = Pg.connect(plan.target(), "dbmigrate-cleanup"); Statement st = c.createStatement()) {
+            st.execute("DROP SCHEMA IF EXISTS " + Sql.ident(ChangeApplier.applySchema(new StreamSpec(plan.migrationId(),
+                    StreamSpec.Direction.FORWARD, plan.source(), plan.target(), List.of(), true))) + " CASCADE");
+        } catch (SQLException e) {
+            throw Activity.wrap(e);
+        }
+    }
+
+    @Override
+    public void injectFault(String phase) {
+        throw ApplicationFailure.newNonRetryableFailure("injected failure at the end of phase " + phase
+                + " (plan.faultInjection): rehearsing the rollback", INJECTED_FAULT);
+    }
+}

@@ -1,0 +1,258 @@
+package io.dbmigrate.activities.migration;
+
+import io.dbmigrate.activities.pipeline.TypeSupport;
+import io.dbmigrate.activities.sql.Pg;
+import io.dbmigrate.activities.sql.Sql;
+import io.dbmigrate.workflows.model.Endpoint;
+import io.dbmigrate.workflows.model.MigrationPlan;
+import io.dbmigrate.workflows.model.PreflightReport;
+import io.dbmigrate.workflows.model.StreamSpec;
+import io.dbmigrate.workflows.model.TableRef;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything that must hold before dbmigrate changes anything. Reads only. Each refusal names the object and the
+ * fix; all of them are reported at once.
+ */
+public final class Preflight {
+    /** Thrown with every refusal found. */
+    public static final class Refused extends RuntimeException {
+        public Refused(List<String> problems) {
+            super("preflight refused the migration:\n  - " + String.join("\n  - ", problems));
+        }
+    }
+
+    private Preflight() {}
+
+    public static PreflightReport run(MigrationPlan plan) {
+        List<String> problems = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        try (Connection src = connect(plan.source(), "source", problems); Connection tgt = connect(plan.target(), "target", problems)) {
+            if (src == null || tgt == null) {
+                throw new Refused(problems);
+            }
+            String srcVersion = one(src, "SELECT current_setting('server_version')");
+            String tgtVersion = one(tgt, "SELECT current_setting('server_version')");
+            int srcMajor = Integer.parseInt(one(src, "SELECT current_setting('server_version_num')")) / 10000;
+            int tgtMajor = Integer.parseInt(one(tgt, "SELECT current_setting('server_version_num')")) / 10000;
+            if (tgtMajor < srcMajor) {
+                problems.add("target runs PostgreSQL " + tgtVersion + ", older than the source's " + srcVersion
+                        + ": migrate to the same or a newer major version");
+            }
+            String wal = one(src, "SELECT current_setting('wal_level')");
+            if (!"logical".equals(wal)) {
+                problems.add("source wal_level is '" + wal + "': set wal_level = logical in postgresql.conf (or ALTER SYSTEM) and restart the source");
+            }
+            if (!"t".equals(one(src, "SELECT (rolreplication OR rolsuper)::text::char FROM pg_roles WHERE rolname = current_user"))) {
+                problems.add("source role " + plan.source().user() + " lacks the REPLICATION privilege: ALTER ROLE "
+                        + Sql.ident(plan.source().user()) + " REPLICATION (managed services: grant rds_replication or cloudsqlsuperuser)");
+            }
+            int freeSlots = Integer.parseInt(one(src, "SELECT current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)"));
+            StreamSpec spec = new StreamSpec(plan.migrationId(), StreamSpec.Direction.FORWARD, plan.source(), plan.target(), List.of(), true);
+            boolean ownSlot = exists(src, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?", spec.slotName());
+            if (freeSlots < 1 && !ownSlot) {
+                problems.add("source has no free replication slot (max_replication_slots reached): raise max_replication_slots or drop unused slots");
+            }
+            int freeSenders = Integer.parseInt(one(src, "SELECT current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication)"));
+            if (freeSenders < 1) {
+                problems.add("source has no free WAL sender (max_wal_senders reached): raise max_wal_senders");
+            }
+            if ("-1".equals(one(src, "SELECT current_setting('max_slot_wal_keep_size')"))) {
+                warnings.add("source max_slot_wal_keep_size is unlimited: a stalled migration retains WAL until the disk fills; "
+                        + "consider a limit (the slot's retained WAL is reported in status)");
+            }
+            List<TableRef> tables = resolveTables(src, plan, problems);
+            checkKeys(src, tables, problems);
+            problems.addAll(TypeSupport.problems(src, tgt, tables));
+            long lobs = Long.parseLong(one(src, "SELECT count(*) FROM pg_largeobject_metadata"));
+            if (lobs > 0) {
+                problems.add("source holds " + lobs + " large objects (pg_largeobject): logical decoding does not carry them; "
+                        + "move them to bytea columns or copy them separately");
+            }
+            longTransactions(src, problems);
+            extensions(src, tgt, problems);
+            targetTables(src, tgt, tables, problems);
+            try (Statement st = tgt.createStatement()) {
+                tgt.setAutoCommit(false);
+                st.execute("SET LOCAL session_replication_role = replica");
+                tgt.rollback();
+            } catch (SQLException e) {
+                tgt.rollback();
+                warnings.add("target role " + plan.target().user() + " cannot set session_replication_role: target triggers will fire "
+                        + "during apply. Fix: GRANT SET ON PARAMETER session_replication_role TO " + Sql.ident(plan.target().user()));
+            } finally {
+                tgt.setAutoCommit(true);
+            }
+            if (!problems.isEmpty()) {
+                throw new Refused(problems);
+            }
+            long rows = Long.parseLong(one(src, "SELECT coalesce(sum(greatest(reltuples, 0)), 0)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE (n.nspname, c.relname) IN ("
+                    + String.join(", ", tables.stream().map(t -> "(" + Sql.literal(t.schema()) + ", " + Sql.literal(t.name()) + ")").toList()) + ")"));
+            return new PreflightReport(tables, srcVersion, tgtVersion, rows, warnings);
+        } catch (SQLException e) {
+            throw new IllegalStateException("preflight query failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static Connection connect(Endpoint e, String side, List<String> problems) {
+        try {
+            return Pg.connect(e, "dbmigrate-preflight");
+        } catch (SQLException ex) {
+            problems.add("cannot connect to the " + side + " " + e.describe() + ": " + ex.getMessage()
+                    + " (check host, port, database, user and the password behind " + e.passwordRef() + ")");
+            return null;
+        } catch (IllegalArgumentException ex) {
+            problems.add(side + ": " + ex.getMessage());
+            return null;
+        }
+    }
+
+    static List<TableRef> resolveTables(Connection src, MigrationPlan plan, List<String> problems) throws SQLException {
+        List<TableRef> out = new ArrayList<>();
+        if (plan.tables() != null && !plan.tables().isEmpty()) {
+            for (String q : plan.tables()) {
+                TableRef t = TableRef.parse(q);
+                if (!exists(src, "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r','p')",
+                        t.schema(), t.name())) {
+                    problems.add("table " + t + " (from plan.tables) does not exist on the source");
+                } else {
+                    out.add(t);
+                }
+            }
+            return out;
+        }
+        for (String schema : plan.schemasOrDefault()) {
+            if (!exists(src, "SELECT 1 FROM pg_namespace WHERE nspname = ?", schema)) {
+                problems.add("schema " + schema + " (from plan.schemas) does not exist on the source");
+                continue;
+            }
+            try (PreparedStatement ps = src.prepareStatement("""
+                    SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                     WHERE n.nspname = ? AND c.relkind IN ('r','p') AND NOT c.relispartition ORDER BY c.relname""")) {
+                ps.setString(1, schema);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new TableRef(schema, rs.getString(1)));
+                    }
+                }
+            }
+        }
+        if (out.isEmpty() && problems.isEmpty()) {
+            problems.add("no tables to migrate in schemas " + plan.schemasOrDefault());
+        }
+        return out;
+    }
+
+    private static void checkKeys(Connection src, List<TableRef> tables, List<String> problems) throws SQLException {
+        for (TableRef t : tables) {
+            try (PreparedStatement ps = src.prepareStatement("""
+                    SELECT c.relreplident, EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)
+                      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?""")) {
+                ps.setString(1, t.schema());
+                ps.setString(2, t.name());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        String ident = rs.getString(1);
+                        boolean pk = rs.getBoolean(2);
+                        if (!pk && !"f".equals(ident)) {
+                            problems.add("table " + t + " has no primary key, so its updates and deletes cannot be applied: "
+                                    + "ALTER TABLE " + Sql.table(t) + " ADD PRIMARY KEY (...), or ALTER TABLE " + Sql.table(t)
+                                    + " REPLICA IDENTITY FULL (every update then logs the whole old row)");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void longTransactions(Connection src, List<String> problems) throws SQLException {
+        try (Statement st = src.createStatement(); ResultSet rs = st.executeQuery("""
+                SELECT pid, usename, extract(epoch FROM now() - xact_start)::int, left(query, 60)
+                  FROM pg_stat_activity
+                 WHERE xact_start < now() - interval '5 minutes' AND pid <> pg_backend_pid() AND backend_type = 'client backend'""")) {
+            while (rs.next()) {
+                problems.add("transaction of pid " + rs.getInt(1) + " (" + rs.getString(2) + ") has been open " + rs.getInt(3)
+                        + " s: slot creation would wait for it. End it (or pg_terminate_backend(" + rs.getInt(1)
+                        + ")) and retry; query: " + rs.getString(4));
+            }
+        }
+    }
+
+    private static void extensions(Connection src, Connection tgt, List<String> problems) throws SQLException {
+        Map<String, String> used = new LinkedHashMap<>();
+        try (Statement st = src.createStatement(); ResultSet rs = st.executeQuery("SELECT extname, extversion FROM pg_extension WHERE extname <> 'plpgsql'")) {
+            while (rs.next()) {
+                used.put(rs.getString(1), rs.getString(2));
+            }
+        }
+        for (String ext : used.keySet()) {
+            if (!exists(tgt, "SELECT 1 FROM pg_available_extensions WHERE name = ?", ext)) {
+                problems.add("extension " + ext + " (" + used.get(ext) + ") is used on the source but not available on the target: install it there");
+            }
+        }
+    }
+
+    /** Either every table exists on the target with the same columns and no rows, or none exists (then it is created). */
+    private static void targetTables(Connection src, Connection tgt, List<TableRef> tables, List<String> problems) throws SQLException {
+        for (TableRef t : tables) {
+            List<String> srcCols = columns(src, t);
+            List<String> tgtCols = columns(tgt, t);
+            if (tgtCols.isEmpty()) {
+                continue;
+            }
+            if (!srcCols.equals(tgtCols)) {
+                problems.add("table " + t + " exists on the target with different columns: source " + srcCols + ", target " + tgtCols
+                        + ". Make them match, or drop the target table so dbmigrate creates it");
+                continue;
+            }
+            try (Statement st = tgt.createStatement(); ResultSet rs = st.executeQuery("SELECT EXISTS (SELECT 1 FROM " + Sql.table(t) + ")")) {
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    problems.add("table " + t + " on the target already holds rows: dbmigrate copies into empty tables. TRUNCATE it on the target first");
+                }
+            }
+        }
+    }
+
+    static List<String> columns(Connection c, TableRef t) throws SQLException {
+        List<String> cols = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                 WHERE a.attrelid = (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?)
+                   AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum""")) {
+            ps.setString(1, t.schema());
+            ps.setString(2, t.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    cols.add(rs.getString(1));
+                }
+            }
+        }
+        return cols;
+    }
+
+    static String one(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    static boolean exists(Connection c, String sql, String... args) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setString(i + 1, args[i]);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+}
