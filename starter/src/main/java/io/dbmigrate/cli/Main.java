@@ -1,12 +1,18 @@
 package io.dbmigrate.cli;
 
+import io.dbmigrate.cli.bench.BenchCommand;
+import io.dbmigrate.cli.demo.DemoCommand;
+import io.dbmigrate.cli.migrate.MigrationCommands;
+import io.dbmigrate.cli.migrate.Watch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code ./dbmigrate}: the operator's entry point. */
 @Command(name = "dbmigrate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Zero-downtime PostgreSQL-to-PostgreSQL migration, orchestrated by Temporal.",
-        subcommands = {StackCommand.class, io.dbmigrate.cli.bench.BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, MigrationCommands.Start.class, MigrationCommands.Status.class, Watch.class,
+                MigrationCommands.Approve.class, MigrationCommands.Abort.class, MigrationCommands.History.class,
+                StackCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

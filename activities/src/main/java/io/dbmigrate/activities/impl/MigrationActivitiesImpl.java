@@ -93,19 +93,19 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
         try {
             List<TableValidation> results = new ArrayList<>();
             for (TableRef t : tables) {
-                // live: a chunk may differ only because a change is in flight; drain and look again, a few times
-                TableValidation v = null;
-                for (int attempt = 0; attempt < (frozen ? 1 : 6); attempt++) {
-                    StreamMonitor.drain(spec, null, Duration.ofMinutes(5), ctx::heartbeat);
-                    v = Validator.table(plan.source(), plan.target(), t, chunkRows, ctx::heartbeat);
-                    if (v.matches()) {
-                        break;
+                Validator.Drain drain = () -> {
+                    try {
+                        StreamMonitor.drain(spec, null, Duration.ofMinutes(5), ctx::heartbeat);
+                    } catch (TimeoutException e) {
+                        throw new SQLException(e.getMessage(), "57014", e);
                     }
-                }
-                results.add(v);
+                };
+                drain.run();
+                results.add(frozen ? Validator.table(plan.source(), plan.target(), t, chunkRows, ctx::heartbeat)
+                        : Validator.live(plan.source(), plan.target(), t, chunkRows, 5, drain, ctx::heartbeat));
             }
             return ValidationReport.of(frozen, results);
-        } catch (SQLException | TimeoutException e) {
+        } catch (SQLException e) {
             throw Activity.wrap(e);
         }
     }

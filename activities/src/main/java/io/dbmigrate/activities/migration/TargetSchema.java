@@ -73,6 +73,9 @@ public final class TargetSchema {
         }
         StringBuilder b = new StringBuilder();
         for (String line : new String(out, StandardCharsets.UTF_8).split("\n")) {
+            if (line.startsWith("\\")) {
+                continue; // psql meta-commands (restrict/unrestrict lines of current pg_dump): not SQL
+            }
             // the schema may exist on the target already (public always does)
             b.append(line.startsWith("CREATE SCHEMA ") ? line.replace("CREATE SCHEMA ", "CREATE SCHEMA IF NOT EXISTS ") : line).append('\n');
         }

@@ -33,6 +33,7 @@ final class Phases {
         List<String> created = new java.util.ArrayList<>();
         c.saga.register("DropCreatedTargetTables", () -> c.steps.dropCreatedTargetTables(c.plan, created));
         created.addAll(c.steps.prepareTarget(c.plan, c.tables));
+        c.saga.register("CleanupTarget", () -> c.steps.cleanupTarget(c.plan));
         c.saga.register("TeardownCapture", () -> c.pipeline.teardownCapture(c.forward));
         c.pipeline.prepareCapture(c.forward);
         c.saga.register("StopApplier", () -> stopApplier(c));

@@ -1,0 +1,232 @@
+package io.dbmigrate.cli.demo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dbmigrate.activities.connect.ConnectClient;
+import io.dbmigrate.activities.migration.Leftovers;
+import io.dbmigrate.activities.sql.Pg;
+import io.dbmigrate.activities.sql.Sql;
+import io.dbmigrate.cli.StackOptions;
+import io.dbmigrate.cli.migrate.MigrationCommands;
+import io.dbmigrate.cli.migrate.Watch;
+import io.dbmigrate.deploy.LocalStack;
+import io.dbmigrate.deploy.StackContext;
+import io.dbmigrate.workflows.model.Endpoint;
+import io.dbmigrate.workflows.model.MigrationPlan;
+import io.dbmigrate.workflows.model.MigrationStatus;
+import io.dbmigrate.workflows.model.PhaseTiming;
+import io.dbmigrate.workflows.model.PlanValidator;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** The main job on the local stack: a full migration while an application keeps writing, then a check of every write. */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Brings the local stack up, creates and loads a sample schema on the source, runs a live writer, "
+                + "migrates with auto-approval, cuts over, moves the writer to the target and verifies every acknowledged write.")
+public final class DemoCommand implements Callable<Integer> {
+    static final String DB = "dbmigrate_demo";
+    static final String MIGRATION = "demo";
+
+    @Mixin StackOptions stackOptions;
+    @Spec CommandSpec spec;
+    @Option(names = "--rows", defaultValue = "100000", description = "Rows to load before migrating (default ${DEFAULT-VALUE}).") int rows;
+    @Option(names = "--writes-per-sec", defaultValue = "200", description = "Live writer transactions/s (default ${DEFAULT-VALUE}).") int writesPerSec;
+    @Option(names = "--fail-at", paramLabel = "PHASE", description = "Inject a failure in preflight, prepare, snapshot, validation or cutover; the run must end rolled back.") String failAt;
+    @Option(names = "--json", description = "Last line of stdout: one JSON object with the results.") boolean json;
+
+    private PrintWriter out;
+
+    @Override
+    public Integer call() throws Exception {
+        out = spec.commandLine().getOut();
+        if (failAt != null && !PlanValidator.PHASES.contains(failAt)) {
+            throw new IllegalArgumentException("--fail-at must be one of " + PlanValidator.PHASES);
+        }
+        long t0 = System.nanoTime();
+        LocalStack stack = stackOptions.stack(null);
+        if (!stack.status().healthy()) {
+            info("bringing the local stack up ...");
+            stack.up(this::info);
+        }
+        StackContext ctx = stack.context();
+        String ref = "file:" + ctx.postgresPasswordFile();
+        Endpoint source = new Endpoint("127.0.0.1", ctx.ports().sourcePostgres(), DB, "postgres", ref);
+        Endpoint target = new Endpoint("127.0.0.1", ctx.ports().targetPostgres(), DB, "postgres", ref);
+        ConnectClient connect = new ConnectClient("http://127.0.0.1:" + ctx.ports().connect());
+        WorkflowClient client = WorkflowClient.newInstance(WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder()
+                .setTarget("127.0.0.1:" + ctx.ports().temporal()).build()), WorkflowClientOptions.newBuilder().build());
+
+        info("creating " + DB + " on source and target, loading " + rows + " rows into the source ...");
+        for (Endpoint e : List.of(source, target)) {
+            try (Connection c = Pg.connect(new Endpoint(e.host(), e.port(), "postgres", e.user(), e.passwordRef()), "dbmigrate-demo");
+                    Statement st = c.createStatement()) {
+                st.execute("DROP DATABASE IF EXISTS " + Sql.ident(DB) + " WITH (FORCE)");
+                st.execute("CREATE DATABASE " + Sql.ident(DB));
+            }
+        }
+        DemoSchema.load(source, rows);
+        int customers = Math.max(10, rows / 10);
+        int documents = Math.max(10, rows / 10);
+
+        String workflowId = "migration-" + MIGRATION;
+        MigrationPlan plan = new MigrationPlan(MIGRATION, source, target, List.of("public"), null,
+                new MigrationPlan.Thresholds(5.0, 64L * 1024 * 1024, 10_000), "auto",
+                new MigrationPlan.CutoverOptions(30, 5), failAt, null);
+        boolean[] switched = {false};
+        DemoWriter writer = new DemoWriter(source, target, writesPerSec, customers, documents, () -> {
+            if (!switched[0]) {
+                MigrationStatus s = MigrationCommands.status(client, workflowId);
+                switched[0] = s != null && s.cutover() != null;
+            }
+            return switched[0];
+        });
+        Thread writerThread = new Thread(writer, "demo-writer");
+        writerThread.start();
+        info("live writer running at " + writesPerSec + " transactions/s; starting migration " + workflowId
+                + (failAt == null ? "" : " with a failure injected at " + failAt));
+
+        MigrationCommands.startMigration(client, plan);
+        MigrationStatus status;
+        double lagP99 = Double.NaN;
+        java.util.TreeMap<Double, Long> streamingStart = null;
+        String lastLine = null;
+        while (true) {
+            status = MigrationCommands.status(client, workflowId);
+            if (status != null) {
+                String line = Watch.render(status, null);
+                if (!line.equals(lastLine)) {
+                    info(line);
+                    lastLine = line;
+                }
+                // streaming lag: transactions applied after the catch-up, until the cutover fences the source
+                boolean streaming = status.phase() == MigrationStatus.Phase.VALIDATION || status.phase() == MigrationStatus.Phase.APPROVAL;
+                if (streaming && streamingStart == null) {
+                    streamingStart = lagBuckets(ctx.ports().workerHttp());
+                } else if (streaming) {
+                    double p99 = p99Between(streamingStart, lagBuckets(ctx.ports().workerHttp()));
+                    lagP99 = Double.isNaN(p99) ? lagP99 : p99;
+                }
+                if (status.state() == MigrationStatus.State.COMPLETED || status.state() == MigrationStatus.State.ROLLED_BACK
+                        || status.state() == MigrationStatus.State.FAILED) {
+                    break;
+                }
+            }
+            Thread.sleep(200);
+        }
+        status = MigrationCommands.result(client, workflowId);
+        if (status.state() == MigrationStatus.State.COMPLETED && !writer.onTarget) {
+            // the writer switches on its first refused write after the cutover; make sure it has
+            switched[0] = true;
+            writer.onTarget = true;
+        }
+        Thread.sleep(3000); // the application keeps writing after the switch
+        writer.running.set(false);
+        writerThread.join(60_000);
+        Endpoint truth = writer.onTarget ? target : source;
+        long lost = writer.lost(truth);
+        List<String> leftovers = Leftovers.list(source, target, connect);
+
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("migrationId", MIGRATION);
+        r.put("status", status.state().name());
+        r.put("tables", status.tables().size());
+        r.put("rowsSource", status.validation() == null ? count(source) : status.validation().rowsSource());
+        r.put("rowsTarget", status.validation() == null ? count(target) : status.validation().rowsTarget());
+        r.put("checksumsMatch", status.validation() != null && status.validation().passed());
+        r.put("acknowledgedWrites", writer.acknowledged);
+        r.put("lostWrites", lost);
+        r.put("failedWrites", writer.failed);
+        r.put("writePauseMs", Math.round(writer.maxPauseNanos / 1e6));
+        r.put("lagP99Ms", Double.isNaN(lagP99) ? null : Math.round(lagP99 * 10) / 10.0);
+        r.put("snapshotSeconds", phaseSeconds(status, "snapshot"));
+        r.put("totalSeconds", Math.round((System.nanoTime() - t0) / 1e8) / 10.0);
+        r.put("leftovers", leftovers);
+        r.put("error", status.error());
+        r.put("compensations", status.compensations());
+        info(String.format("%s: %d acknowledged writes, %d lost, %d refused/failed attempts, longest write pause %d ms; leftovers %s",
+                status.state(), writer.acknowledged, lost, writer.failed, Math.round(writer.maxPauseNanos / 1e6), leftovers));
+        out.println(json ? new ObjectMapper().writeValueAsString(r) : r.toString());
+        out.flush();
+        boolean expected = failAt == null ? status.state() == MigrationStatus.State.COMPLETED
+                : status.state() == MigrationStatus.State.ROLLED_BACK;
+        return expected && lost == 0 && leftovers.isEmpty() ? 0 : 1;
+    }
+
+    private static Double phaseSeconds(MigrationStatus s, String phase) {
+        return s.timings().stream().filter(t -> t.phase().equals(phase)).map(PhaseTiming::seconds).findFirst().orElse(null);
+    }
+
+    private static long count(Endpoint e) throws SQLException {
+        long n = 0;
+        try (Connection c = Pg.connect(e, "dbmigrate-demo"); Statement st = c.createStatement()) {
+            for (String t : List.of("customers", "orders", "order_items", "documents")) {
+                try (var rs = st.executeQuery("SELECT count(*) FROM " + Sql.table("public", t))) {
+                    rs.next();
+                    n += rs.getLong(1);
+                }
+            }
+        } catch (SQLException ex) {
+            return -1;
+        }
+        return n;
+    }
+
+    /** The worker's cumulative lag histogram for the demo stream: bucket upper bound (s) -> count. */
+    static java.util.TreeMap<Double, Long> lagBuckets(int workerPort) {
+        java.util.TreeMap<Double, Long> out = new java.util.TreeMap<>();
+        try {
+            HttpResponse<String> resp = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + workerPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+            for (String line : resp.body().split("\n")) {
+                if (line.startsWith("dbmigrate_apply_lag_seconds_bucket{") && line.contains("stream=\"dbmigrate_" + MIGRATION + "\"")) {
+                    int le = line.indexOf("le=\"") + 4;
+                    String bound = line.substring(le, line.indexOf('"', le));
+                    out.put(bound.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(bound),
+                            (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+                }
+            }
+        } catch (Exception e) {
+            // no figure yet
+        }
+        return out;
+    }
+
+    /** p99 in ms of the transactions applied between two scrapes (upper bucket bound: slightly pessimistic). */
+    static double p99Between(java.util.TreeMap<Double, Long> before, java.util.TreeMap<Double, Long> after) {
+        long total = after.getOrDefault(Double.POSITIVE_INFINITY, 0L) - before.getOrDefault(Double.POSITIVE_INFINITY, 0L);
+        if (total <= 0) {
+            return Double.NaN;
+        }
+        for (var e : after.entrySet()) {
+            long n = e.getValue() - before.getOrDefault(e.getKey(), 0L);
+            if (n >= Math.ceil(0.99 * total)) {
+                return e.getKey() * 1000;
+            }
+        }
+        return Double.NaN;
+    }
+
+    private void info(String line) {
+        PrintWriter w = json ? spec.commandLine().getErr() : out;
+        w.println(line);
+        w.flush();
+    }
+}

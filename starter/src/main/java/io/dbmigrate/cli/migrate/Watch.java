@@ -1,0 +1,106 @@
+package io.dbmigrate.cli.migrate;
+
+import io.dbmigrate.workflows.model.ApplierProgress;
+import io.dbmigrate.workflows.model.MigrationStatus;
+import io.dbmigrate.workflows.model.TableValidation;
+import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.workflow.v1.PendingActivityInfo;
+import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
+import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
+import io.temporal.client.WorkflowClient;
+import io.temporal.common.converter.DefaultDataConverter;
+import java.io.PrintWriter;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "watch", mixinStandardHelpOptions = true,
+        description = "Live progress of a migration: phase, snapshot rows and changes applied, lag, validation chunks.")
+public final class Watch implements Callable<Integer> {
+    @Mixin TemporalOptions temporal;
+    @Spec CommandSpec spec;
+    @Parameters(paramLabel = "ID") String id;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        WorkflowClient client = temporal.client();
+        String wf = TemporalOptions.workflowId(id);
+        String last = null;
+        while (true) {
+            MigrationStatus s = MigrationCommands.status(client, wf);
+            String line = render(s, applierProgress(client, wf).orElse(s.applier()));
+            if (!line.equals(last)) {
+                out.println(line);
+                out.flush();
+                last = line;
+            }
+            if (s.state() == MigrationStatus.State.COMPLETED || s.state() == MigrationStatus.State.ROLLED_BACK
+                    || s.state() == MigrationStatus.State.FAILED) {
+                if (s.error() != null) {
+                    out.println("error: " + s.error());
+                }
+                if (!s.compensations().isEmpty()) {
+                    out.println("compensations run: " + String.join(" <- ", s.compensations()));
+                }
+                return s.state() == MigrationStatus.State.COMPLETED ? 0 : 1;
+            }
+            Thread.sleep(1000);
+        }
+    }
+
+    public static String render(MigrationStatus s, ApplierProgress a) {
+        StringBuilder b = new StringBuilder(String.format("[%-8s] %-17s", s.phase().label(), s.state()));
+        if (a != null) {
+            b.append(String.format(" snapshot %s rows  changes %,d  txns %,d", bar(a.snapshotRows()), a.changes(), a.transactions()));
+            if (a.retrying() != null) {
+                b.append("  RETRYING: ").append(a.retrying());
+            }
+        }
+        if (s.lag() != null) {
+            b.append(String.format("  lag %,d B / %.1f s", s.lag().bytes(), s.lag().secondsSinceLastApplied()));
+        }
+        if (s.validation() != null) {
+            int bad = s.validation().tables().stream().mapToInt(t -> t.mismatchedChunks().size()).sum();
+            b.append(String.format("  validation %s %d/%d chunks ok%s", s.validation().frozen() ? "(frozen)" : "(live)",
+                    s.validation().chunks() - bad, s.validation().chunks(), s.validation().passed() ? "" : " MISMATCH"));
+            for (TableValidation t : s.validation().tables()) {
+                if (!t.matches()) {
+                    b.append("\n    ").append(t.table()).append(": ").append(t.sourceRows()).append(" vs ").append(t.targetRows())
+                            .append(" rows, chunks ").append(t.mismatchedChunks());
+                }
+            }
+        }
+        if (s.cutover() != null) {
+            b.append(String.format("  cutover: writes paused %d ms", s.cutover().writePauseMs()));
+        }
+        return b.toString();
+    }
+
+    private static String bar(long rows) {
+        int filled = rows <= 0 ? 0 : (int) Math.min(20, Math.log10(rows) * 3);
+        return "[" + "#".repeat(filled) + ".".repeat(20 - filled) + "] " + String.format("%,d", rows);
+    }
+
+    /** The applier's latest heartbeat, read from the workflow's pending activities. */
+    static Optional<ApplierProgress> applierProgress(WorkflowClient client, String workflowId) {
+        try {
+            DescribeWorkflowExecutionResponse d = client.getWorkflowServiceStubs().blockingStub().describeWorkflowExecution(
+                    DescribeWorkflowExecutionRequest.newBuilder().setNamespace(client.getOptions().getNamespace())
+                            .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId)).build());
+            for (PendingActivityInfo p : d.getPendingActivitiesList()) {
+                if (p.getActivityType().getName().equals("RunApplier") && p.hasHeartbeatDetails()) {
+                    return Optional.ofNullable(DefaultDataConverter.newDefaultInstance().fromPayloads(0,
+                            Optional.of(p.getHeartbeatDetails()), ApplierProgress.class, ApplierProgress.class));
+                }
+            }
+        } catch (RuntimeException e) {
+            // the workflow may be closed: no pending activities
+        }
+        return Optional.empty();
+    }
+}
