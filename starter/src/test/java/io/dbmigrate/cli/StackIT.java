@@ -32,7 +32,7 @@ class StackIT {
 
     record Result(int exit, String out, String err) {}
 
-    static Result cli(String... args) {
+    static synchronized Result cli(String... args) {
         System.setProperty("dbmigrate.root", ROOT.toString());
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
