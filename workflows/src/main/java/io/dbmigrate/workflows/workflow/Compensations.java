@@ -41,8 +41,10 @@ final class Compensations {
                 ran.add(s.name());
             } catch (RuntimeException e) {
                 ran.add(s.name() + " (FAILED)");
-                failures.add(s.name() + ": " + e.getMessage());
-                log.error("compensation {} failed: {}", s.name(), e.getMessage());
+                // the cause's own message, not the ActivityFailure's ("Activity task failed", event ids)
+                String why = MigrationContext.describe(e);
+                failures.add(s.name() + ": " + why);
+                log.error("compensation {} failed: {}", s.name(), why);
             }
         }
         steps.clear();

@@ -19,6 +19,8 @@ public final class MigrationWorkflowImpl implements MigrationWorkflow {
 
     private MigrationContext c;
     private CancellationScope main;
+    /** An abort that arrived before {@link #migrate} ran (same first workflow task, e.g. signal-with-start). */
+    private String earlyAbortReason;
 
     @Override
     public MigrationStatus migrate(MigrationPlan plan) {
@@ -35,6 +37,10 @@ public final class MigrationWorkflowImpl implements MigrationWorkflow {
             Phases.approval(c);
             Phases.cutover(c);
         });
+        if (earlyAbortReason != null) {
+            c.abortReason = earlyAbortReason;
+            main.cancel(earlyAbortReason); // run() then fails at its first activity, before anything changed
+        }
         try {
             main.run();
         } catch (TemporalFailure e) {
@@ -109,11 +115,17 @@ public final class MigrationWorkflowImpl implements MigrationWorkflow {
 
     @Override
     public void abort(String reason) {
-        if (c == null || c.pastPointOfNoReturn) {
-            log.warn("abort ignored: {}", c == null ? "not started" : "the cutover passed its point of no return");
+        String r = reason == null || reason.isBlank() ? "operator request" : reason;
+        if (c == null) {
+            // signals in the first workflow task are handled before migrate() runs: keep it for migrate() to honour
+            earlyAbortReason = r;
             return;
         }
-        c.abortReason = reason == null || reason.isBlank() ? "operator request" : reason;
+        if (c.pastPointOfNoReturn) {
+            log.warn("abort ignored: the cutover passed its point of no return");
+            return;
+        }
+        c.abortReason = r;
         main.cancel(c.abortReason);
     }
 

@@ -12,7 +12,7 @@ import java.util.List;
 /**
  * The migration's phases, in order, one method each, so the history reads as: Preflight, PrepareTargetSchema,
  * PrepareCapture, RunApplier, AwaitCatchUp, ValidateData, (approval), FenceSourceWrites, DrainStream, SyncSequences,
- * ValidateData, UnfenceSourceWrites, TeardownCapture, CleanupTarget.
+ * ValidateData, (cleanup: the applier stopped) TeardownCapture, UnfenceSourceWrites, CleanupTarget.
  */
 final class Phases {
     private Phases() {}

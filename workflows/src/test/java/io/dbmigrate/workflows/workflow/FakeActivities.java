@@ -1,0 +1,211 @@
+package io.dbmigrate.workflows.workflow;
+
+import io.dbmigrate.workflows.activities.MigrationActivities;
+import io.dbmigrate.workflows.activities.PipelineActivities;
+import io.dbmigrate.workflows.model.MigrationPlan;
+import io.dbmigrate.workflows.model.PreflightReport;
+import io.dbmigrate.workflows.model.StreamLag;
+import io.dbmigrate.workflows.model.StreamSpec;
+import io.dbmigrate.workflows.model.TableRef;
+import io.dbmigrate.workflows.model.TableValidation;
+import io.dbmigrate.workflows.model.ValidationReport;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.client.ActivityCompletionException;
+import io.temporal.failure.ApplicationFailure;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Both activity interfaces in memory. Every activity start is appended to {@link #calls} under its activity type name
+ * (ValidateData with its {@code frozen} flag); the applier's end by cancellation is appended as
+ * {@code RunApplier(cancelled)}. Long-running activities heartbeat like the real ones and end when cancelled.
+ */
+final class FakeActivities implements MigrationActivities, PipelineActivities {
+    static final List<TableRef> TABLES = List.of(new TableRef("public", "accounts"), new TableRef("public", "orders"));
+    static final List<String> CREATED = List.of("public.orders");
+    static final String APPLY_ERROR = "duplicate key value violates unique constraint \"orders_pkey\" (public.orders id=42)";
+    /** Upper bound for every blocking loop, so a broken test cannot hang the build. */
+    private static final long MAX_BLOCK_MS = 20_000;
+
+    final List<String> calls = new CopyOnWriteArrayList<>();
+    final List<List<String>> dropped = new CopyOnWriteArrayList<>();
+    private final CountDownLatch applierStarted = new CountDownLatch(1);
+
+    /** While false, AwaitCatchUp blocks (heartbeating) until set, cancelled or the workflow is gone. */
+    volatile boolean caughtUp = true;
+    /** When set, TeardownCapture fails (non-retryable). */
+    volatile boolean teardownFails;
+    /** When set, RunApplier fails with a non-retryable ApplyDataError (at the earliest {@link #applierFailAfterMs} in). */
+    volatile boolean applierFails;
+    volatile long applierFailAfterMs = 100;
+    /** When set, the live (not frozen) validation finds one table a row short. */
+    volatile boolean liveValidationDiffers;
+    /** What the StreamLag activity reports. */
+    volatile StreamLag lag = lag(1024, 1.0);
+
+    static StreamLag lag(long bytes, double seconds) {
+        return new StreamLag("0/3000000", "0/2FFFC00", bytes, seconds, bytes, 1_000);
+    }
+
+    long count(String call) {
+        return calls.stream().filter(call::equals).count();
+    }
+
+    private void record(String call) {
+        calls.add(call);
+    }
+
+    /** Heartbeats until {@code done} is true; throws (after recording nothing) when cancelled or the workflow is gone. */
+    private static void heartbeatUntil(java.util.function.BooleanSupplier done) {
+        ActivityExecutionContext ctx = Activity.getExecutionContext();
+        long until = System.currentTimeMillis() + MAX_BLOCK_MS;
+        while (!done.getAsBoolean()) {
+            ctx.heartbeat(null);
+            if (System.currentTimeMillis() > until) {
+                throw ApplicationFailure.newNonRetryableFailure("fake blocked too long", "FakeTimeout");
+            }
+            sleep(20);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Activity.wrap(e);
+        }
+    }
+
+    // --- MigrationActivities
+
+    @Override
+    public PreflightReport preflight(MigrationPlan plan) {
+        record("Preflight");
+        return new PreflightReport(TABLES, "15.6", "16.2", 12_345, List.of());
+    }
+
+    @Override
+    public List<String> prepareTarget(MigrationPlan plan, List<TableRef> tables) {
+        record("PrepareTargetSchema");
+        return CREATED;
+    }
+
+    @Override
+    public void dropCreatedTargetTables(MigrationPlan plan, List<String> created) {
+        record("DropCreatedTargetTables");
+        dropped.add(new ArrayList<>(created));
+    }
+
+    @Override
+    public void awaitCatchUp(StreamSpec spec, MigrationPlan.Thresholds thresholds) {
+        // catching up needs a running applier; waiting for it also makes the recorded order deterministic
+        try {
+            if (!applierStarted.await(5, TimeUnit.SECONDS)) {
+                throw ApplicationFailure.newNonRetryableFailure("AwaitCatchUp ran without an applier", "FakeTimeout");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Activity.wrap(e);
+        }
+        record("AwaitCatchUp");
+        heartbeatUntil(() -> caughtUp);
+    }
+
+    @Override
+    public ValidationReport validate(MigrationPlan plan, StreamSpec spec, List<TableRef> tables, boolean frozen) {
+        record("ValidateData(frozen=" + frozen + ")");
+        List<TableValidation> result = new ArrayList<>();
+        for (TableRef t : tables) {
+            boolean short1 = liveValidationDiffers && !frozen && t.name().equals("orders");
+            result.add(new TableValidation(t.toString(), 100, short1 ? 99 : 100, 1, short1 ? List.of("id 1-100") : List.of()));
+        }
+        return ValidationReport.of(frozen, result);
+    }
+
+    @Override
+    public void watchStream(StreamSpec spec, String workflowId) {
+        record("WatchStream");
+        heartbeatUntil(() -> false); // ends by throwing when the workflow cancels it (approval decided)
+    }
+
+    @Override
+    public String fenceSource(MigrationPlan plan, List<TableRef> tables) {
+        record("FenceSourceWrites");
+        return "0/3000100";
+    }
+
+    @Override
+    public void unfenceSource(MigrationPlan plan) {
+        record("UnfenceSourceWrites");
+    }
+
+    @Override
+    public List<String> syncSequences(MigrationPlan plan, List<TableRef> tables) {
+        record("SyncSequences");
+        return List.of("public.orders_id_seq -> 1043");
+    }
+
+    @Override
+    public void cleanupTarget(MigrationPlan plan) {
+        record("CleanupTarget");
+    }
+
+    @Override
+    public void injectFault(String phase) {
+        record("InjectFault");
+        throw ApplicationFailure.newNonRetryableFailure("injected failure at the end of phase " + phase
+                + " (plan.faultInjection): rehearsing the rollback", MigrationActivities.INJECTED_FAULT);
+    }
+
+    // --- PipelineActivities
+
+    @Override
+    public void prepareCapture(StreamSpec spec) {
+        record("PrepareCapture");
+    }
+
+    @Override
+    public void runApplier(StreamSpec spec) {
+        record("RunApplier");
+        applierStarted.countDown();
+        long failAt = System.currentTimeMillis() + applierFailAfterMs;
+        try {
+            heartbeatUntil(() -> {
+                if (applierFails && System.currentTimeMillis() >= failAt) {
+                    throw ApplicationFailure.newNonRetryableFailure(APPLY_ERROR, "ApplyDataError", "public.orders", 42);
+                }
+                return false;
+            });
+        } catch (ActivityCompletionException e) {
+            record("RunApplier(cancelled)");
+            throw e;
+        }
+    }
+
+    @Override
+    public StreamLag lag(StreamSpec spec) {
+        record("StreamLag");
+        return lag;
+    }
+
+    @Override
+    public String drain(StreamSpec spec, String lsn) {
+        record("DrainStream");
+        return lsn;
+    }
+
+    @Override
+    public List<String> teardownCapture(StreamSpec spec) {
+        record("TeardownCapture");
+        if (teardownFails) {
+            throw ApplicationFailure.newNonRetryableFailure("connector dbmigrate_x: 503 from Kafka Connect", "Unavailable");
+        }
+        return Collections.singletonList(spec.connectorName());
+    }
+}
