@@ -48,7 +48,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class MigrationWorkflowTest {
     private static final long MAX_LAG_BYTES = 1024 * 1024;
-    private static final List<String> APPLIER_SAGA = List.of("StopApplier", "TeardownCapture", "DropCreatedTargetTables");
+    private static final List<String> APPLIER_SAGA = List.of("StopApplier", "TeardownCapture", "CleanupTarget", "DropCreatedTargetTables");
 
     private TestWorkflowEnvironment testEnv;
     private WorkflowClient client;
@@ -182,7 +182,7 @@ class MigrationWorkflowTest {
                 Arguments.of("snapshot", APPLIER_SAGA),
                 Arguments.of("validation", APPLIER_SAGA),
                 Arguments.of("cutover", List.of("UnfenceSourceWrites", "StopApplier", "TeardownCapture",
-                        "DropCreatedTargetTables")));
+                        "CleanupTarget", "DropCreatedTargetTables")));
     }
 
     @ParameterizedTest(name = "fault at the end of {0}")
@@ -202,12 +202,12 @@ class MigrationWorkflowTest {
         assertEquals(prepared ? 1 : 0, fakes.count("DropCreatedTargetTables"));
         assertEquals(prepared ? List.of(FakeActivities.CREATED) : List.of(), fakes.dropped);
         assertEquals(prepared ? 1 : 0, fakes.count("TeardownCapture"));
+        assertEquals(prepared ? 1 : 0, fakes.count("CleanupTarget"));
         // at the end of prepare the fault and the applier start together: the applier may be cancelled before it ran
         long applierRuns = phase.equals("prepare") ? fakes.count("RunApplier") : 1;
         assertEquals(prepared ? applierRuns : 0, fakes.count("RunApplier"));
         assertEquals(prepared ? applierRuns : 0, fakes.count("RunApplier(cancelled)"), "StopApplier cancels the applier");
         assertEquals(phase.equals("cutover") ? 1 : 0, fakes.count("UnfenceSourceWrites"));
-        assertEquals(0, fakes.count("CleanupTarget"), "cleanup is for completed migrations only");
 
         // the undo calls happen after the fault, newest first (StopApplier shows as the applier's cancellation)
         List<String> undo = new ArrayList<>(fakes.calls.subList(fakes.calls.indexOf("InjectFault") + 1, fakes.calls.size()));
@@ -290,7 +290,7 @@ class MigrationWorkflowTest {
         assertEquals(1, fakes.count("DropCreatedTargetTables"));
         assertEquals(0, fakes.count("FenceSourceWrites"));
         assertEquals(0, fakes.count("UnfenceSourceWrites"));
-        assertEquals(0, fakes.count("CleanupTarget"));
+        assertEquals(1, fakes.count("CleanupTarget"), "the target control schema is an undo too");
         assertReplays(plan);
     }
 
@@ -345,7 +345,7 @@ class MigrationWorkflowTest {
         assertEquals(1, fakes.count("TeardownCapture"));
         assertEquals(1, fakes.count("DropCreatedTargetTables"));
         assertEquals(0, fakes.count("ValidateData(frozen=false)"));
-        assertEquals(0, fakes.count("CleanupTarget"));
+        assertEquals(1, fakes.count("CleanupTarget"), "the target control schema is an undo too");
     }
 
     @Test
@@ -373,7 +373,7 @@ class MigrationWorkflowTest {
         MigrationStatus s = stub(plan).migrate(plan);
 
         assertEquals(State.FAILED, s.state(), () -> "error: " + s.error());
-        assertEquals(List.of("StopApplier", "TeardownCapture (FAILED)", "DropCreatedTargetTables"), s.compensations());
+        assertEquals(List.of("StopApplier", "TeardownCapture (FAILED)", "CleanupTarget", "DropCreatedTargetTables"), s.compensations());
         assertTrue(s.error().startsWith("snapshot failed: injected failure"), s.error());
         assertTrue(s.error().endsWith("; rollback incomplete: TeardownCapture: connector dbmigrate_x: 503 from Kafka Connect"),
                 s.error());
