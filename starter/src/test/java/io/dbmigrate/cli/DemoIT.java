@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class DemoIT {
     static final Path HOME = StackIT.ROOT.resolve("starter/target/it-demo");
     static final String[] PORTS = {"--source-pg-port", "56632", "--target-pg-port", "56633", "--kafka-port", "56292",
-        "--kafka-controller-port", "56293", "--connect-port", "56283", "--temporal-port", "56433", "--worker-port", "56664"};
+        "--kafka-controller-port", "56293", "--connect-port", "56283", "--temporal-port", "56733", "--worker-port", "56664"};
 
     @BeforeAll
     static void up() {
