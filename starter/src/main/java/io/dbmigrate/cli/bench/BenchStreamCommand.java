@@ -181,14 +181,14 @@ public final class BenchStreamCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** 10-row transactions from 4 connections as fast as the source takes them; returns written/s, applied/s, catch-up s. */
+    /** 10-row transactions from 6 connections as fast as the source takes them; returns written/s, applied/s, catch-up s. */
     private double[] throughput(Endpoint source, Endpoint target, StreamSpec stream) throws Exception {
         info(String.format("dbmigrate throughput: 10-row transactions as fast as the source takes them for %d s ...", seconds));
         AtomicLong next = new AtomicLong();
         AtomicBoolean writing = new AtomicBoolean(true);
         long start = System.nanoTime();
         List<Thread> ws = new ArrayList<>();
-        for (int w = 0; w < 4; w++) {
+        for (int w = 0; w < 6; w++) {
             Thread t = new Thread(() -> {
                 try (Connection c = Pg.connect(source, "bench-tp"); PreparedStatement ps = c.prepareStatement(
                         "INSERT INTO dbm_tp SELECT g, now(), ? FROM generate_series(?::bigint, ?::bigint) g")) {
