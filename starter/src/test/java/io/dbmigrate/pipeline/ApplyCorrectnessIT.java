@@ -112,5 +112,6 @@ class ApplyCorrectnessIT {
         } finally {
             PipelineStack.capture().teardown(spec);
         }
+        PipelineStack.assertNoLeftovers(db);
     }
 }

@@ -35,5 +35,6 @@ class BasicStreamIT {
         } finally {
             PipelineStack.capture().teardown(spec);
         }
+        PipelineStack.assertNoLeftovers(db);
     }
 }

@@ -116,6 +116,16 @@ public final class PipelineStack {
         }
     }
 
+    /** Nothing dbmigrate owns is left on either cluster or in Connect once a stream is torn down. */
+    public static void assertNoLeftovers(String db) throws SQLException {
+        List<String> left = io.dbmigrate.activities.migration.Leftovers.list(source(db), target(db), connect()).stream()
+                // the applying side's position schema belongs to the migration, which removes it at cleanup
+                .filter(l -> !l.startsWith("target schema dbmigrate_")).toList();
+        if (!left.isEmpty()) {
+            throw new AssertionError("leftovers after teardown: " + left);
+        }
+    }
+
     public static CaptureSetup capture() {
         return new CaptureSetup(bootstrap(), connect());
     }

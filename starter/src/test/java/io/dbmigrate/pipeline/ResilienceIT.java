@@ -107,6 +107,7 @@ class ResilienceIT {
             applier.destroyForcibly();
             PipelineStack.capture().teardown(spec);
         }
+        PipelineStack.assertNoLeftovers(db);
     }
 
     static File logOf(String n) {

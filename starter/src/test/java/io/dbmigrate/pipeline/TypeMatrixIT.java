@@ -92,6 +92,7 @@ class TypeMatrixIT {
         } finally {
             PipelineStack.capture().teardown(spec);
         }
+        PipelineStack.assertNoLeftovers(db);
     }
 
     /** Column by column, so a difference names the type that lost it. */

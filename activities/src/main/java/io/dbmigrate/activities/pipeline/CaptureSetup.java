@@ -191,7 +191,7 @@ public final class CaptureSetup {
         c.put("poll.interval.ms", "5");
         c.put("max.batch.size", "8192");
         c.put("max.queue.size", "32768");
-        c.put("producer.override.linger.ms", "1");
+        c.put("producer.override.linger.ms", "5");
         c.put("producer.override.batch.size", "1048576");
         c.put("producer.override.acks", "all");
         c.put("producer.override.enable.idempotence", "true");
