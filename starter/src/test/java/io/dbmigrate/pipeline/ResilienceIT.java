@@ -77,6 +77,7 @@ class ResilienceIT {
             }
         }, "writer");
         Process applier = startApplier(specFile, "1");
+        Throwable failure = null;
         try {
             StreamMonitor.awaitStreaming(spec, Duration.ofSeconds(90));
             writer.start();
@@ -102,10 +103,20 @@ class ResilienceIT {
                 assertEquals(Compare.tableText(PipelineStack.source(db), t), Compare.tableText(PipelineStack.target(db), t), t + " differs");
             }
             System.out.println("writer committed " + committed.get() + " transactions across kill -9, Connect and Kafka restarts");
+        } catch (Throwable t) {
+            failure = t;
+            throw t;
         } finally {
             writing.set(false);
             applier.destroyForcibly();
-            PipelineStack.capture().teardown(spec);
+            try {
+                PipelineStack.capture().teardown(spec);
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    throw e;
+                }
+                failure.addSuppressed(e); // keep the test's own failure visible
+            }
         }
         PipelineStack.assertNoLeftovers(db);
     }

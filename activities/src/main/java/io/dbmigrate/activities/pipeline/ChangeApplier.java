@@ -54,6 +54,8 @@ public final class ChangeApplier {
     private TargetWriter writer;
     private boolean replicaRole;
     private ApplyPosition position;
+    /** Highest commit LSN accepted so far, applied or still pending in the current group. */
+    private long acceptedCommitLsn;
     private long changes;
     private long duplicates;
     private long snapshotRows;
@@ -197,7 +199,9 @@ public final class ChangeApplier {
         if (events.isEmpty()) {
             return null;
         }
-        if (end.lsn() != 0 && end.lsn() <= position.commitLsn()) {
+        // compared with what is already accepted, not only with what is committed: after a stall (applier restart,
+        // Kafka outage) one poll can hold a transaction and Debezium's replay of it
+        if (end.lsn() != 0 && end.lsn() <= Math.max(acceptedCommitLsn, position.commitLsn())) {
             return null;
         }
         if (end.order() > 0 && end.order() != events.size()) {
@@ -205,6 +209,7 @@ public final class ChangeApplier {
             throw new ApplyDataException(end, "?", "transaction " + end.txId() + " (commit LSN " + Lsn.format(end.lsn())
                     + ") announced " + end.order() + " changes but the topic holds " + events.size(), null);
         }
+        acceptedCommitLsn = Math.max(acceptedCommitLsn, end.lsn());
         return new Unit(List.copyOf(events), end.offset(), end.lsn(), events.get(0).commitMicros(), false);
     }
 
