@@ -13,6 +13,22 @@ import java.util.List;
 public final class Compare {
     private Compare() {}
 
+    /** Multiset difference, for messages: what only {@code a} has, and what only {@code b} has (first 10 each). */
+    public static String diff(List<String> a, List<String> b) {
+        java.util.Map<String, Integer> count = new java.util.HashMap<>();
+        a.forEach(r -> count.merge(r, 1, Integer::sum));
+        b.forEach(r -> count.merge(r, -1, Integer::sum));
+        List<String> onlyA = new ArrayList<>();
+        List<String> onlyB = new ArrayList<>();
+        count.forEach((r, n) -> {
+            for (int i = 0; i < Math.abs(n); i++) {
+                (n > 0 ? onlyA : onlyB).add(r);
+            }
+        });
+        return "missing on target " + onlyA.size() + " " + onlyA.stream().sorted().limit(10).toList()
+                + "; extra on target " + onlyB.size() + " " + onlyB.stream().sorted().limit(10).toList();
+    }
+
     /** Every row as its PostgreSQL text form, ordered by that text ({@code qualified} is trusted test input). */
     public static List<String> tableText(Endpoint e, String qualified) throws SQLException {
         List<String> rows = new ArrayList<>();

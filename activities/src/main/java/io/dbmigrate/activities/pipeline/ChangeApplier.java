@@ -27,6 +27,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.dbmigrate.activities.pipeline.TransactionAssembler.Unit;
 
 /**
  * dbmigrate's transactional applier. Reads one stream's single-partition topic (which holds the source's
@@ -62,8 +63,6 @@ public final class ChangeApplier {
     private double lastLagMs;
     private String retrying;
 
-    /** A source transaction (or one snapshot row) read in full. */
-    private record Unit(List<ChangeEvent> events, long endOffset, long commitLsn, long commitMicros, boolean snapshot) {}
 
     public ChangeApplier(StreamSpec spec, String bootstrap, MeterRegistry registry) {
         this.spec = spec;
@@ -101,75 +100,36 @@ public final class ChangeApplier {
             consumer.seek(tp, position.kafkaOffset() + 1);
             log.info("{}: applying from topic offset {} (applied LSN {})", spec.streamId(), position.kafkaOffset() + 1,
                     Lsn.format(position.lsn()));
-            // the open transaction's changes by their position in it: Debezium, resuming after a restart from its
-            // last committed offset, may send changes of an open transaction again, without a new BEGIN
-            java.util.TreeMap<Long, ChangeEvent> open = null;
-            String openId = null;
+            TransactionAssembler assembler = new TransactionAssembler(position.kafkaOffset());
             List<Unit> pending = new ArrayList<>();
             int pendingChanges = 0;
-            long completeOffset = position.kafkaOffset();
             long lastProgress = 0;
             long lastPositionWrite = System.nanoTime();
             while (keepGoing.getAsBoolean()) {
                 ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(50));
                 for (ConsumerRecord<String, String> r : records) {
                     ChangeEvent e = ChangeEvent.parse(r.offset(), r.value() == null ? null : JSON.readTree(r.value()));
-                    switch (e.kind()) {
-                        case BEGIN -> {
-                            if (open != null && !open.isEmpty()) {
-                                log.info("{}: transaction {} restarted at offset {} (Debezium re-sent it); discarding the partial copy",
-                                        spec.streamId(), openId, r.offset());
-                            }
-                            open = new java.util.TreeMap<>();
-                            openId = e.txId();
-                        }
-                        case END -> {
-                            if (open != null && e.txId().equals(openId)) {
-                                Unit u = unit(new ArrayList<>(open.values()), e);
-                                if (u != null) {
-                                    pending.add(u);
-                                    pendingChanges += u.events().size();
-                                } else {
-                                    duplicates++;
-                                    duplicateCounter.increment();
-                                }
-                            }
-                            open = null;
-                            openId = null;
-                            completeOffset = r.offset();
-                        }
-                        case HEARTBEAT -> {
-                            if (open == null) {
-                                completeOffset = r.offset();
-                            }
-                        }
-                        default -> {
-                            if (e.txId() != null) {
-                                if (open == null || !e.txId().equals(openId)) {
-                                    // the rest of a transaction re-sent after a restart, without its BEGIN
-                                    open = new java.util.TreeMap<>();
-                                    openId = e.txId();
-                                }
-                                open.put(e.order() > 0 ? e.order() : open.size() + 1L, e);
-                            } else {
-                                // snapshot rows (and anything without transaction metadata) stand alone
-                                pending.add(new Unit(List.of(e), r.offset(), 0, e.commitMicros(), e.kind() == ChangeEvent.Kind.READ));
-                                pendingChanges++;
-                                completeOffset = r.offset();
-                            }
+                    Unit u = assembler.accept(e);
+                    if (u != null) {
+                        if (isDuplicate(u)) {
+                            duplicates++;
+                            duplicateCounter.increment();
+                        } else {
+                            pending.add(u);
+                            pendingChanges += u.events().size();
                         }
                     }
-                    if (pendingChanges >= MAX_GROUP_CHANGES && open == null) {
-                        flushWithRetry(pending, completeOffset, keepGoing);
+                    if (pendingChanges >= MAX_GROUP_CHANGES && !assembler.inTransaction()) {
+                        flushWithRetry(pending, assembler.completeOffset(), keepGoing);
                         pending.clear();
                         pendingChanges = 0;
                         lastPositionWrite = System.nanoTime();
                     }
                 }
-                boolean idleProgress = completeOffset > position.kafkaOffset()
+                boolean idleProgress = assembler.completeOffset() > position.kafkaOffset()
                         && System.nanoTime() - lastPositionWrite > TimeUnit.SECONDS.toNanos(5);
                 if (!pending.isEmpty() || idleProgress) {
-                    flushWithRetry(pending, completeOffset, keepGoing);
+                    flushWithRetry(pending, assembler.completeOffset(), keepGoing);
                     pending.clear();
                     pendingChanges = 0;
                     lastPositionWrite = System.nanoTime();
@@ -194,23 +154,20 @@ public final class ChangeApplier {
                 duplicates, snapshotRows, lastLagMs, replicaRole, retrying);
     }
 
-    /** A complete transaction, or null when it was applied before (Debezium replays after a restart). */
-    private Unit unit(List<ChangeEvent> events, ChangeEvent end) {
-        if (events.isEmpty()) {
-            return null;
+    /**
+     * A transaction applied before (Debezium sends whole transactions again after a restart): its commit LSN is not
+     * after the last one accepted. Compared with what is accepted, not only committed: after a stall one poll can
+     * hold a transaction and its replay.
+     */
+    private boolean isDuplicate(Unit u) {
+        if (u.snapshot() || u.commitLsn() == 0) {
+            return false;
         }
-        // compared with what is already accepted, not only with what is committed: after a stall (applier restart,
-        // Kafka outage) one poll can hold a transaction and Debezium's replay of it
-        if (end.lsn() != 0 && end.lsn() <= Math.max(acceptedCommitLsn, position.commitLsn())) {
-            return null;
+        if (u.commitLsn() <= Math.max(acceptedCommitLsn, position.commitLsn())) {
+            return true;
         }
-        if (end.order() > 0 && end.order() != events.size()) {
-            // never apply a transaction with a hole in it
-            throw new ApplyDataException(end, "?", "transaction " + end.txId() + " (commit LSN " + Lsn.format(end.lsn())
-                    + ") announced " + end.order() + " changes but the topic holds " + events.size(), null);
-        }
-        acceptedCommitLsn = Math.max(acceptedCommitLsn, end.lsn());
-        return new Unit(List.copyOf(events), end.offset(), end.lsn(), events.get(0).commitMicros(), false);
+        acceptedCommitLsn = u.commitLsn();
+        return false;
     }
 
     private void flushWithRetry(List<Unit> units, long offset, BooleanSupplier keepGoing) throws SQLException {

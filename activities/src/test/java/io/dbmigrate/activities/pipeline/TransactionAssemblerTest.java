@@ -1,0 +1,117 @@
+package io.dbmigrate.activities.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.dbmigrate.workflows.model.TableRef;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The record sequences Debezium produced on these machines when Connect or Kafka restarted mid-transaction. */
+class TransactionAssemblerTest {
+    private long offset;
+
+    private ChangeEvent begin(String xid) {
+        return new ChangeEvent(ChangeEvent.Kind.BEGIN, offset++, xid, null, null, null, 0, 0, false, 0);
+    }
+
+    private ChangeEvent end(String xid, long commitLsn, long count) {
+        return new ChangeEvent(ChangeEvent.Kind.END, offset++, xid, null, null, null, commitLsn, 0, false, count);
+    }
+
+    private ChangeEvent change(String xid, long lsn, long order, String v) {
+        return new ChangeEvent(ChangeEvent.Kind.INSERT, offset++, xid, new TableRef("public", "t"), null, Map.of("v", v), lsn, 1, false, order);
+    }
+
+    private static List<String> values(TransactionAssembler.Unit u) {
+        return u.events().stream().map(e -> e.after().get("v")).toList();
+    }
+
+    @Test
+    void plainTransaction() {
+        TransactionAssembler a = new TransactionAssembler(-1);
+        assertNull(a.accept(begin("7")));
+        assertNull(a.accept(change("7", 100, 1, "a")));
+        assertNull(a.accept(change("7", 200, 2, "b")));
+        TransactionAssembler.Unit u = a.accept(end("7", 300, 2));
+        assertEquals(List.of("a", "b"), values(u));
+        assertEquals(300, u.commitLsn());
+        assertEquals(u.endOffset(), a.completeOffset());
+    }
+
+    /** Seen in ResilienceIT: after the restart Debezium sent a new BEGIN and only the change after its last committed one, numbered from 1, with event_count 1. */
+    @Test
+    void resumeInsideATransactionKeepsWhatCameBefore() {
+        TransactionAssembler a = new TransactionAssembler(-1);
+        a.accept(begin("25748"));
+        a.accept(change("25748", 56061392, 1, "e1"));
+        a.accept(change("25748", 56061488, 2, "e2"));
+        a.accept(change("25748", 56061632, 3, "e3"));
+        a.accept(begin("25748"));
+        a.accept(change("25748", 56061728, 1, "e4"));
+        TransactionAssembler.Unit u = a.accept(end("25748", 56061856, 1));
+        assertEquals(List.of("e1", "e2", "e3", "e4"), values(u));
+    }
+
+    @Test
+    void resumeThatResendsChangesWeHoldCountsThemOnce() {
+        TransactionAssembler a = new TransactionAssembler(-1);
+        a.accept(begin("9"));
+        a.accept(change("9", 10, 1, "e1"));
+        a.accept(change("9", 20, 2, "e2"));
+        a.accept(change("9", 30, 3, "e3"));
+        a.accept(begin("9"));
+        a.accept(change("9", 20, 1, "e2"));
+        a.accept(change("9", 30, 2, "e3"));
+        a.accept(change("9", 40, 3, "e4"));
+        assertEquals(List.of("e1", "e2", "e3", "e4"), values(a.accept(end("9", 50, 3))));
+    }
+
+    @Test
+    void resendWithoutBeginIsAlsoMerged() {
+        TransactionAssembler a = new TransactionAssembler(-1);
+        a.accept(begin("9"));
+        a.accept(change("9", 10, 1, "e1"));
+        a.accept(change("9", 20, 2, "e2"));
+        a.accept(change("9", 30, 3, "e3"));
+        // the task restarted and went back to its last committed change, without a new BEGIN
+        a.accept(change("9", 20, 2, "e2"));
+        a.accept(change("9", 30, 3, "e3"));
+        a.accept(change("9", 40, 4, "e4"));
+        assertEquals(List.of("e1", "e2", "e3", "e4"), values(a.accept(end("9", 50, 4))));
+    }
+
+    @Test
+    void severalChangesAtOneLsnAreKept() {
+        TransactionAssembler a = new TransactionAssembler(-1);
+        a.accept(begin("5"));
+        a.accept(change("5", 10, 1, "r1"));
+        a.accept(change("5", 10, 2, "r2"));
+        a.accept(change("5", 10, 3, "r3"));
+        assertEquals(List.of("r1", "r2", "r3"), values(a.accept(end("5", 20, 3))));
+    }
+
+    @Test
+    void aHoleIsRefused() {
+        TransactionAssembler a = new TransactionAssembler(-1);
+        a.accept(begin("5"));
+        a.accept(change("5", 10, 1, "r1"));
+        assertThrows(ApplyDataException.class, () -> a.accept(end("5", 20, 3)));
+    }
+
+    @Test
+    void aRestartedTransactionDoesNotMoveTheResumePointPastItsStart() {
+        TransactionAssembler a = new TransactionAssembler(-1);
+        a.accept(begin("1"));
+        a.accept(change("1", 10, 1, "x"));
+        TransactionAssembler.Unit u = a.accept(end("1", 20, 1));
+        long afterFirst = a.completeOffset();
+        a.accept(begin("2"));
+        a.accept(change("2", 30, 1, "y"));
+        a.accept(new ChangeEvent(ChangeEvent.Kind.HEARTBEAT, offset++, null, null, null, null, 0, 0, false, 0));
+        assertEquals(afterFirst, a.completeOffset(), "a heartbeat inside an open transaction must not move the resume point");
+        assertEquals(u.endOffset(), afterFirst);
+    }
+}
