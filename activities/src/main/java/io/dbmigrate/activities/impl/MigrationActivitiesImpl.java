@@ -66,17 +66,23 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
 
     @Override
     public void awaitCatchUp(StreamSpec spec, MigrationPlan.Thresholds t) {
+        everyLag(spec, 500, lag -> lag.appliedTransactions() > 0 && lag.bytes() <= t.maxLagBytes()
+                && lag.secondsSinceLastApplied() >= 0 && lag.secondsSinceLastApplied() <= t.maxLagSeconds());
+    }
+
+    /** Reads the stream's lag every {@code periodMs}, heartbeating it meanwhile, until {@code done} accepts a reading. */
+    private static void everyLag(StreamSpec spec, long periodMs, java.util.function.Predicate<StreamLag> done) {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
         try {
             while (true) {
                 StreamLag lag = StreamMonitor.lag(spec);
-                ctx.heartbeat(lag);
-                boolean streaming = lag.appliedTransactions() > 0;
-                if (streaming && lag.bytes() <= t.maxLagBytes() && lag.secondsSinceLastApplied() >= 0
-                        && lag.secondsSinceLastApplied() <= t.maxLagSeconds()) {
+                if (done.test(lag)) {
                     return;
                 }
-                Thread.sleep(500);
+                for (long waited = 0; waited < periodMs; waited += 500) {
+                    ctx.heartbeat(lag); // throws once the workflow cancels this activity
+                    Thread.sleep(Math.min(500, periodMs));
+                }
             }
         } catch (SQLException e) {
             throw Activity.wrap(e);
@@ -148,23 +154,11 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
 
     @Override
     public void watchStream(StreamSpec spec, String workflowId) {
-        ActivityExecutionContext ctx = Activity.getExecutionContext();
         MigrationWorkflow wf = client.newWorkflowStub(MigrationWorkflow.class, workflowId);
-        try {
-            while (true) {
-                StreamLag lag = StreamMonitor.lag(spec);
-                wf.lagReport(lag);
-                for (int i = 0; i < 10; i++) {
-                    ctx.heartbeat(lag); // throws when the workflow cancels this activity
-                    Thread.sleep(500);
-                }
-            }
-        } catch (SQLException e) {
-            throw Activity.wrap(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw Activity.wrap(e);
-        }
+        everyLag(spec, 5000, lag -> {
+            wf.lagReport(lag);
+            return false; // until the workflow cancels it
+        });
     }
 
     @Override
