@@ -1,0 +1,102 @@
+package io.dbmigrate.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dbmigrate.activities.migration.Preflight;
+import io.dbmigrate.activities.sql.Pg;
+import io.dbmigrate.workflows.model.Endpoint;
+import io.dbmigrate.workflows.model.MigrationPlan;
+import io.dbmigrate.workflows.model.PreflightReport;
+import io.dbmigrate.workflows.model.StreamSpec;
+import io.dbmigrate.workflows.model.TableRef;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Preflight refusals and idempotent connector registration, against the real stack. */
+class PreflightIT {
+    static MigrationPlan plan(String db, Endpoint source, List<String> tables) {
+        return new MigrationPlan("pre", source, PipelineStack.target(db), List.of("public"), tables, null, "auto", null, null, null);
+    }
+
+    @Test
+    void refusalsNameTheObjectAndTheFixAndChangeNothing() throws Exception {
+        String db = "preflight";
+        PipelineStack.freshDatabases(db);
+        PipelineStack.exec(PipelineStack.source(db),
+                "CREATE TABLE keyless (a int, b text)",
+                "CREATE TABLE clock (id int PRIMARY KEY, t timetz)",
+                "CREATE TABLE fine (id int PRIMARY KEY, v text)",
+                "SELECT lo_create(0)");
+        PipelineStack.exec(PipelineStack.target(db), "CREATE TABLE fine (id int PRIMARY KEY, v varchar(3))");
+
+        Preflight.Refused r = assertThrows(Preflight.Refused.class, () -> Preflight.run(plan(db, PipelineStack.source(db), null)));
+        String m = r.getMessage();
+        assertTrue(m.contains("table public.keyless has no primary key") && m.contains("REPLICA IDENTITY FULL"), m);
+        assertTrue(m.contains("table public.clock column t has type time with time zone"), m);
+        assertTrue(m.contains("large objects"), m);
+        assertTrue(m.contains("table public.fine exists on the target with different columns"), m);
+
+        Endpoint wrongPassword = new Endpoint("127.0.0.1", PipelineStack.PORTS.sourcePostgres(), db, "postgres", "env:DBMIGRATE_NO_SUCH_PASSWORD");
+        Preflight.Refused unreachable = assertThrows(Preflight.Refused.class, () -> Preflight.run(plan(db, wrongPassword, null)));
+        assertTrue(unreachable.getMessage().contains("environment variable DBMIGRATE_NO_SUCH_PASSWORD is not set"), unreachable.getMessage());
+
+        Path bad = Files.createTempFile("pw", "");
+        Files.writeString(bad, "not-the-password");
+        Endpoint badPassword = new Endpoint("127.0.0.1", PipelineStack.PORTS.sourcePostgres(), db, "postgres", "file:" + bad);
+        Preflight.Refused denied = assertThrows(Preflight.Refused.class, () -> Preflight.run(plan(db, badPassword, null)));
+        assertTrue(denied.getMessage().contains("cannot connect to the source postgres@127.0.0.1:" + PipelineStack.PORTS.sourcePostgres())
+                && denied.getMessage().contains("password authentication failed"), denied.getMessage());
+
+        Preflight.Refused missing = assertThrows(Preflight.Refused.class,
+                () -> Preflight.run(plan(db, PipelineStack.source(db), List.of("public.nope"))));
+        assertTrue(missing.getMessage().contains("table public.nope (from plan.tables) does not exist on the source"), missing.getMessage());
+
+        // refusals changed nothing
+        PipelineStack.assertNoLeftovers(db);
+        try (Connection c = Pg.connect(PipelineStack.source(db), "it"); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'dbmigrate%'")) {
+            rs.next();
+            assertEquals(0, rs.getInt(1));
+        }
+    }
+
+    @Test
+    void connectorRegistrationIsIdempotent() throws Exception {
+        String db = "idem";
+        PipelineStack.freshDatabases(db);
+        String ddl = "CREATE TABLE t (id int PRIMARY KEY, v text)";
+        PipelineStack.exec(PipelineStack.source(db), ddl);
+        PipelineStack.exec(PipelineStack.target(db), ddl);
+        PreflightReport ok = Preflight.run(plan(db, PipelineStack.source(db), null));
+        assertEquals(List.of(new TableRef("public", "t")), ok.tables());
+        assertEquals("15", ok.sourceVersion().split("\\.")[0]);
+        StreamSpec spec = PipelineStack.forward("idem", db, List.of(new TableRef("public", "t")), false);
+        try {
+            PipelineStack.capture().prepare(spec);
+            PipelineStack.capture().prepare(spec); // again: create-or-update, same slot, same topic, one connector
+            long deadline = System.currentTimeMillis() + 60_000;
+            String state = PipelineStack.connect().state(spec.connectorName());
+            while (!state.equals("RUNNING") && System.currentTimeMillis() < deadline) {
+                Thread.sleep(200);
+                state = PipelineStack.connect().state(spec.connectorName());
+            }
+            assertEquals("RUNNING", state);
+            assertEquals(1, PipelineStack.connect().list().stream().filter(n -> n.equals(spec.connectorName())).count());
+            try (Connection c = Pg.connect(PipelineStack.source(db), "it"); Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_publication WHERE pubname = 'dbmigrate_idem'")) {
+                rs.next();
+                assertEquals(1, rs.getInt(1));
+            }
+        } finally {
+            PipelineStack.capture().teardown(spec);
+        }
+        PipelineStack.assertNoLeftovers(db);
+    }
+}
