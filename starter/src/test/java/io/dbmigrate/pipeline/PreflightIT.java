@@ -76,7 +76,7 @@ class PreflightIT {
         PipelineStack.exec(PipelineStack.target(db), ddl);
         PreflightReport ok = Preflight.run(plan(db, PipelineStack.source(db), null));
         assertEquals(List.of(new TableRef("public", "t")), ok.tables());
-        assertEquals("15", ok.sourceVersion().split("\\.")[0]);
+        assertTrue(!ok.sourceVersion().isBlank() && !ok.targetVersion().isBlank(), ok.toString());
         StreamSpec spec = PipelineStack.forward("idem", db, List.of(new TableRef("public", "t")), false);
         try {
             PipelineStack.capture().prepare(spec);
