@@ -2,6 +2,7 @@ package io.dbmigrate.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dbmigrate.deploy.Component;
+import io.dbmigrate.deploy.ChildProcess;
 import io.dbmigrate.deploy.ComponentHealth;
 import io.dbmigrate.deploy.LocalStack;
 import io.dbmigrate.deploy.StackException;
@@ -9,8 +10,6 @@ import io.dbmigrate.deploy.StackPorts;
 import io.dbmigrate.deploy.StackStatus;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -125,19 +124,14 @@ public final class StackCommand {
         @Option(names = {"-n", "--lines"}, defaultValue = "50", description = "Lines per log (default ${DEFAULT-VALUE}).") int lines;
 
         @Override
-        public Integer call() throws IOException {
+        public Integer call() {
             LocalStack s = stack.stack(null);
             PrintWriter out = spec.commandLine().getOut();
             List<Component> which = component == null ? s.components() : List.of(s.component(component));
             for (Component c : which) {
                 Path log = s.context().layout().log(c.name());
                 out.println("==> " + log + " <==");
-                if (Files.exists(log)) {
-                    List<String> all = new String(Files.readAllBytes(log), StandardCharsets.UTF_8).lines().toList();
-                    all.subList(Math.max(0, all.size() - lines), all.size()).forEach(out::println);
-                } else {
-                    out.println("(no log yet)");
-                }
+                out.println(ChildProcess.tail(log, lines));
             }
             return 0;
         }

@@ -75,11 +75,7 @@ public final class PipelineStack {
     }
 
     public static void exec(Endpoint e, String... sql) throws SQLException {
-        try (Connection c = Pg.connect(e, "it"); Statement st = c.createStatement()) {
-            for (String s : sql) {
-                st.execute(s);
-            }
-        }
+        Pg.exec(e, "it", sql);
     }
 
     /** A running applier on its own thread. */

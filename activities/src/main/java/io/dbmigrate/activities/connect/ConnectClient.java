@@ -29,31 +29,56 @@ public final class ConnectClient {
                 .build();
     }
 
-    /** Creates the connector or updates its configuration. Retries while Connect answers 409 (rebalancing). */
-    public void putConfig(String name, Map<String, String> config) {
-        String body;
-        try {
-            body = JSON.writeValueAsString(config);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    /** An answer of Connect's: status code and body. */
+    private record Reply(int code, String body) {
+        boolean ok() {
+            return code >= 200 && code < 300;
         }
+    }
+
+    /**
+     * The one place requests are sent. Connect answers 409 while it rebalances or reconfigures: such a request is sent
+     * again, for up to 30 s. Any other answer is returned; an unreachable Connect is an error.
+     */
+    private Reply call(Request req) {
         for (int attempt = 1; ; attempt++) {
-            Request req = new Request.Builder().url(baseUrl + "/connectors/" + name + "/config")
-                    .put(RequestBody.create(body, JSON_TYPE)).build();
             try (Response r = http.newCall(req).execute()) {
-                String text = bodyOf(r);
-                if (r.isSuccessful()) {
-                    return;
-                }
+                String text = r.body() == null ? "" : r.body().string();
                 if (r.code() == 409 && attempt < 30) {
                     sleep(1000);
                     continue;
                 }
-                throw new ConnectException("PUT /connectors/" + name + "/config", r.code(), text);
+                return new Reply(r.code(), text);
             } catch (IOException e) {
                 throw new UncheckedIOException("Kafka Connect at " + baseUrl + " unreachable", e);
             }
         }
+    }
+
+    /** Sends and insists on success (or, when {@code allow404}, on an absent object). */
+    private Reply send(Request req, boolean allow404) {
+        Reply r = call(req);
+        if (!r.ok() && !(allow404 && r.code() == 404)) {
+            throw new ConnectException(req.method() + " " + req.url().encodedPath(), r.code(), r.body());
+        }
+        return r;
+    }
+
+    private Request.Builder at(String path) {
+        return new Request.Builder().url(baseUrl + path);
+    }
+
+    private static RequestBody json(Object value) {
+        try {
+            return RequestBody.create(JSON.writeValueAsString(value), JSON_TYPE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Creates the connector or updates its configuration. */
+    public void putConfig(String name, Map<String, String> config) {
+        send(at("/connectors/" + name + "/config").put(json(config)).build(), false);
     }
 
     /**
@@ -66,31 +91,21 @@ public final class ConnectClient {
             putConfig(name, config);
             return;
         }
-        String body;
-        try {
-            body = JSON.writeValueAsString(Map.of("name", name, "config", config, "initial_state", "STOPPED"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        send(new Request.Builder().url(baseUrl + "/connectors").post(RequestBody.create(body, JSON_TYPE)).build(), false);
-        send(new Request.Builder().url(baseUrl + "/connectors/" + name + "/offsets").delete().build(), true);
-        send(new Request.Builder().url(baseUrl + "/connectors/" + name + "/resume").put(RequestBody.create("", JSON_TYPE)).build(), false);
+        send(at("/connectors").post(json(Map.of("name", name, "config", config, "initial_state", "STOPPED"))).build(), false);
+        send(at("/connectors/" + name + "/offsets").delete().build(), true);
+        send(at("/connectors/" + name + "/resume").put(json(Map.of())).build(), false);
     }
 
     /** The connector's status document, empty when no such connector exists. */
     public Optional<JsonNode> status(String name) {
-        Request req = new Request.Builder().url(baseUrl + "/connectors/" + name + "/status").get().build();
-        try (Response r = http.newCall(req).execute()) {
-            String text = bodyOf(r);
-            if (r.code() == 404) {
-                return Optional.empty();
-            }
-            if (!r.isSuccessful()) {
-                throw new ConnectException("GET /connectors/" + name + "/status", r.code(), text);
-            }
-            return Optional.of(JSON.readTree(text));
+        Reply r = send(at("/connectors/" + name + "/status").get().build(), true);
+        if (r.code() == 404) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(JSON.readTree(r.body()));
         } catch (IOException e) {
-            throw new UncheckedIOException("Kafka Connect at " + baseUrl + " unreachable", e);
+            throw new UncheckedIOException("unreadable status of connector " + name, e);
         }
     }
 
@@ -102,7 +117,7 @@ public final class ConnectClient {
         if (status(name).isEmpty()) {
             return false;
         }
-        send(new Request.Builder().url(baseUrl + "/connectors/" + name + "/stop").put(RequestBody.create("", JSON_TYPE)).build(), true);
+        send(at("/connectors/" + name + "/stop").put(json(Map.of())).build(), true);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!"STOPPED".equals(status(name).map(s -> s.path("connector").path("state").asText()).orElse("STOPPED"))) {
             if (System.nanoTime() > deadline) {
@@ -110,69 +125,27 @@ public final class ConnectClient {
             }
             sleep(200);
         }
-        send(new Request.Builder().url(baseUrl + "/connectors/" + name + "/offsets").delete().build(), true);
+        send(at("/connectors/" + name + "/offsets").delete().build(), true);
         return delete(name);
-    }
-
-    private void send(Request req, boolean allow404) {
-        for (int attempt = 1; ; attempt++) {
-            try (Response r = http.newCall(req).execute()) {
-                String text = bodyOf(r);
-                if (r.isSuccessful() || (allow404 && r.code() == 404)) {
-                    return;
-                }
-                if (r.code() == 409 && attempt < 30) {
-                    sleep(1000);
-                    continue;
-                }
-                throw new ConnectException(req.method() + " " + req.url().encodedPath(), r.code(), text);
-            } catch (IOException e) {
-                throw new UncheckedIOException("Kafka Connect at " + baseUrl + " unreachable", e);
-            }
-        }
     }
 
     /** Restarts the connector's failed instances and tasks (Connect never does this by itself). */
     public void restartFailed(String name) {
-        send(new Request.Builder().url(baseUrl + "/connectors/" + name + "/restart?includeTasks=true&onlyFailed=true")
-                .post(RequestBody.create("", JSON_TYPE)).build(), false);
+        send(at("/connectors/" + name + "/restart?includeTasks=true&onlyFailed=true").post(json(Map.of())).build(), false);
     }
 
     /** Deletes the connector; absent is fine (idempotent). */
     public boolean delete(String name) {
-        Request req = new Request.Builder().url(baseUrl + "/connectors/" + name).delete().build();
-        for (int attempt = 1; ; attempt++) {
-            try (Response r = http.newCall(req).execute()) {
-                String text = bodyOf(r);
-                if (r.code() == 404) {
-                    return false;
-                }
-                if (r.isSuccessful()) {
-                    return true;
-                }
-                if (r.code() == 409 && attempt < 30) {
-                    sleep(1000);
-                    continue;
-                }
-                throw new ConnectException("DELETE /connectors/" + name, r.code(), text);
-            } catch (IOException e) {
-                throw new UncheckedIOException("Kafka Connect at " + baseUrl + " unreachable", e);
-            }
-        }
+        return send(at("/connectors/" + name).delete().build(), true).code() != 404;
     }
 
     public java.util.List<String> list() {
-        Request req = new Request.Builder().url(baseUrl + "/connectors").get().build();
-        try (Response r = http.newCall(req).execute()) {
-            String text = bodyOf(r);
-            if (!r.isSuccessful()) {
-                throw new ConnectException("GET /connectors", r.code(), text);
-            }
+        try {
             java.util.List<String> names = new java.util.ArrayList<>();
-            JSON.readTree(text).forEach(n -> names.add(n.asText()));
+            JSON.readTree(send(at("/connectors").get().build(), false).body()).forEach(n -> names.add(n.asText()));
             return names;
         } catch (IOException e) {
-            throw new UncheckedIOException("Kafka Connect at " + baseUrl + " unreachable", e);
+            throw new UncheckedIOException("unreadable connector list", e);
         }
     }
 
@@ -204,9 +177,6 @@ public final class ConnectClient {
         return first;
     }
 
-    private static String bodyOf(Response r) throws IOException {
-        return r.body() == null ? "" : r.body().string();
-    }
 
     private static void sleep(long ms) {
         try {

@@ -5,11 +5,11 @@ import io.dbmigrate.activities.migration.Preflight;
 import io.dbmigrate.activities.migration.Sequences;
 import io.dbmigrate.activities.migration.TargetSchema;
 import io.dbmigrate.activities.migration.Validator;
-import io.dbmigrate.activities.pipeline.ChangeApplier;
 import io.dbmigrate.activities.pipeline.StreamMonitor;
 import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.activities.sql.Sql;
 import io.dbmigrate.workflows.activities.MigrationActivities;
+import io.dbmigrate.workflows.model.MigrationId;
 import io.dbmigrate.workflows.model.MigrationPlan;
 import io.dbmigrate.workflows.model.PreflightReport;
 import io.dbmigrate.workflows.model.StreamLag;
@@ -195,8 +195,7 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
     @Override
     public void cleanupTarget(MigrationPlan plan) {
         try (Connection c = Pg.connect(plan.target(), "dbmigrate-cleanup"); Statement st = c.createStatement()) {
-            st.execute("DROP SCHEMA IF EXISTS " + Sql.ident(ChangeApplier.applySchema(new StreamSpec(plan.migrationId(),
-                    StreamSpec.Direction.FORWARD, plan.source(), plan.target(), List.of(), true))) + " CASCADE");
+            st.execute("DROP SCHEMA IF EXISTS " + Sql.ident(MigrationId.objectName(plan.migrationId())) + " CASCADE");
         } catch (SQLException e) {
             throw Activity.wrap(e);
         }

@@ -3,7 +3,7 @@ package io.dbmigrate.activities.migration;
 import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.activities.sql.Sql;
 import io.dbmigrate.workflows.model.MigrationPlan;
-import io.dbmigrate.workflows.model.StreamSpec;
+import io.dbmigrate.workflows.model.MigrationId;
 import io.dbmigrate.workflows.model.TableRef;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -25,15 +25,16 @@ public final class Fence {
     private Fence() {}
 
     static String triggerName(MigrationPlan plan) {
-        return "dbmigrate_" + plan.migrationId() + "_fence";
+        return MigrationId.objectName(plan.migrationId()) + "_fence";
     }
 
     static String function(MigrationPlan plan) {
         return Sql.table(controlSchema(plan), "fence");
     }
 
+    /** The forward stream's control schema on the source (it holds the heartbeat table too). */
     static String controlSchema(MigrationPlan plan) {
-        return new StreamSpec(plan.migrationId(), StreamSpec.Direction.FORWARD, plan.source(), plan.target(), List.of(), true).controlSchema();
+        return MigrationId.objectName(plan.migrationId());
     }
 
     /** Sets the fence on every table in one transaction; returns the source's WAL position once it holds. */
@@ -71,7 +72,7 @@ public final class Fence {
                 }
                 removed.add(t.toString());
             }
-            if (Preflight.exists(c, "SELECT 1 FROM pg_namespace WHERE nspname = ?", controlSchema(plan))) {
+            if (Pg.exists(c, "SELECT 1 FROM pg_namespace WHERE nspname = ?", controlSchema(plan))) {
                 try (Statement st = c.createStatement()) {
                     st.execute("DROP FUNCTION IF EXISTS " + function(plan) + "()");
                 }

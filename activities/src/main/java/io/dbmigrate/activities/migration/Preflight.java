@@ -6,7 +6,7 @@ import io.dbmigrate.activities.sql.Sql;
 import io.dbmigrate.workflows.model.Endpoint;
 import io.dbmigrate.workflows.model.MigrationPlan;
 import io.dbmigrate.workflows.model.PreflightReport;
-import io.dbmigrate.workflows.model.StreamSpec;
+import io.dbmigrate.workflows.model.MigrationId;
 import io.dbmigrate.workflows.model.TableRef;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -39,40 +39,39 @@ public final class Preflight {
             if (src == null || tgt == null) {
                 throw new Refused(problems);
             }
-            String srcVersion = one(src, "SELECT current_setting('server_version')");
-            String tgtVersion = one(tgt, "SELECT current_setting('server_version')");
-            int srcMajor = Integer.parseInt(one(src, "SELECT current_setting('server_version_num')")) / 10000;
-            int tgtMajor = Integer.parseInt(one(tgt, "SELECT current_setting('server_version_num')")) / 10000;
+            String srcVersion = Pg.one(src, "SELECT current_setting('server_version')");
+            String tgtVersion = Pg.one(tgt, "SELECT current_setting('server_version')");
+            int srcMajor = Integer.parseInt(Pg.one(src, "SELECT current_setting('server_version_num')")) / 10000;
+            int tgtMajor = Integer.parseInt(Pg.one(tgt, "SELECT current_setting('server_version_num')")) / 10000;
             if (tgtMajor < srcMajor) {
                 problems.add("target runs PostgreSQL " + tgtVersion + ", older than the source's " + srcVersion
                         + ": migrate to the same or a newer major version");
             }
-            String wal = one(src, "SELECT current_setting('wal_level')");
+            String wal = Pg.one(src, "SELECT current_setting('wal_level')");
             if (!"logical".equals(wal)) {
                 problems.add("source wal_level is '" + wal + "': set wal_level = logical in postgresql.conf (or ALTER SYSTEM) and restart the source");
             }
-            if (!"t".equals(one(src, "SELECT (rolreplication OR rolsuper)::text::char FROM pg_roles WHERE rolname = current_user"))) {
+            if (!"t".equals(Pg.one(src, "SELECT (rolreplication OR rolsuper)::text::char FROM pg_roles WHERE rolname = current_user"))) {
                 problems.add("source role " + plan.source().user() + " lacks the REPLICATION privilege: ALTER ROLE "
                         + Sql.ident(plan.source().user()) + " REPLICATION (managed services: grant rds_replication or cloudsqlsuperuser)");
             }
-            int freeSlots = Integer.parseInt(one(src, "SELECT current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)"));
-            StreamSpec spec = new StreamSpec(plan.migrationId(), StreamSpec.Direction.FORWARD, plan.source(), plan.target(), List.of(), true);
-            boolean ownSlot = exists(src, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?", spec.slotName());
+            int freeSlots = Integer.parseInt(Pg.one(src, "SELECT current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)"));
+            boolean ownSlot = Pg.exists(src, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?", MigrationId.objectName(plan.migrationId()));
             if (freeSlots < 1 && !ownSlot) {
                 problems.add("source has no free replication slot (max_replication_slots reached): raise max_replication_slots or drop unused slots");
             }
-            int freeSenders = Integer.parseInt(one(src, "SELECT current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication)"));
+            int freeSenders = Integer.parseInt(Pg.one(src, "SELECT current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication)"));
             if (freeSenders < 1) {
                 problems.add("source has no free WAL sender (max_wal_senders reached): raise max_wal_senders");
             }
-            if ("-1".equals(one(src, "SELECT current_setting('max_slot_wal_keep_size')"))) {
+            if ("-1".equals(Pg.one(src, "SELECT current_setting('max_slot_wal_keep_size')"))) {
                 warnings.add("source max_slot_wal_keep_size is unlimited: a stalled migration retains WAL until the disk fills; "
                         + "consider a limit (the slot's retained WAL is reported in status)");
             }
             List<TableRef> tables = resolveTables(src, plan, problems);
             checkKeys(src, tables, problems);
             problems.addAll(TypeSupport.problems(src, tgt, tables));
-            long lobs = Long.parseLong(one(src, "SELECT count(*) FROM pg_largeobject_metadata"));
+            long lobs = Long.parseLong(Pg.one(src, "SELECT count(*) FROM pg_largeobject_metadata"));
             if (lobs > 0) {
                 problems.add("source holds " + lobs + " large objects (pg_largeobject): logical decoding does not carry them; "
                         + "move them to bytea columns or copy them separately");
@@ -94,7 +93,7 @@ public final class Preflight {
             if (!problems.isEmpty()) {
                 throw new Refused(problems);
             }
-            long rows = Long.parseLong(one(src, "SELECT coalesce(sum(greatest(reltuples, 0)), 0)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE (n.nspname, c.relname) IN ("
+            long rows = Long.parseLong(Pg.one(src, "SELECT coalesce(sum(greatest(reltuples, 0)), 0)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE (n.nspname, c.relname) IN ("
                     + String.join(", ", tables.stream().map(t -> "(" + Sql.literal(t.schema()) + ", " + Sql.literal(t.name()) + ")").toList()) + ")"));
             return new PreflightReport(tables, srcVersion, tgtVersion, rows, warnings);
         } catch (SQLException e) {
@@ -120,7 +119,7 @@ public final class Preflight {
         if (plan.tables() != null && !plan.tables().isEmpty()) {
             for (String q : plan.tables()) {
                 TableRef t = TableRef.parse(q);
-                if (!exists(src, "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r','p')",
+                if (!Pg.exists(src, "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r','p')",
                         t.schema(), t.name())) {
                     problems.add("table " + t + " (from plan.tables) does not exist on the source");
                 } else {
@@ -130,7 +129,7 @@ public final class Preflight {
             return out;
         }
         for (String schema : plan.schemasOrDefault()) {
-            if (!exists(src, "SELECT 1 FROM pg_namespace WHERE nspname = ?", schema)) {
+            if (!Pg.exists(src, "SELECT 1 FROM pg_namespace WHERE nspname = ?", schema)) {
                 problems.add("schema " + schema + " (from plan.schemas) does not exist on the source");
                 continue;
             }
@@ -194,7 +193,7 @@ public final class Preflight {
             }
         }
         for (String ext : used.keySet()) {
-            if (!exists(tgt, "SELECT 1 FROM pg_available_extensions WHERE name = ?", ext)) {
+            if (!Pg.exists(tgt, "SELECT 1 FROM pg_available_extensions WHERE name = ?", ext)) {
                 problems.add("extension " + ext + " (" + used.get(ext) + ") is used on the source but not available on the target: install it there");
             }
         }
@@ -237,22 +236,5 @@ public final class Preflight {
             }
         }
         return cols;
-    }
-
-    static String one(Connection c, String sql) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            return rs.next() ? rs.getString(1) : null;
-        }
-    }
-
-    static boolean exists(Connection c, String sql, String... args) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            for (int i = 0; i < args.length; i++) {
-                ps.setString(i + 1, args[i]);
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
     }
 }

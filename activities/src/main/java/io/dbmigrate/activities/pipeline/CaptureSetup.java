@@ -50,7 +50,7 @@ public final class CaptureSetup {
         Map<TableRef, List<String>> columns = new LinkedHashMap<>();
         boolean fresh;
         try (Connection c = Pg.connect(spec.from(), "dbmigrate-capture-setup")) {
-            fresh = !exists(c, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?", spec.slotName());
+            fresh = !Pg.exists(c, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?", spec.slotName());
             roots = partitionRoots(c, spec.tables());
             createControlObjects(c, spec, roots);
             for (TableRef t : roots) {
@@ -264,11 +264,11 @@ public final class CaptureSetup {
                 removed.add("slot " + spec.slotName());
             }
             try (Statement st = c.createStatement()) {
-                if (exists(c, "SELECT 1 FROM pg_publication WHERE pubname = ?", spec.publicationName())) {
+                if (Pg.exists(c, "SELECT 1 FROM pg_publication WHERE pubname = ?", spec.publicationName())) {
                     st.execute("DROP PUBLICATION IF EXISTS " + Sql.ident(spec.publicationName()));
                     removed.add("publication " + spec.publicationName());
                 }
-                if (exists(c, "SELECT 1 FROM pg_namespace WHERE nspname = ?", spec.controlSchema())) {
+                if (Pg.exists(c, "SELECT 1 FROM pg_namespace WHERE nspname = ?", spec.controlSchema())) {
                     st.execute("DROP SCHEMA IF EXISTS " + Sql.ident(spec.controlSchema()) + " CASCADE");
                     removed.add("schema " + spec.controlSchema());
                 }
@@ -337,15 +337,6 @@ public final class CaptureSetup {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new SQLException("interrupted while dropping slot " + slot, "57014");
-            }
-        }
-    }
-
-    private static boolean exists(Connection c, String sql, String arg) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, arg);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
             }
         }
     }

@@ -3,6 +3,7 @@ package io.dbmigrate.activities.pipeline;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.workflows.model.ApplierProgress;
+import io.dbmigrate.workflows.model.MigrationId;
 import io.dbmigrate.workflows.model.StreamSpec;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -81,7 +82,7 @@ public final class ChangeApplier {
 
     /** The schema on the applying side that holds the position table. */
     public static String applySchema(StreamSpec spec) {
-        return "dbmigrate_" + spec.migrationId();
+        return MigrationId.objectName(spec.migrationId());
     }
 
     public Timer lagTimer() {

@@ -68,11 +68,7 @@ public final class StreamMonitor {
     }
 
     static long currentLsn(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_current_wal_lsn()::text");
-                ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return Lsn.parse(rs.getString(1));
-        }
+        return Lsn.parse(Pg.one(c, "SELECT pg_current_wal_lsn()::text"));
     }
 
     /**

@@ -138,15 +138,15 @@ final class TargetWriter {
                 return keyed(e, m, table, "DELETE FROM " + table, List.of(), before);
             case INSERT:
             case READ:
-                return insert(e, m, table, after);
+                return insert(e, m, table, after, writable(m, after, e));
             case UPDATE:
-                List<String> set = writable(m, after, e).stream()
-                        .filter(c -> !ChangeEvent.UNCHANGED_TOAST.equals(after.get(c))).toList();
-                boolean complete = set.size() == writable(m, after, e).size();
+                List<String> columns = writable(m, after, e);
+                List<String> set = columns.stream().filter(c -> !ChangeEvent.UNCHANGED_TOAST.equals(after.get(c))).toList();
+                boolean complete = set.size() == columns.size();
                 boolean keyChanged = m.hasPrimaryKey() && before != null
                         && m.primaryKey().stream().anyMatch(k -> before.get(k) != null && !Objects.equals(before.get(k), after.get(k)));
                 if (complete && !keyChanged && m.hasPrimaryKey()) {
-                    return insert(e, m, table, after);
+                    return insert(e, m, table, after, columns);
                 }
                 List<String> setCols = set.stream().filter(c -> !m.columns().get(c).identityAlways() || keyChanged).toList();
                 String assignments = setCols.isEmpty()
@@ -162,8 +162,7 @@ final class TargetWriter {
         }
     }
 
-    private Bound insert(ChangeEvent e, TableMeta m, String table, Map<String, String> after) {
-        List<String> cols = writable(m, after, e);
+    private Bound insert(ChangeEvent e, TableMeta m, String table, Map<String, String> after, List<String> cols) {
         for (String c : cols) {
             if (ChangeEvent.UNCHANGED_TOAST.equals(after.get(c))) {
                 throw new ApplyDataException(e, keyText(m, after), "column " + c

@@ -1,5 +1,6 @@
 package io.dbmigrate.activities.pipeline;
 
+import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.workflows.model.TableRef;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -17,6 +18,10 @@ public final class TypeSupport {
 
     public static List<String> problems(Connection source, Connection target, List<TableRef> tables) throws SQLException {
         List<String> out = new ArrayList<>();
+        String srcMonetary = setting(source, "lc_monetary");
+        String tgtMonetary = setting(target, "lc_monetary");
+        String byteaOutput = setting(source, "bytea_output");
+        String intervalStyle = setting(source, "intervalstyle");
         for (TableRef t : tables) {
             try (PreparedStatement ps = source.prepareStatement("""
                     WITH RECURSIVE cols AS (
@@ -46,37 +51,27 @@ public final class TypeSupport {
                                     + "Debezium keeps only its UTC instant, so the original offset cannot be carried. "
                                     + "Fix: ALTER TABLE ... ALTER COLUMN " + col + " TYPE time or timestamptz, or exclude the table");
                         }
-                        if (base.equals("money") && !sameSetting(source, target, "lc_monetary")) {
+                        if (base.equals("money") && !srcMonetary.equals(tgtMonetary)) {
                             out.add("table " + t + " column " + col + " has type money but lc_monetary differs between source ("
-                                    + setting(source, "lc_monetary") + ") and target (" + setting(target, "lc_monetary")
+                                    + srcMonetary + ") and target (" + tgtMonetary
                                     + "): money text depends on it. Fix: set the same lc_monetary on both, or use numeric");
                         }
                     }
                 }
             }
         }
-        if (!"hex".equals(setting(source, "bytea_output"))) {
-            out.add("source bytea_output is " + setting(source, "bytea_output") + ": bytea values would be misread. "
+        if (!"hex".equals(byteaOutput)) {
+            out.add("source bytea_output is " + byteaOutput + ": bytea values would be misread. "
                     + "Fix: ALTER ROLE <replication user> SET bytea_output = 'hex'");
         }
-        if (!"postgres".equals(setting(source, "intervalstyle"))) {
-            out.add("source IntervalStyle is " + setting(source, "intervalstyle") + ": interval values would be misread. "
+        if (!"postgres".equals(intervalStyle)) {
+            out.add("source IntervalStyle is " + intervalStyle + ": interval values would be misread. "
                     + "Fix: ALTER ROLE <replication user> SET IntervalStyle = 'postgres'");
         }
         return out;
     }
 
-    private static boolean sameSetting(Connection a, Connection b, String name) throws SQLException {
-        return setting(a, name).equals(setting(b, name));
-    }
-
     private static String setting(Connection c, String name) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT current_setting(?)")) {
-            ps.setString(1, name);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getString(1);
-            }
-        }
+        return Pg.one(c, "SELECT current_setting(?)", name);
     }
 }

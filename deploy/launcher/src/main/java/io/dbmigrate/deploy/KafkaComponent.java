@@ -88,8 +88,9 @@ public final class KafkaComponent extends KafkaDistComponent {
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000);
         p.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 500);
         try (Admin admin = Admin.create(p)) {
-            int nodes = admin.describeCluster().nodes().get(4, TimeUnit.SECONDS).size();
-            String clusterId = admin.describeCluster().clusterId().get(4, TimeUnit.SECONDS);
+            var cluster = admin.describeCluster();
+            int nodes = cluster.nodes().get(4, TimeUnit.SECONDS).size();
+            String clusterId = cluster.clusterId().get(4, TimeUnit.SECONDS);
             return "cluster " + clusterId + ", " + nodes + " broker(s)";
         }
     }

@@ -320,11 +320,7 @@ public final class BenchStreamCommand implements Callable<Integer> {
     }
 
     static void exec(Endpoint e, String... sql) throws SQLException {
-        try (Connection c = Pg.connect(e, "bench"); Statement st = c.createStatement()) {
-            for (String s : sql) {
-                st.execute(s);
-            }
-        }
+        Pg.exec(e, "bench", sql);
     }
 
     private static double round(double v) {

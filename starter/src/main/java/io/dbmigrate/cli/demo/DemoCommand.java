@@ -7,6 +7,7 @@ import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.activities.sql.Sql;
 import io.dbmigrate.cli.StackOptions;
 import io.dbmigrate.cli.migrate.MigrationCommands;
+import io.dbmigrate.cli.migrate.TemporalOptions;
 import io.dbmigrate.cli.migrate.Watch;
 import io.dbmigrate.deploy.LocalStack;
 import io.dbmigrate.deploy.StackContext;
@@ -16,9 +17,6 @@ import io.dbmigrate.workflows.model.MigrationStatus;
 import io.dbmigrate.workflows.model.PhaseTiming;
 import io.dbmigrate.workflows.model.PlanValidator;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
-import io.temporal.serviceclient.WorkflowServiceStubs;
-import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -71,16 +69,12 @@ public final class DemoCommand implements Callable<Integer> {
         Endpoint source = new Endpoint("127.0.0.1", ctx.ports().sourcePostgres(), DB, "postgres", ref);
         Endpoint target = new Endpoint("127.0.0.1", ctx.ports().targetPostgres(), DB, "postgres", ref);
         ConnectClient connect = new ConnectClient("http://127.0.0.1:" + ctx.ports().connect());
-        WorkflowClient client = WorkflowClient.newInstance(WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder()
-                .setTarget("127.0.0.1:" + ctx.ports().temporal()).build()), WorkflowClientOptions.newBuilder().build());
+        WorkflowClient client = TemporalOptions.connect("127.0.0.1:" + ctx.ports().temporal(), "default");
 
         info("creating " + DB + " on source and target, loading " + rows + " rows into the source ...");
         for (Endpoint e : List.of(source, target)) {
-            try (Connection c = Pg.connect(new Endpoint(e.host(), e.port(), "postgres", e.user(), e.passwordRef()), "dbmigrate-demo");
-                    Statement st = c.createStatement()) {
-                st.execute("DROP DATABASE IF EXISTS " + Sql.ident(DB) + " WITH (FORCE)");
-                st.execute("CREATE DATABASE " + Sql.ident(DB));
-            }
+            Pg.exec(new Endpoint(e.host(), e.port(), "postgres", e.user(), e.passwordRef()), "dbmigrate-demo",
+                    "DROP DATABASE IF EXISTS " + Sql.ident(DB) + " WITH (FORCE)", "CREATE DATABASE " + Sql.ident(DB));
         }
         DemoSchema.load(source, rows);
         int customers = Math.max(10, rows / 10);

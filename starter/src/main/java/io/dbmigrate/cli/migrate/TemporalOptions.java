@@ -32,11 +32,15 @@ public final class TemporalOptions {
 
     public synchronized WorkflowClient client() {
         if (client == null) {
-            WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
-                    WorkflowServiceStubsOptions.newBuilder().setTarget(target()).build());
-            client = WorkflowClient.newInstance(service, WorkflowClientOptions.newBuilder().setNamespace(namespace).build());
+            client = connect(target(), namespace);
         }
         return client;
+    }
+
+    public static WorkflowClient connect(String target, String namespace) {
+        WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
+                WorkflowServiceStubsOptions.newBuilder().setTarget(target).build());
+        return WorkflowClient.newInstance(service, WorkflowClientOptions.newBuilder().setNamespace(namespace).build());
     }
 
     public static String workflowId(String migrationId) {

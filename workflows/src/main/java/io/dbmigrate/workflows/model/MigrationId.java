@@ -8,6 +8,11 @@ public final class MigrationId {
 
     private MigrationId() {}
 
+    /** What every object dbmigrate creates for a migration is called after: slot, publication, schemas, connector. */
+    public static String objectName(String id) {
+        return "dbmigrate_" + id;
+    }
+
     public static String require(String id) {
         if (id == null || !VALID.matcher(id).matches()) {
             throw new IllegalArgumentException("migrationId '" + id + "' is invalid: use 1-40 characters of a-z, 0-9 and _, "

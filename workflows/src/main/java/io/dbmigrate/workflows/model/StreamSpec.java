@@ -30,7 +30,7 @@ public record StreamSpec(
     /** Base name of every object dbmigrate owns for this stream: slot, publication, heartbeat schema. */
     @JsonIgnore
     public String objectName() {
-        return "dbmigrate_" + migrationId + (direction == Direction.REVERSE ? "_rev" : "");
+        return MigrationId.objectName(migrationId) + (direction == Direction.REVERSE ? "_rev" : "");
     }
 
     @JsonIgnore

@@ -58,13 +58,13 @@ public final class MigrationWorkflowImpl implements MigrationWorkflow {
         log.warn("migration {} rolling back: {}", c.plan.migrationId(), c.error);
         c.state = State.ROLLING_BACK;
         // detached: the undo runs even when the workflow itself was cancelled
-        List<String>[] failures = new List[1];
-        Workflow.newDetachedCancellationScope(() -> failures[0] = c.saga.compensate()).run();
-        if (failures[0].isEmpty()) {
+        List<String> failures = new java.util.ArrayList<>();
+        Workflow.newDetachedCancellationScope(() -> failures.addAll(c.saga.compensate())).run();
+        if (failures.isEmpty()) {
             c.state = State.ROLLED_BACK;
         } else {
             c.state = State.FAILED;
-            c.error = c.error + "; rollback incomplete: " + String.join("; ", failures[0]);
+            c.error = c.error + "; rollback incomplete: " + String.join("; ", failures);
         }
         c.closeTimings();
     }
