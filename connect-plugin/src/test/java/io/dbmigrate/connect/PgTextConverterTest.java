@@ -92,6 +92,8 @@ class PgTextConverterTest {
         assertEquals("0007-01-05", toPgText(LocalDate.of(7, 1, 5)));
         assertEquals("0001-12-31 BC", toPgText(LocalDate.of(0, 12, 31)));
         assertEquals("0044-03-15 BC", toPgText(LocalDate.of(-43, 3, 15)));
+        assertEquals("0099-01-09", toPgText(LocalDate.of(99, 1, 9)));
+        assertEquals("12345-06-07", toPgText(LocalDate.of(12345, 6, 7)));
         assertEquals("infinity", toPgText(PostgresValueConverter.POSITIVE_INFINITY_LOCAL_DATE));
         assertEquals("-infinity", toPgText(PostgresValueConverter.NEGATIVE_INFINITY_LOCAL_DATE));
     }
@@ -103,6 +105,7 @@ class PgTextConverterTest {
         assertEquals("1969-12-31 23:59:59.999999", toPgText(Instant.ofEpochSecond(-1, 999_999_000)));
         assertEquals("0044-03-15 12:30:00.000001 BC",
                 toPgText(LocalDateTime.of(-43, 3, 15, 12, 30, 0, 1_000).toInstant(ZoneOffset.UTC)));
+        assertEquals("12345-06-07 00:00:09.000000", toPgText(Instant.parse("+12345-06-07T00:00:09Z")));
         assertEquals("infinity", toPgText(PostgresValueConverter.POSITIVE_INFINITY_INSTANT));
         assertEquals("-infinity", toPgText(PostgresValueConverter.NEGATIVE_INFINITY_INSTANT));
     }

@@ -1,6 +1,9 @@
 package io.dbmigrate.activities.pipeline;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
 import io.dbmigrate.workflows.model.TableRef;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -31,53 +34,135 @@ public record ChangeEvent(
         return kind == Kind.INSERT || kind == Kind.UPDATE || kind == Kind.DELETE || kind == Kind.TRUNCATE || kind == Kind.READ;
     }
 
-    /** Decodes one record value (JsonConverter, schemas disabled). */
-    public static ChangeEvent parse(long offset, JsonNode v) {
-        if (v == null || v.isNull()) {
+    private static final JsonFactory JSON = JsonFactory.builder().build();
+
+    /**
+     * Decodes one record value (JsonConverter's JSON, schemas disabled), streamed: building a tree first was 40% of
+     * the applier thread at 12,000 changes/s (JFR). Fields the applier does not use are skipped unread.
+     */
+    public static ChangeEvent parse(long offset, byte[] value) throws IOException {
+        if (value == null) {
             return new ChangeEvent(Kind.HEARTBEAT, offset, null, null, null, null, 0, 0, false, 0);
         }
-        JsonNode status = v.get("status");
-        if (status != null) {
-            Kind k = switch (status.asText()) {
-                case "BEGIN" -> Kind.BEGIN;
-                case "END" -> Kind.END;
-                default -> throw new IllegalArgumentException("unknown transaction status " + status + " at offset " + offset);
+        try (JsonParser p = JSON.createParser(value)) {
+            JsonToken first = p.nextToken();
+            if (first == null || first == JsonToken.VALUE_NULL) {
+                return new ChangeEvent(Kind.HEARTBEAT, offset, null, null, null, null, 0, 0, false, 0);
+            }
+            expect(p, first, JsonToken.START_OBJECT, offset);
+            String status = null;
+            String id = null;
+            long eventCount = 0;
+            String op = null;
+            Map<String, String> before = null;
+            Map<String, String> after = null;
+            String schema = null;
+            String table = null;
+            String snapshot = "false";
+            long lsn = 0;
+            long tsUs = -1;
+            long tsMs = 0;
+            String txId = null;
+            long order = 0;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken t = p.nextToken();
+                switch (field) {
+                    case "status" -> status = p.getValueAsString();
+                    case "id" -> id = p.getValueAsString();
+                    case "event_count" -> eventCount = p.getValueAsLong(0);
+                    case "op" -> op = p.getValueAsString();
+                    case "before" -> before = columns(p, t, offset);
+                    case "after" -> after = columns(p, t, offset);
+                    case "source" -> {
+                        if (t != JsonToken.START_OBJECT) {
+                            p.skipChildren();
+                            continue;
+                        }
+                        while (p.nextToken() == JsonToken.FIELD_NAME) {
+                            String f = p.currentName();
+                            p.nextToken();
+                            switch (f) {
+                                case "schema" -> schema = p.getValueAsString();
+                                case "table" -> table = p.getValueAsString();
+                                case "snapshot" -> snapshot = p.getValueAsString("false");
+                                case "lsn" -> lsn = p.getValueAsLong(0);
+                                case "ts_us" -> tsUs = p.getValueAsLong(0);
+                                case "ts_ms" -> tsMs = p.getValueAsLong(0);
+                                default -> p.skipChildren();
+                            }
+                        }
+                    }
+                    case "transaction" -> {
+                        if (t != JsonToken.START_OBJECT) {
+                            p.skipChildren();
+                            continue;
+                        }
+                        while (p.nextToken() == JsonToken.FIELD_NAME) {
+                            String f = p.currentName();
+                            p.nextToken();
+                            switch (f) {
+                                case "id" -> txId = xid(p.getValueAsString());
+                                case "total_order" -> order = p.getValueAsLong(0);
+                                default -> p.skipChildren();
+                            }
+                        }
+                    }
+                    default -> p.skipChildren();
+                }
+            }
+            if (status != null) {
+                Kind k = switch (status) {
+                    case "BEGIN" -> Kind.BEGIN;
+                    case "END" -> Kind.END;
+                    default -> throw new IllegalArgumentException("unknown transaction status \"" + status + "\" at offset " + offset);
+                };
+                // Debezium's transaction id is "<xid>:<lsn>"; on END the LSN is the transaction's commit LSN
+                String tid = id == null ? "" : id;
+                return new ChangeEvent(k, offset, xid(tid), null, null, null, k == Kind.END ? lsnPart(tid) : 0, 0, false, eventCount);
+            }
+            if (op == null) {
+                // Debezium heartbeat records carry only ts_ms
+                return new ChangeEvent(Kind.HEARTBEAT, offset, null, null, null, null, 0, 0, false, 0);
+            }
+            Kind k = switch (op) {
+                case "c" -> Kind.INSERT;
+                case "u" -> Kind.UPDATE;
+                case "d" -> Kind.DELETE;
+                case "t" -> Kind.TRUNCATE;
+                case "r" -> Kind.READ;
+                default -> throw new IllegalArgumentException("unknown op '" + op + "' at offset " + offset);
             };
-            // Debezium's transaction id is "<xid>:<lsn>"; on END the LSN is the transaction's commit LSN
-            String id = v.path("id").asText();
-            return new ChangeEvent(k, offset, xid(id), null, null, null, k == Kind.END ? lsnPart(id) : 0, 0, false,
-                    v.path("event_count").asLong(0));
+            long commitMicros = tsUs >= 0 ? tsUs : tsMs * 1000;
+            boolean snap = snapshot != null && !"false".equals(snapshot) && !snapshot.isEmpty();
+            return new ChangeEvent(k, offset, txId, new TableRef(schema, table), before, after, lsn, commitMicros, snap, order);
         }
-        JsonNode op = v.get("op");
-        if (op == null) {
-            // Debezium heartbeat records carry only ts_ms
-            return new ChangeEvent(Kind.HEARTBEAT, offset, null, null, null, null, 0, 0, false, 0);
-        }
-        JsonNode src = v.path("source");
-        Kind k = switch (op.asText()) {
-            case "c" -> Kind.INSERT;
-            case "u" -> Kind.UPDATE;
-            case "d" -> Kind.DELETE;
-            case "t" -> Kind.TRUNCATE;
-            case "r" -> Kind.READ;
-            default -> throw new IllegalArgumentException("unknown op '" + op.asText() + "' at offset " + offset);
-        };
-        long commitMicros = src.has("ts_us") ? src.path("ts_us").asLong() : src.path("ts_ms").asLong() * 1000;
-        JsonNode tx = v.path("transaction");
-        String txId = tx.isObject() ? xid(tx.path("id").asText(null)) : null;
-        String snap = src.path("snapshot").asText("false");
-        return new ChangeEvent(k, offset, txId, new TableRef(src.path("schema").asText(), src.path("table").asText()),
-                columns(v.get("before")), columns(v.get("after")), src.path("lsn").asLong(0), commitMicros,
-                !"false".equals(snap) && !snap.isEmpty(), tx.isObject() ? tx.path("total_order").asLong(0) : 0);
     }
 
-    private static Map<String, String> columns(JsonNode n) {
-        if (n == null || n.isNull()) {
+    /** A row image: every column is PostgreSQL text (or null); anything else means the capture is misconfigured. */
+    private static Map<String, String> columns(JsonParser p, JsonToken t, long offset) throws IOException {
+        if (t == JsonToken.VALUE_NULL) {
             return null;
         }
+        expect(p, t, JsonToken.START_OBJECT, offset);
         Map<String, String> m = new LinkedHashMap<>();
-        n.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().isNull() ? null : e.getValue().asText()));
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String column = p.currentName();
+            JsonToken v = p.nextToken();
+            if (v == JsonToken.START_OBJECT || v == JsonToken.START_ARRAY) {
+                throw new IllegalArgumentException("column " + column + " at offset " + offset + " is not text: the "
+                        + "connector is not running dbmigrate's PostgreSQL text converter");
+            }
+            m.put(column, v == JsonToken.VALUE_NULL ? null : p.getText());
+        }
         return m;
+    }
+
+    private static void expect(JsonParser p, JsonToken actual, JsonToken expected, long offset) {
+        if (actual != expected) {
+            throw new IllegalArgumentException("record at offset " + offset + ": expected " + expected + " but found "
+                    + actual + " at " + p.currentLocation());
+        }
     }
 
     static String xid(String id) {

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -24,11 +25,15 @@ import java.util.stream.Collectors;
  */
 final class TargetWriter {
     /** The statement an event needs, and the values it binds, in order. */
-    private record Bound(String sql, List<String> values, int expectedCount, ChangeEvent event, String key) {}
+    private record Bound(String sql, List<String> values, int expectedCount, ChangeEvent event, Supplier<String> key) {}
 
     private final Connection conn;
     private final Map<TableRef, TableMeta> tables = new HashMap<>();
     private final Map<String, PreparedStatement> statements = new HashMap<>();
+    private final Map<Shape, String> insertSql = new HashMap<>();
+
+    /** A table and the columns an event carries. */
+    private record Shape(TableRef table, List<String> columns) {}
 
     TargetWriter(Connection conn) {
         this.conn = conn;
@@ -44,6 +49,7 @@ final class TargetWriter {
         }
         statements.clear();
         tables.clear();
+        insertSql.clear();
     }
 
     /** Applies the events in order; throws ApplyDataException naming the first event the target refuses. */
@@ -92,7 +98,7 @@ final class TargetWriter {
         for (int i = 0; i < counts.length; i++) {
             Bound b = run.get(i);
             if (b.expectedCount() >= 0 && counts[i] != b.expectedCount() && counts[i] != Statement.SUCCESS_NO_INFO) {
-                throw new ApplyDataException(b.event(), b.key(), "expected to change " + b.expectedCount()
+                throw new ApplyDataException(b.event(), b.key().get(), "expected to change " + b.expectedCount()
                         + " row, changed " + counts[i] + " (the target is missing this row: it differs from the source)", null);
             }
         }
@@ -102,7 +108,7 @@ final class TargetWriter {
         if (ApplyErrors.isTransient(e)) {
             throw e;
         }
-        return new ApplyDataException(b.event(), b.key(), "SQLSTATE " + e.getSQLState() + ": " + e.getMessage(), e);
+        return new ApplyDataException(b.event(), b.key().get(), "SQLSTATE " + e.getSQLState() + ": " + e.getMessage(), e);
     }
 
     private static void bindValues(PreparedStatement ps, List<String> values) throws SQLException {
@@ -133,7 +139,7 @@ final class TargetWriter {
         switch (e.kind()) {
             case TRUNCATE:
                 // the source can only have truncated this table together with every table referencing it
-                return new Bound("TRUNCATE TABLE " + table + " CASCADE", List.of(), -1, e, "(all rows)");
+                return new Bound("TRUNCATE TABLE " + table + " CASCADE", List.of(), -1, e, () -> "(all rows)");
             case DELETE:
                 return keyed(e, m, table, "DELETE FROM " + table, List.of(), before);
             case INSERT:
@@ -169,6 +175,13 @@ final class TargetWriter {
                         + " arrived as an unchanged TOAST value in an insert (REPLICA IDENTITY or capture error)", null);
             }
         }
+        String sql = insertSql.computeIfAbsent(new Shape(e.table(), cols), k -> insertSql(m, table, cols));
+        int expected = m.hasPrimaryKey() && cols.size() == m.primaryKey().size() ? -1 : 1;
+        return new Bound(sql, cols.stream().map(after::get).toList(), expected, e, () -> keyText(m, after));
+    }
+
+    /** The upsert for one table and column list: built once, not per change (the applier's hot path). */
+    private static String insertSql(TableMeta m, String table, List<String> cols) {
         boolean overriding = cols.stream().anyMatch(c -> m.columns().get(c).identityAlways());
         StringBuilder sql = new StringBuilder("INSERT INTO ").append(table).append(" (").append(Sql.idents(cols)).append(")")
                 .append(overriding ? " OVERRIDING SYSTEM VALUE" : "")
@@ -181,8 +194,7 @@ final class TargetWriter {
                     : " DO UPDATE SET " + update.stream().map(c -> Sql.ident(c) + " = EXCLUDED." + Sql.ident(c))
                             .collect(Collectors.joining(", ")));
         }
-        int expected = m.hasPrimaryKey() && cols.size() == m.primaryKey().size() ? -1 : 1;
-        return new Bound(sql.toString(), cols.stream().map(after::get).toList(), expected, e, keyText(m, after));
+        return sql.toString();
     }
 
     /** Appends the WHERE clause that finds the row: by primary key, or by every column under REPLICA IDENTITY FULL. */
@@ -207,7 +219,7 @@ final class TargetWriter {
                     + " LIMIT 1)";
             cols.forEach(c -> bound.add(keySource.get(c)));
         }
-        return new Bound(head + where, bound, 1, e, keyText(m, keySource));
+        return new Bound(head + where, bound, 1, e, () -> keyText(m, keySource));
     }
 
     private static List<String> writable(TableMeta m, Map<String, String> row, ChangeEvent e) {

@@ -9,8 +9,8 @@ import java.util.TreeMap;
 /**
  * Rebuilds source transactions from the topic's records, including what Debezium sends after a restart of Connect,
  * Kafka or its task. Debezium resumes from its last committed offset, which can lie inside a transaction: it then
- * sends a new BEGIN for the same transaction (with counters starting again at 1) followed by the changes after its
- * last committed one, or by changes we already hold. Changes are kept by their LSN; a later copy of a transaction
+ * sends the same transaction again (a new BEGIN, dropped in Connect since BEGIN records carry nothing else, and
+ * counters starting again at 1) with the changes after its last committed one, or with changes we already hold. Changes are kept by their LSN; a later copy of a transaction
  * replaces what an earlier copy held at the same LSN and adds what follows, so nothing is lost and nothing counted
  * twice. A transaction whose last copy has fewer changes than its END announces is refused, never applied with a hole.
  */
@@ -84,8 +84,9 @@ final class TransactionAssembler {
                     open = new TreeMap<>();
                     openId = e.txId();
                     newCopy();
-                } else if (copyCount > 0 && e.lsn() < copyLastLsn) {
-                    newCopy(); // sent again without a BEGIN: a new copy starts here
+                } else if (copyCount > 0 && (e.order() == 1 || e.lsn() < copyLastLsn)) {
+                    // sent again: a copy's changes count from 1 (the BEGIN that would say so is dropped in Connect)
+                    newCopy();
                 }
                 if (copyLsns.add(e.lsn())) {
                     open.put(e.lsn(), new ArrayList<>()); // this copy's changes at this LSN replace an earlier copy's

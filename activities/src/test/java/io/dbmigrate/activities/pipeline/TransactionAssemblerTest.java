@@ -114,4 +114,49 @@ class TransactionAssemblerTest {
         assertEquals(afterFirst, a.completeOffset(), "a heartbeat inside an open transaction must not move the resume point");
         assertEquals(u.endOffset(), afterFirst);
     }
+
+    // Since Connect drops BEGIN records (DropTransactionBegin), the topic holds the same sequences without them.
+
+    @Test
+    void plainTransactionsWithoutBegin() {
+        TransactionAssembler a = new TransactionAssembler(-1);
+        assertNull(a.accept(change("7", 100, 1, "a")));
+        assertNull(a.accept(change("7", 200, 2, "b")));
+        assertEquals(List.of("a", "b"), values(a.accept(end("7", 300, 2))));
+        assertNull(a.accept(change("8", 400, 1, "c")));
+        TransactionAssembler.Unit u = a.accept(end("8", 500, 1));
+        assertEquals(List.of("c"), values(u));
+        assertEquals(500, u.commitLsn());
+        assertEquals(u.endOffset(), a.completeOffset());
+    }
+
+    /** The ResilienceIT sequence without its BEGINs: only the restarted counter says a copy begins. */
+    @Test
+    void resumeInsideATransactionWithoutBeginKeepsWhatCameBefore() {
+        TransactionAssembler a = new TransactionAssembler(-1);
+        a.accept(change("25748", 56061392, 1, "e1"));
+        a.accept(change("25748", 56061488, 2, "e2"));
+        a.accept(change("25748", 56061632, 3, "e3"));
+        a.accept(change("25748", 56061728, 1, "e4"));
+        assertEquals(List.of("e1", "e2", "e3", "e4"), values(a.accept(end("25748", 56061856, 1))));
+    }
+
+    @Test
+    void resendFromTheStartWithoutBeginCountsChangesOnce() {
+        TransactionAssembler a = new TransactionAssembler(-1);
+        a.accept(change("9", 10, 1, "e1"));
+        a.accept(change("9", 20, 2, "e2"));
+        a.accept(change("9", 10, 1, "e1"));
+        a.accept(change("9", 20, 2, "e2"));
+        a.accept(change("9", 30, 3, "e3"));
+        assertEquals(List.of("e1", "e2", "e3"), values(a.accept(end("9", 50, 3))));
+    }
+
+    @Test
+    void aHoleWithoutBeginIsRefused() {
+        TransactionAssembler a = new TransactionAssembler(-1);
+        a.accept(change("5", 10, 1, "r1"));
+        a.accept(change("5", 20, 2, "r2"));
+        assertThrows(ApplyDataException.class, () -> a.accept(end("5", 30, 3)));
+    }
 }

@@ -10,6 +10,13 @@ import java.util.Map;
 
 /** A component that is a child JVM. */
 abstract class JavaComponent extends Component {
+    /**
+     * For the JVMs on the change path (Kafka, Connect, the worker's applier): Kafka's own default collector settings.
+     * A stop-the-world pause lands on every change in flight: with SerialGC and G1's default 200 ms goal, single
+     * young collections of 99 ms (Kafka) and 151 ms (applier) made most of the 2,500 commits/s lag p99 (JFR).
+     */
+    static final List<String> LOW_PAUSE_GC = List.of("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20");
+
     protected JavaComponent(String name, StackContext ctx) {
         super(name, ctx);
     }

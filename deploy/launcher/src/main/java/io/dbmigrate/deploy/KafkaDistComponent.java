@@ -1,5 +1,6 @@
 package io.dbmigrate.deploy;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /** A JVM started from the Kafka distribution (broker or Connect): same class path, heap and logging. */
@@ -15,7 +16,9 @@ abstract class KafkaDistComponent extends JavaComponent {
 
     @Override
     protected List<String> jvmOptions() {
-        // SerialGC: on a small machine shared with everything else, no concurrent GC threads competing for the cores
-        return List.of("-Xms256m", "-Xmx1g", "-XX:+UseSerialGC", "-Dlog4j2.configurationFile=" + log4j2Config());
+        List<String> options = new ArrayList<>(List.of("-Xms256m", "-Xmx1g"));
+        options.addAll(LOW_PAUSE_GC);
+        options.add("-Dlog4j2.configurationFile=" + log4j2Config());
+        return options;
     }
 }

@@ -1,5 +1,6 @@
 package io.dbmigrate.deploy;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -31,7 +32,9 @@ public final class WorkerComponent extends JavaComponent {
 
     @Override
     protected List<String> jvmOptions() {
-        return List.of("-Xms128m", "-Xmx1g", "-XX:+UseG1GC");
+        List<String> options = new ArrayList<>(List.of("-Xms128m", "-Xmx1g"));
+        options.addAll(LOW_PAUSE_GC);
+        return options;
     }
 
     @Override
