@@ -93,7 +93,7 @@ public final class ConnectClient {
         }
         send(at("/connectors").post(json(Map.of("name", name, "config", config, "initial_state", "STOPPED"))).build(), false);
         send(at("/connectors/" + name + "/offsets").delete().build(), true);
-        send(at("/connectors/" + name + "/resume").put(json(Map.of())).build(), false);
+        resume(name);
     }
 
     /** The connector's status document, empty when no such connector exists. */
@@ -132,6 +132,16 @@ public final class ConnectClient {
     /** Restarts the connector's failed instances and tasks (Connect never does this by itself). */
     public void restartFailed(String name) {
         send(at("/connectors/" + name + "/restart?includeTasks=true&onlyFailed=true").post(json(Map.of())).build(), false);
+    }
+
+    /** Stops the connector's task from reading (the backlog waits in the slot); idempotent. */
+    public void pause(String name) {
+        send(at("/connectors/" + name + "/pause").put(json(Map.of())).build(), false);
+    }
+
+    /** Lets a paused or stopped connector's task read again; idempotent. */
+    public void resume(String name) {
+        send(at("/connectors/" + name + "/resume").put(json(Map.of())).build(), false);
     }
 
     /** Deletes the connector; absent is fine (idempotent). */

@@ -57,6 +57,7 @@ public final class BenchStreamCommand implements Callable<Integer> {
     boolean json;
 
     private PrintWriter out;
+    private final AtomicLong nextTenRowKey = new AtomicLong();
 
     @Override
     public Integer call() throws Exception {
@@ -159,14 +160,18 @@ public final class BenchStreamCommand implements Callable<Integer> {
             double[] tp = throughput(source, target, stream);
             double wall = (System.nanoTime() - w0) / 1e9;
             Map<String, Double> cpu1 = CpuSampler.sample(pids);
-            long[] diff = compare(source, target, "dbm_tp");
-            info(String.format("throughput: %.0f changes/s written, %.0f changes/s applied end to end, caught up %.2f s after the writers stopped; lost %d duplicated %d",
-                    tp[0], tp[1], tp[2], diff[0], diff[1]));
+            info(String.format("throughput: %.0f changes/s written, %.0f changes/s applied end to end, caught up %.2f s after the writers stopped",
+                    tp[0], tp[1], tp[2]));
             info("CPU during the throughput run (cores, of 2):");
             cpu1.forEach((name, secs) -> info(String.format("  %-22s %.2f", name, (secs - cpu0.get(name)) / wall)));
+            double[] drain = backlogDrain(source, target, stream, connect, pids);
+            long[] diff = compare(source, target, "dbm_tp");
+            info(String.format("capacity: a backlog of %.0f changes drained at %.0f changes/s; dbm_tp lost %d duplicated %d",
+                    drain[0], drain[1], diff[0], diff[1]));
             for (Map<String, Object> r : results) {
                 r.put("maxChangesPerSec", Math.round(tp[1]));
                 r.put("catchUpSeconds", round(tp[2]));
+                r.put("backlogDrainChangesPerSec", Math.round(drain[1]));
                 r.put("lost", (Long) r.get("lost") + diff[0]);
                 r.put("duplicated", (Long) r.get("duplicated") + diff[1]);
             }
@@ -187,9 +192,50 @@ public final class BenchStreamCommand implements Callable<Integer> {
     /** 10-row transactions from 6 connections as fast as the source takes them; returns written/s, applied/s, catch-up s. */
     private double[] throughput(Endpoint source, Endpoint target, StreamSpec stream) throws Exception {
         info(String.format("dbmigrate throughput: 10-row transactions as fast as the source takes them for %d s ...", seconds));
-        AtomicLong next = new AtomicLong();
-        AtomicBoolean writing = new AtomicBoolean(true);
+        long before = count(target, "dbm_tp");
         long start = System.nanoTime();
+        long written = writeTenRowTransactions(source, seconds);
+        long stopped = System.nanoTime();
+        StreamMonitor.drain(stream, null, Duration.ofMinutes(5), s -> {});
+        long caughtUp = System.nanoTime();
+        long applied = count(target, "dbm_tp") - before;
+        return new double[] {written / ((stopped - start) / 1e9), applied / ((caughtUp - start) / 1e9), (caughtUp - stopped) / 1e9};
+    }
+
+    /**
+     * What the pipeline sustains when it does not share the two cores with the writers: the connector is paused,
+     * the writers fill the slot for the phase's length, then Debezium, Kafka and the applier drain the backlog.
+     * Returns {changes in the backlog, changes/s from resume to applied}.
+     */
+    private double[] backlogDrain(Endpoint source, Endpoint target, StreamSpec stream, ConnectClient connect,
+            Map<String, Long> pids) throws Exception {
+        info(String.format("dbmigrate capacity: connector paused, %d s of 10-row transactions into the slot, then drained ...", seconds));
+        connect.pause(stream.connectorName());
+        long before = count(target, "dbm_tp");
+        long written;
+        try {
+            written = writeTenRowTransactions(source, seconds);
+        } finally {
+            connect.resume(stream.connectorName());
+        }
+        long resumed = System.nanoTime();
+        Map<String, Double> cpu0 = CpuSampler.sample(pids);
+        StreamMonitor.drain(stream, null, Duration.ofMinutes(10), s -> {});
+        double secs = (System.nanoTime() - resumed) / 1e9;
+        Map<String, Double> cpu1 = CpuSampler.sample(pids);
+        info("CPU while draining the backlog (cores, of 2):");
+        cpu1.forEach((name, v) -> info(String.format("  %-22s %.2f", name, (v - cpu0.get(name)) / secs)));
+        long applied = count(target, "dbm_tp") - before;
+        if (applied != written) {
+            throw new IllegalStateException("backlog drain applied " + applied + " of " + written + " changes");
+        }
+        return new double[] {written, applied / secs};
+    }
+
+    /** Writes 10-row transactions from 6 connections for the given seconds; returns the rows written. */
+    private long writeTenRowTransactions(Endpoint source, int forSeconds) throws Exception {
+        long before = count(source, "dbm_tp");
+        AtomicBoolean writing = new AtomicBoolean(true);
         List<Thread> ws = new ArrayList<>();
         for (int w = 0; w < 6; w++) {
             Thread t = new Thread(() -> {
@@ -197,7 +243,7 @@ public final class BenchStreamCommand implements Callable<Integer> {
                         "INSERT INTO dbm_tp SELECT g, now(), ? FROM generate_series(?::bigint, ?::bigint) g")) {
                     String payload = "y".repeat(100);
                     while (writing.get()) {
-                        long k = next.getAndIncrement();
+                        long k = nextTenRowKey.getAndIncrement();
                         ps.setString(1, payload);
                         ps.setLong(2, k * 10);
                         ps.setLong(3, k * 10 + 9);
@@ -210,18 +256,12 @@ public final class BenchStreamCommand implements Callable<Integer> {
             t.start();
             ws.add(t);
         }
-        Thread.sleep(seconds * 1000L);
+        Thread.sleep(forSeconds * 1000L);
         writing.set(false);
         for (Thread t : ws) {
             t.join();
         }
-        long stopped = System.nanoTime();
-        long written = count(source, "dbm_tp");
-        StreamMonitor.drain(stream, null, Duration.ofMinutes(5), s -> {});
-        long caughtUp = System.nanoTime();
-        long applied = count(target, "dbm_tp");
-        double writeSecs = (stopped - start) / 1e9;
-        return new double[] {written / writeSecs, applied / ((caughtUp - start) / 1e9), (caughtUp - stopped) / 1e9};
+        return count(source, "dbm_tp") - before;
     }
 
     /** Mean of each lag hop over one phase (the timers are cumulative; their totals are differenced). */
