@@ -53,6 +53,11 @@ public final class BenchStreamCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Option(names = "--seconds", defaultValue = "20", description = "Seconds per measured phase (default ${DEFAULT-VALUE}).")
     int seconds;
+    @Option(names = "--rates", split = ",", defaultValue = "1000,2500",
+            description = "Single-row commit rates to measure, comma-separated (default ${DEFAULT-VALUE}).")
+    int[] rates;
+    @Option(names = "--skip-throughput", description = "Measure lag only: no 10-row throughput run, no backlog drain.")
+    boolean skipThroughput;
     @Option(names = "--json", description = "Print one JSON object per rate; the last line covers 2,500/s.")
     boolean json;
 
@@ -115,7 +120,7 @@ public final class BenchStreamCommand implements Callable<Integer> {
             info("warm-up (not counted): 20 s at 2,500 commits/s through dbmigrate, 3 s at 500/s through native");
             LagProbe.run(source, target, "dbm_lag", 2500, 20, 4);
             LagProbe.run(source, target, "native_lag", 500, 3, 2);
-            for (int rate : new int[] {1000, 2500}) {
+            for (int rate : rates) {
                 int writers = rate <= 1000 ? 2 : 4;
                 exec(source, "TRUNCATE dbm_lag", "TRUNCATE native_lag");
                 StreamMonitor.drain(stream, null, Duration.ofSeconds(60), s -> {});
@@ -153,6 +158,9 @@ public final class BenchStreamCommand implements Callable<Integer> {
                 info(String.format("  dbmigrate p50 %.1f ms p99 %.1f ms (achieved %.0f/s) | native p50 %.1f ms p99 %.1f ms | lost %d duplicated %d",
                         dbm.p50Ms(), dbm.p99Ms(), dbm.achievedRate(), nat.p50Ms(), nat.p99Ms(), diff[0], diff[1]));
             }
+            if (skipThroughput) {
+                return print(results);
+            }
             Map<String, Long> pids = pids(stack.status());
             pids.put("bench JVM (applier)", ProcessHandle.current().pid());
             Map<String, Double> cpu0 = CpuSampler.sample(pids);
@@ -181,6 +189,10 @@ public final class BenchStreamCommand implements Callable<Integer> {
             dropNative(target, source);
             capture.teardown(stream);
         }
+        return print(results);
+    }
+
+    private int print(List<Map<String, Object>> results) throws Exception {
         ObjectMapper m = new ObjectMapper();
         for (Map<String, Object> r : results) {
             out.println(json ? m.writeValueAsString(r) : r.toString());
