@@ -12,6 +12,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * The write fence on the source: a statement trigger {@code dbmigrate_<id>_fence} on every migrated table that
@@ -37,28 +39,67 @@ public final class Fence {
         return MigrationId.objectName(plan.migrationId());
     }
 
-    /** Sets the fence on every table in one transaction; returns the source's WAL position once it holds. */
+    /** How long one attempt waits for a table's lock before it lets go of everything and tries again. */
+    static final int ATTEMPT_LOCK_TIMEOUT_MS = 50;
+
+    /**
+     * Sets the fence on every table in one transaction; returns the source's WAL position once it holds.
+     *
+     * <p>Locking several tables while applications write to them can deadlock: a transaction holding one table and
+     * waiting for another that the fence already holds (seen in the demo: an order and its items). PostgreSQL then
+     * needs deadlock_timeout (1 s by default) to abort one side, the application's transaction or the fence. So each
+     * attempt waits at most {@value #ATTEMPT_LOCK_TIMEOUT_MS} ms for any lock, gives up all of them and tries again,
+     * until {@code lockTimeoutSeconds} are spent: applications never get a deadlock error from the fence, and a
+     * long transaction still ends the cutover with SQLSTATE 55P03.
+     */
     public static String set(MigrationPlan plan, List<TableRef> tables, int lockTimeoutSeconds) throws SQLException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(lockTimeoutSeconds);
         try (Connection c = Pg.connect(plan.source(), "dbmigrate-fence"); Statement st = c.createStatement()) {
             c.setAutoCommit(false);
-            st.execute("SET LOCAL lock_timeout = '" + lockTimeoutSeconds + "s'");
-            st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(controlSchema(plan)));
-            st.execute("CREATE OR REPLACE FUNCTION " + function(plan) + "() RETURNS trigger LANGUAGE plpgsql AS $fence$ BEGIN "
-                    + "RAISE EXCEPTION 'writes to %.% are paused: dbmigrate is switching this database over (migration "
-                    + plan.migrationId().replace("'", "") + ")', TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = '" + SQLSTATE + "'; "
-                    + "END $fence$");
-            for (TableRef t : tables) {
-                st.execute("DROP TRIGGER IF EXISTS " + Sql.ident(triggerName(plan)) + " ON " + Sql.table(t));
-                st.execute("CREATE TRIGGER " + Sql.ident(triggerName(plan)) + " BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON "
-                        + Sql.table(t) + " FOR EACH STATEMENT EXECUTE FUNCTION " + function(plan) + "()");
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return attempt(plan, tables, c, st);
+                } catch (SQLException e) {
+                    c.rollback();
+                    boolean lockConflict = "55P03".equals(e.getSQLState()) || "40P01".equals(e.getSQLState());
+                    if (!lockConflict || System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    sleep(Math.min(attempt, 10) * 5L);
+                }
             }
+        }
+    }
+
+    private static String attempt(MigrationPlan plan, List<TableRef> tables, Connection c, Statement st) throws SQLException {
+        st.execute("SET LOCAL lock_timeout = '" + ATTEMPT_LOCK_TIMEOUT_MS + "ms'");
+        st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(controlSchema(plan)));
+        st.execute("CREATE OR REPLACE FUNCTION " + function(plan) + "() RETURNS trigger LANGUAGE plpgsql AS $fence$ BEGIN "
+                + "RAISE EXCEPTION 'writes to %.% are paused: dbmigrate is switching this database over (migration "
+                + plan.migrationId().replace("'", "") + ")', TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = '" + SQLSTATE + "'; "
+                + "END $fence$");
+        // every lock first (the mode CREATE TRIGGER takes), so no trigger waits while others are held half-built
+        st.execute("LOCK TABLE " + tables.stream().map(Sql::table).collect(Collectors.joining(", "))
+                + " IN SHARE ROW EXCLUSIVE MODE");
+        for (TableRef t : tables) {
+            st.execute("DROP TRIGGER IF EXISTS " + Sql.ident(triggerName(plan)) + " ON " + Sql.table(t));
+            st.execute("CREATE TRIGGER " + Sql.ident(triggerName(plan)) + " BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON "
+                    + Sql.table(t) + " FOR EACH STATEMENT EXECUTE FUNCTION " + function(plan) + "()");
+        }
+        c.commit();
+        try (ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+            rs.next();
+            String lsn = rs.getString(1);
             c.commit();
-            try (ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()::text")) {
-                rs.next();
-                String lsn = rs.getString(1);
-                c.commit();
-                return lsn;
-            }
+            return lsn;
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
