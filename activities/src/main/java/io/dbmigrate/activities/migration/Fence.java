@@ -13,6 +13,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 
 /**
@@ -65,7 +66,7 @@ public final class Fence {
                     if (!lockConflict || System.nanoTime() > deadline) {
                         throw e;
                     }
-                    sleep(Math.min(attempt, 10) * 5L);
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(Math.min(attempt, 10) * 5L));
                 }
             }
         }
@@ -92,14 +93,6 @@ public final class Fence {
             String lsn = rs.getString(1);
             c.commit();
             return lsn;
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 

@@ -25,7 +25,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import io.dbmigrate.activities.pipeline.TransactionAssembler.Unit;
@@ -113,7 +112,7 @@ public final class ChangeApplier {
      */
     public void run(BooleanSupplier keepGoing, Consumer<ApplierProgress> progress) throws SQLException {
         connect();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(consumerProps())) {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps())) {
             TopicPartition tp = new TopicPartition(spec.topic(), 0);
             consumer.assign(List.of(tp));
             consumer.seek(tp, position.kafkaOffset() + 1);
@@ -125,9 +124,9 @@ public final class ChangeApplier {
             long lastProgress = 0;
             long lastPositionWrite = System.nanoTime();
             while (keepGoing.getAsBoolean()) {
-                ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(50));
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(50));
                 long received = System.currentTimeMillis();
-                for (ConsumerRecord<String, byte[]> r : records) {
+                for (ConsumerRecord<byte[], byte[]> r : records) {
                     ChangeEvent e = ChangeEvent.parse(r.offset(), r.value());
                     Unit u = assembler.accept(e);
                     if (u != null) {
@@ -325,7 +324,8 @@ public final class ChangeApplier {
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "dbmigrate-applier-" + spec.streamId());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        // keys are not read: the topic has one partition and values carry everything
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
         // a fetch waits up to 2 ms for 32 KB: under load one fetch per 2 ms instead of one per record batch,

@@ -42,75 +42,72 @@ public record ChangeEvent(
      */
     public static ChangeEvent parse(long offset, byte[] value) throws IOException {
         if (value == null) {
-            return new ChangeEvent(Kind.HEARTBEAT, offset, null, null, null, null, 0, 0, false, 0);
+            return heartbeat(offset);
         }
         try (JsonParser p = JSON.createParser(value)) {
             JsonToken first = p.nextToken();
             if (first == null || first == JsonToken.VALUE_NULL) {
-                return new ChangeEvent(Kind.HEARTBEAT, offset, null, null, null, null, 0, 0, false, 0);
+                return heartbeat(offset);
             }
             expect(p, first, JsonToken.START_OBJECT, offset);
-            String status = null;
-            String id = null;
-            long eventCount = 0;
-            String op = null;
-            Map<String, String> before = null;
-            Map<String, String> after = null;
-            String schema = null;
-            String table = null;
-            String snapshot = "false";
-            long lsn = 0;
-            long tsUs = -1;
-            long tsMs = 0;
-            String txId = null;
-            long order = 0;
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String field = p.currentName();
-                JsonToken t = p.nextToken();
-                switch (field) {
-                    case "status" -> status = p.getValueAsString();
-                    case "id" -> id = p.getValueAsString();
-                    case "event_count" -> eventCount = p.getValueAsLong(0);
-                    case "op" -> op = p.getValueAsString();
-                    case "before" -> before = columns(p, t, offset);
-                    case "after" -> after = columns(p, t, offset);
-                    case "source" -> {
-                        if (t != JsonToken.START_OBJECT) {
-                            p.skipChildren();
-                            continue;
-                        }
-                        while (p.nextToken() == JsonToken.FIELD_NAME) {
-                            String f = p.currentName();
-                            p.nextToken();
-                            switch (f) {
-                                case "schema" -> schema = p.getValueAsString();
-                                case "table" -> table = p.getValueAsString();
-                                case "snapshot" -> snapshot = p.getValueAsString("false");
-                                case "lsn" -> lsn = p.getValueAsLong(0);
-                                case "ts_us" -> tsUs = p.getValueAsLong(0);
-                                case "ts_ms" -> tsMs = p.getValueAsLong(0);
-                                default -> p.skipChildren();
-                            }
-                        }
-                    }
-                    case "transaction" -> {
-                        if (t != JsonToken.START_OBJECT) {
-                            p.skipChildren();
-                            continue;
-                        }
-                        while (p.nextToken() == JsonToken.FIELD_NAME) {
-                            String f = p.currentName();
-                            p.nextToken();
-                            switch (f) {
-                                case "id" -> txId = xid(p.getValueAsString());
-                                case "total_order" -> order = p.getValueAsLong(0);
-                                default -> p.skipChildren();
-                            }
-                        }
-                    }
-                    default -> p.skipChildren();
-                }
+            Fields f = new Fields();
+            eachField(p, first, (field, t) -> f.top(p, field, t, offset));
+            return f.event(offset);
+        }
+    }
+
+    /** The fields of one record value that the applier uses; everything else is skipped unread. */
+    private static final class Fields {
+        String status;
+        String id;
+        long eventCount;
+        String op;
+        Map<String, String> before;
+        Map<String, String> after;
+        String schema;
+        String table;
+        String snapshot = "false";
+        long lsn;
+        long tsUs = -1;
+        long tsMs;
+        String txId;
+        long order;
+
+        void top(JsonParser p, String field, JsonToken t, long offset) throws IOException {
+            switch (field) {
+                case "status" -> status = p.getValueAsString();
+                case "id" -> id = p.getValueAsString();
+                case "event_count" -> eventCount = p.getValueAsLong(0);
+                case "op" -> op = p.getValueAsString();
+                case "before" -> before = columns(p, t, offset);
+                case "after" -> after = columns(p, t, offset);
+                case "source" -> eachField(p, t, (f, v) -> source(p, f));
+                case "transaction" -> eachField(p, t, (f, v) -> transaction(p, f));
+                default -> p.skipChildren();
             }
+        }
+
+        private void source(JsonParser p, String field) throws IOException {
+            switch (field) {
+                case "schema" -> schema = p.getValueAsString();
+                case "table" -> table = p.getValueAsString();
+                case "snapshot" -> snapshot = p.getValueAsString("false");
+                case "lsn" -> lsn = p.getValueAsLong(0);
+                case "ts_us" -> tsUs = p.getValueAsLong(0);
+                case "ts_ms" -> tsMs = p.getValueAsLong(0);
+                default -> p.skipChildren();
+            }
+        }
+
+        private void transaction(JsonParser p, String field) throws IOException {
+            switch (field) {
+                case "id" -> txId = xid(p.getValueAsString());
+                case "total_order" -> order = p.getValueAsLong(0);
+                default -> p.skipChildren();
+            }
+        }
+
+        ChangeEvent event(long offset) {
             if (status != null) {
                 Kind k = switch (status) {
                     case "BEGIN" -> Kind.BEGIN;
@@ -123,7 +120,7 @@ public record ChangeEvent(
             }
             if (op == null) {
                 // Debezium heartbeat records carry only ts_ms
-                return new ChangeEvent(Kind.HEARTBEAT, offset, null, null, null, null, 0, 0, false, 0);
+                return heartbeat(offset);
             }
             Kind k = switch (op) {
                 case "c" -> Kind.INSERT;
@@ -146,16 +143,36 @@ public record ChangeEvent(
         }
         expect(p, t, JsonToken.START_OBJECT, offset);
         Map<String, String> m = new LinkedHashMap<>();
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String column = p.currentName();
-            JsonToken v = p.nextToken();
+        eachField(p, t, (column, v) -> {
             if (v == JsonToken.START_OBJECT || v == JsonToken.START_ARRAY) {
                 throw new IllegalArgumentException("column " + column + " at offset " + offset + " is not text: the "
                         + "connector is not running dbmigrate's PostgreSQL text converter");
             }
             m.put(column, v == JsonToken.VALUE_NULL ? null : p.getText());
-        }
+        });
         return m;
+    }
+
+    @FunctionalInterface
+    private interface FieldReader {
+        /** Reads (or skips) the value of {@code field}, whose first token is {@code value}. */
+        void read(String field, JsonToken value) throws IOException;
+    }
+
+    /** Calls {@code reader} for each field of the object starting at {@code t}; a value that is not an object is skipped. */
+    private static void eachField(JsonParser p, JsonToken t, FieldReader reader) throws IOException {
+        if (t != JsonToken.START_OBJECT) {
+            p.skipChildren();
+            return;
+        }
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            reader.read(field, p.nextToken());
+        }
+    }
+
+    private static ChangeEvent heartbeat(long offset) {
+        return new ChangeEvent(Kind.HEARTBEAT, offset, null, null, null, null, 0, 0, false, 0);
     }
 
     private static void expect(JsonParser p, JsonToken actual, JsonToken expected, long offset) {
