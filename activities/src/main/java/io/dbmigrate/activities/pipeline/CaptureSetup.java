@@ -142,8 +142,8 @@ public final class CaptureSetup {
                     throw new IllegalStateException("cannot create topic " + topic + ": " + e.getCause().getMessage(), e);
                 }
             }
-            int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS)
-                    .get(topic).partitions().size();
+            int partitions = untilVisible(topic, TimeUnit.SECONDS.toNanos(30), () -> admin.describeTopics(List.of(topic))
+                    .allTopicNames().get(30, TimeUnit.SECONDS).get(topic).partitions().size());
             if (partitions != 1) {
                 throw new IllegalStateException("topic " + topic + " has " + partitions
                         + " partitions; dbmigrate needs exactly 1 to keep the source's commit order. Delete it and retry.");
@@ -285,6 +285,30 @@ public final class CaptureSetup {
             removed.add("topic " + spec.topic());
         }
         return removed;
+    }
+
+    /** A metadata call on a topic that may not be visible yet. */
+    interface TopicCall<T> {
+        T call() throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException;
+    }
+
+    /**
+     * In KRaft the controller answers a create (or "already exists") before the broker's own metadata image lists the
+     * topic, so a describe right after it can fail with UnknownTopicOrPartition. That is a lag, not an answer: retry it.
+     */
+    static <T> T untilVisible(String topic, long waitNanos, TopicCall<T> call)
+            throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
+        long deadline = System.nanoTime() + waitNanos;
+        while (true) {
+            try {
+                return call.call();
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
     }
 
     boolean deleteTopic(String topic) {

@@ -3,6 +3,8 @@ package io.dbmigrate.activities.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dbmigrate.workflows.model.Endpoint;
@@ -11,7 +13,11 @@ import io.dbmigrate.workflows.model.TableRef;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.junit.jupiter.api.Test;
 
 class CaptureSetupTest {
@@ -44,6 +50,41 @@ class CaptureSetupTest {
         String regex = CaptureSetup.tableRegex(t);
         assertTrue(matches(regex, t), regex);
         assertFalse(matches(regex, new TableRef("schema", "t\uD83D\uDE00b")), regex);
+    }
+
+    private static ExecutionException unknown() {
+        return new ExecutionException(new UnknownTopicOrPartitionException("This server does not host this topic-partition."));
+    }
+
+    /** CI saw it: create said "exists", the describe right after it said "unknown topic" (KRaft metadata lag). */
+    @Test
+    void describeRightAfterCreateWaitsForTheBrokersMetadata() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        int partitions = CaptureSetup.untilVisible("t", TimeUnit.SECONDS.toNanos(5), () -> {
+            if (calls.incrementAndGet() < 3) {
+                throw unknown();
+            }
+            return 1;
+        });
+        assertEquals(1, partitions);
+        assertEquals(3, calls.get());
+    }
+
+    @Test
+    void aTopicThatNeverAppearsStillFailsAndOtherErrorsFailAtOnce() {
+        ExecutionException gone = assertThrows(ExecutionException.class,
+                () -> CaptureSetup.untilVisible("t", TimeUnit.MILLISECONDS.toNanos(300), () -> {
+                    throw unknown();
+                }));
+        assertTrue(gone.getCause() instanceof UnknownTopicOrPartitionException);
+        AtomicInteger calls = new AtomicInteger();
+        ExecutionException other = new ExecutionException(new IllegalStateException("auth"));
+        assertSame(other, assertThrows(ExecutionException.class,
+                () -> CaptureSetup.untilVisible("t", TimeUnit.SECONDS.toNanos(5), () -> {
+                    calls.incrementAndGet();
+                    throw other;
+                })));
+        assertEquals(1, calls.get());
     }
 
     @Test
