@@ -127,15 +127,10 @@ public final class BenchStreamCommand implements Callable<Integer> {
                 info(String.format("dbmigrate at %d commits/s for %d s ...", rate, seconds));
                 Map<String, Long> phasePids = pids(stack.status());
                 phasePids.put("bench JVM (applier)", ProcessHandle.current().pid());
-                Map<String, Double> c0 = CpuSampler.sample(phasePids);
-                long p0 = System.nanoTime();
+                CpuSampler cpu = CpuSampler.start(phasePids);
                 HopMeans hops = new HopMeans(applier);
                 LagProbe.Result dbm = LagProbe.run(source, target, "dbm_lag", rate, seconds, writers);
-                Map<String, Double> c1 = CpuSampler.sample(phasePids);
-                double pw = (System.nanoTime() - p0) / 1e9;
-                StringBuilder cpuLine = new StringBuilder("  CPU (cores):");
-                c1.forEach((n, v) -> cpuLine.append(String.format(" %s %.2f", n, (v - c0.get(n)) / pw)));
-                info(cpuLine.toString());
+                info("  CPU (cores): " + cpu.oneLine());
                 info(String.format("  applier's own source-commit -> target-commit lag: mean %.1f ms max %.1f ms over %d transactions",
                         applier.lagTimer().mean(TimeUnit.MILLISECONDS), applier.lagTimer().max(TimeUnit.MILLISECONDS),
                         applier.lagTimer().count() - hops.count0));
@@ -163,15 +158,12 @@ public final class BenchStreamCommand implements Callable<Integer> {
             }
             Map<String, Long> pids = pids(stack.status());
             pids.put("bench JVM (applier)", ProcessHandle.current().pid());
-            Map<String, Double> cpu0 = CpuSampler.sample(pids);
-            long w0 = System.nanoTime();
+            CpuSampler cpu = CpuSampler.start(pids);
             double[] tp = throughput(source, target, stream);
-            double wall = (System.nanoTime() - w0) / 1e9;
-            Map<String, Double> cpu1 = CpuSampler.sample(pids);
+            Map<String, Double> cores = cpu.cores();
             info(String.format("throughput: %.0f changes/s written, %.0f changes/s applied end to end, caught up %.2f s after the writers stopped",
                     tp[0], tp[1], tp[2]));
-            info("CPU during the throughput run (cores, of 2):");
-            cpu1.forEach((name, secs) -> info(String.format("  %-22s %.2f", name, (secs - cpu0.get(name)) / wall)));
+            printCores("CPU during the throughput run", cores);
             double[] drain = backlogDrain(source, target, stream, connect, pids);
             long[] diff = compare(source, target, "dbm_tp");
             info(String.format("capacity: a backlog of %.0f changes drained at %.0f changes/s; dbm_tp lost %d duplicated %d",
@@ -231,17 +223,20 @@ public final class BenchStreamCommand implements Callable<Integer> {
             connect.resume(stream.connectorName());
         }
         long resumed = System.nanoTime();
-        Map<String, Double> cpu0 = CpuSampler.sample(pids);
+        CpuSampler cpu = CpuSampler.start(pids);
         StreamMonitor.drain(stream, null, Duration.ofMinutes(10), s -> {});
         double secs = (System.nanoTime() - resumed) / 1e9;
-        Map<String, Double> cpu1 = CpuSampler.sample(pids);
-        info("CPU while draining the backlog (cores, of 2):");
-        cpu1.forEach((name, v) -> info(String.format("  %-22s %.2f", name, (v - cpu0.get(name)) / secs)));
+        printCores("CPU while draining the backlog", cpu.cores());
         long applied = count(target, "dbm_tp") - before;
         if (applied != written) {
             throw new IllegalStateException("backlog drain applied " + applied + " of " + written + " changes");
         }
         return new double[] {written, applied / secs};
+    }
+
+    private void printCores(String what, Map<String, Double> cores) {
+        info(String.format("%s (cores, of %d):", what, Runtime.getRuntime().availableProcessors()));
+        cores.forEach((name, v) -> info(String.format("  %-22s %.2f", name, v)));
     }
 
     /** Writes 10-row transactions from 6 connections for the given seconds; returns the rows written. */
