@@ -37,6 +37,7 @@ public final class CaptureSetup {
     public static final String CONVERTER_CLASS = "io.dbmigrate.connect.PgTextConverter";
     public static final String RECORD_CONVERTER_CLASS = "io.dbmigrate.connect.ChangeJsonConverter";
     public static final String DROP_BEGIN_CLASS = "io.dbmigrate.connect.DropTransactionBegin";
+    public static final String TOPIC_NAMING_CLASS = "io.dbmigrate.connect.OneTopicNamingStrategy";
 
     private final String bootstrap;
     private final ConnectClient connect;
@@ -202,13 +203,12 @@ public final class CaptureSetup {
         c.put("producer.override.acks", "all");
         c.put("producer.override.enable.idempotence", "true");
         c.put("producer.override.max.request.size", Integer.toString(16 * 1024 * 1024));
-        // all tables, transaction records and heartbeats into one single-partition topic: its order is commit order;
+        // all tables, transaction records and heartbeats into one single-partition topic: its order is commit order
+        c.put("topic.naming.strategy", TOPIC_NAMING_CLASS);
+        c.put("dbmigrate.topic", spec.topic());
         // BEGIN records carry nothing the applier needs (END and each change's total_order do)
-        c.put("transforms", "dropBegin,route");
+        c.put("transforms", "dropBegin");
         c.put("transforms.dropBegin.type", DROP_BEGIN_CLASS);
-        c.put("transforms.route.type", "org.apache.kafka.connect.transforms.RegexRouter");
-        c.put("transforms.route.regex", ".*");
-        c.put("transforms.route.replacement", spec.topic());
         // JsonConverter's JSON (schemas disabled), streamed without its intermediate tree
         c.put("key.converter", RECORD_CONVERTER_CLASS);
         c.put("value.converter", RECORD_CONVERTER_CLASS);

@@ -122,9 +122,9 @@ class CaptureSetupTest {
         assertEquals("true", c.get("provide.transaction.metadata"));
         assertEquals("pgtext", c.get("converters"));
         assertEquals("io.dbmigrate.connect.PgTextConverter", c.get("pgtext.type"));
-        assertEquals("org.apache.kafka.connect.transforms.RegexRouter", c.get("transforms.route.type"));
-        assertEquals(".*", c.get("transforms.route.regex"));
-        assertEquals("dbmigrate_basic.changes", c.get("transforms.route.replacement"));
+        assertEquals("io.dbmigrate.connect.OneTopicNamingStrategy", c.get("topic.naming.strategy"));
+        assertEquals("dbmigrate_basic.changes", c.get("dbmigrate.topic"));
+        assertEquals("dropBegin", c.get("transforms"));
         assertEquals("fail", c.get("event.converting.failure.handling.mode"));
         assertEquals("true", c.get("include.unknown.datatypes"));
         assertEquals("initial", c.get("snapshot.mode"));
