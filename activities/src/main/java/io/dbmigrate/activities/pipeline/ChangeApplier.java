@@ -319,10 +319,15 @@ public final class ChangeApplier {
         }
     }
 
-    private Properties consumerProps() {
+    /**
+     * No consumer group: the applied position lives in the target, committed with the changes, and the topic has one
+     * partition assigned by hand. A group id made every poll go through the group coordinator (15% of the applier
+     * thread at 2,500 commits/s) for offsets nothing reads.
+     */
+    Properties consumerProps() {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "dbmigrate-applier-" + spec.streamId());
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, spec.streamId() + "-applier");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         // keys are not read: the topic has one partition and values carry everything
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
