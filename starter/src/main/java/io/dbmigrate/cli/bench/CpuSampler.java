@@ -14,6 +14,7 @@ import java.util.Map;
 final class CpuSampler {
     private static final double TICKS = 100.0; // USER_HZ on Linux
     static final String OTHER = "everything else";
+    static final String STOLEN = "stolen by the hypervisor";
     static final String IDLE = "idle";
 
     private final Map<String, Long> processes;
@@ -32,7 +33,7 @@ final class CpuSampler {
         return new CpuSampler(processes);
     }
 
-    /** Cores each process used since the start, then everything else on the machine, then idle cores. */
+    /** Cores each process used since the start, then everything else on the machine, time stolen by the hypervisor, idle. */
     Map<String, Double> cores() {
         double wall = (System.nanoTime() - t0) / 1e9;
         Map<String, Double> end = sample(processes);
@@ -46,6 +47,7 @@ final class CpuSampler {
         }
         double busy = (m[0] - machineStart[0]) / TICKS / wall;
         out.put(OTHER, Math.max(0, busy - named));
+        out.put(STOLEN, (m[2] - machineStart[2]) / TICKS / wall);
         out.put(IDLE, (m[1] - machineStart[1]) / TICKS / wall);
         return out;
     }
@@ -88,23 +90,26 @@ final class CpuSampler {
         }
     }
 
-    /** Busy and idle ticks of the whole machine (all CPUs), from the first line of /proc/stat. */
+    /** Busy, idle and stolen ticks of the whole machine (all CPUs), from the first line of /proc/stat. */
     private static long[] machine() {
         try {
             String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
             long busy = 0;
             long idle = 0;
+            long steal = 0;
             for (int i = 1; i < f.length && i <= 8; i++) { // user nice system idle iowait irq softirq steal
                 long v = Long.parseLong(f[i]);
                 if (i == 4 || i == 5) {
                     idle += v;
+                } else if (i == 8) {
+                    steal += v; // a VM's neighbours ran instead of us: not this stack's work
                 } else {
                     busy += v;
                 }
             }
-            return new long[] {busy, idle};
+            return new long[] {busy, idle, steal};
         } catch (IOException | RuntimeException e) {
-            return new long[2];
+            return new long[3];
         }
     }
 }
