@@ -117,6 +117,16 @@ public final class ConnectClient {
         if (status(name).isEmpty()) {
             return false;
         }
+        stop(name);
+        send(at("/connectors/" + name + "/offsets").delete().build(), true);
+        return delete(name);
+    }
+
+    /**
+     * Stops the connector and its task and waits until Connect says STOPPED: unlike a pause, the task closes its
+     * replication connection, so the slot is inactive. {@link #resume} starts it again from its offsets.
+     */
+    public void stop(String name) {
         send(at("/connectors/" + name + "/stop").put(json(Map.of())).build(), true);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!"STOPPED".equals(status(name).map(s -> s.path("connector").path("state").asText()).orElse("STOPPED"))) {
@@ -125,8 +135,6 @@ public final class ConnectClient {
             }
             sleep(200);
         }
-        send(at("/connectors/" + name + "/offsets").delete().build(), true);
-        return delete(name);
     }
 
     /** Restarts the connector's failed instances and tasks (Connect never does this by itself). */

@@ -116,13 +116,17 @@ public final class BenchStreamCommand implements Callable<Integer> {
         try {
             StreamMonitor.awaitStreaming(stream, Duration.ofSeconds(120));
             waitNativeReady(target);
+            Pipelines only = new Pipelines(source, target, stream, connect);
             // a migration streams for hours: measure JIT-compiled steady state, not Connect's first seconds
             info("warm-up (not counted): 20 s at 2,500 commits/s through dbmigrate, 3 s at 500/s through native");
+            only.dbmigrate();
             LagProbe.run(source, target, "dbm_lag", 2500, 20, 4);
+            only.nativeReplication();
             LagProbe.run(source, target, "native_lag", 500, 3, 2);
             for (int rate : rates) {
                 int writers = rate <= 1000 ? 2 : 4;
                 exec(source, "TRUNCATE dbm_lag", "TRUNCATE native_lag");
+                only.dbmigrate();
                 StreamMonitor.drain(stream, null, Duration.ofSeconds(60), s -> {});
                 info(String.format("dbmigrate at %d commits/s for %d s ...", rate, seconds));
                 Map<String, Long> phasePids = pids(stack.status());
@@ -135,8 +139,10 @@ public final class BenchStreamCommand implements Callable<Integer> {
                         applier.lagTimer().mean(TimeUnit.MILLISECONDS), applier.lagTimer().max(TimeUnit.MILLISECONDS),
                         applier.lagTimer().count() - hops.count0));
                 info("  " + hops.describe());
+                only.nativeReplication();
                 info(String.format("native logical replication at %d commits/s for %d s ...", rate, seconds));
                 LagProbe.Result nat = LagProbe.run(source, target, "native_lag", rate, seconds, writers);
+                only.dbmigrate();
                 StreamMonitor.drain(stream, null, Duration.ofSeconds(60), s -> {});
                 long[] diff = compare(source, target, "dbm_lag");
                 Map<String, Object> r = new LinkedHashMap<>();
@@ -350,6 +356,76 @@ public final class BenchStreamCommand implements Callable<Integer> {
                 ResultSet rs = st.executeQuery("SELECT count(*) FROM " + Sql.table("public", table))) {
             rs.next();
             return rs.getLong(1);
+        }
+    }
+
+    /**
+     * Runs one pipeline at a time. Each one's walsender decodes all of the database's WAL, the other pipeline's
+     * writes too (0.07-0.09 cores at 2,500 commits/s, plus the native apply worker's keepalives), so with both on,
+     * each was measured paying for the other's decoding on the same two cores.
+     */
+    private static final class Pipelines {
+        private final Endpoint source;
+        private final Endpoint target;
+        private final StreamSpec stream;
+        private final ConnectClient connect;
+        private Boolean nativeOn;
+
+        Pipelines(Endpoint source, Endpoint target, StreamSpec stream, ConnectClient connect) {
+            this.source = source;
+            this.target = target;
+            this.stream = stream;
+            this.connect = connect;
+        }
+
+        /** The native subscription off (its walsender gone), Debezium's connector running. */
+        void dbmigrate() throws Exception {
+            if (!Boolean.FALSE.equals(nativeOn)) {
+                exec(target, "ALTER SUBSCRIPTION bench_native DISABLE");
+                awaitSource("SELECT NOT active FROM pg_replication_slots WHERE slot_name = 'bench_native'", null,
+                        "the native subscription's walsender to end");
+                nativeOn = false;
+            }
+            connect.resume(stream.connectorName());
+        }
+
+        /** Debezium's connector stopped (its walsender gone), the native subscription on and caught up. */
+        void nativeReplication() throws Exception {
+            connect.stop(stream.connectorName());
+            awaitSource("SELECT NOT active FROM pg_replication_slots WHERE slot_name = ?", stream.slotName(),
+                    "Debezium's walsender to end");
+            String lsn;
+            try (Connection c = Pg.connect(source, "bench"); Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+                rs.next();
+                lsn = rs.getString(1);
+            }
+            exec(target, "ALTER SUBSCRIPTION bench_native ENABLE");
+            nativeOn = true;
+            waitNativeReady(target);
+            // it decodes what was written while it was off before the phase starts, not during it
+            awaitSource("SELECT confirmed_flush_lsn >= ?::pg_lsn FROM pg_replication_slots WHERE slot_name = 'bench_native'",
+                    lsn, "the native subscription to catch up");
+        }
+
+        private void awaitSource(String sql, String param, String what) throws Exception {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (true) {
+                try (Connection c = Pg.connect(source, "bench"); PreparedStatement ps = c.prepareStatement(sql)) {
+                    if (param != null) {
+                        ps.setString(1, param);
+                    }
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (rs.next() && rs.getBoolean(1)) {
+                            return;
+                        }
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("waited 60 s for " + what);
+                }
+                Thread.sleep(100);
+            }
         }
     }
 
