@@ -99,6 +99,18 @@ final class LagProbe {
                 last = Math.max(last, committedAt[i]);
             }
         }
+        String series = System.getProperty("dbmigrate.bench.series");
+        if (series != null) {
+            try (java.io.PrintWriter w = new java.io.PrintWriter(series + "-" + table + "-" + rate + ".tsv")) {
+                for (int i = 0; i < total; i++) {
+                    if (committedAt[i] != 0 && visibleAt[i] != 0) {
+                        w.printf("%.1f\t%.1f%n", (committedAt[i] - t0) / 1e6, Math.max(0, visibleAt[i] - committedAt[i]) / 1e6);
+                    }
+                }
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
         double[] sorted = Arrays.copyOf(lags, n);
         Arrays.sort(sorted);
         double achieved = last > first ? (total - 1) / ((last - first) / 1e9) : 0;
