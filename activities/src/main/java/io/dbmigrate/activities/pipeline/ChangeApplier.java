@@ -191,6 +191,7 @@ public final class ChangeApplier {
 
     private void flushWithRetry(List<Pending> units, long offset, BooleanSupplier keepGoing) throws SQLException {
         long backoff = 200;
+        boolean oneByOne = false;
         while (true) {
             try {
                 if (position != null && position.kafkaOffset() >= offset && !units.isEmpty()) {
@@ -198,9 +199,16 @@ public final class ChangeApplier {
                     retrying = null;
                     return;
                 }
-                flush(units, offset);
+                flush(units, offset, oneByOne);
                 retrying = null;
                 return;
+            } catch (TargetWriter.BatchRefused e) {
+                // a batch does not say which change the target refused: apply the same group again, one statement
+                // per change, so that the error names it (or, if it was a batching artefact, the group just lands)
+                rollbackQuietly();
+                oneByOne = true;
+                log.info("{}: the target refused a batch ({}); applying the group again one change at a time",
+                        spec.streamId(), e.getMessage());
             } catch (SQLException e) {
                 rollbackQuietly();
                 if (!ApplyErrors.isTransient(e)) {
@@ -227,7 +235,7 @@ public final class ChangeApplier {
         }
     }
 
-    private void flush(List<Pending> pending, long offset) throws SQLException {
+    private void flush(List<Pending> pending, long offset, boolean oneByOne) throws SQLException {
         List<Unit> units = pending.stream().map(Pending::unit).toList();
         if (conn == null) {
             connect();
@@ -262,7 +270,7 @@ public final class ChangeApplier {
             }
         }
         lsn = Math.max(lsn, commitLsn);
-        writer.apply(data);
+        writer.apply(data, oneByOne);
         ApplyPosition next = new ApplyPosition(offset, commitLsn, lsn,
                 commitMicros == 0 ? position.commitTime() : Instant.ofEpochSecond(0, commitMicros * 1000),
                 marker, position.transactions() + txs);

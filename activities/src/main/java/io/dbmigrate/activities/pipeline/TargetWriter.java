@@ -52,35 +52,51 @@ final class TargetWriter {
         insertSql.clear();
     }
 
-    /** Applies the events in order; throws ApplyDataException naming the first event the target refuses. */
-    void apply(List<ChangeEvent> events) throws SQLException {
+    /**
+     * The target refused a batch, and the batch does not say reliably which of its changes it refused (pgjdbc's
+     * update counts covered the whole run, so a refused 37th row was reported as the run's last). The transaction
+     * is lost; the caller applies the same changes again with {@code oneByOne} to name the change.
+     */
+    static final class BatchRefused extends SQLException {
+        BatchRefused(SQLException cause) {
+            super(cause.getMessage(), cause.getSQLState(), cause);
+        }
+    }
+
+    /**
+     * Applies the events in order; throws ApplyDataException naming the first event the target refuses, or
+     * BatchRefused when a batch was refused and {@code oneByOne} (one statement per event) is off.
+     */
+    void apply(List<ChangeEvent> events, boolean oneByOne) throws SQLException {
         List<Bound> run = new ArrayList<>();
         for (ChangeEvent e : events) {
             Bound b = bind(e);
             if (!run.isEmpty() && !run.get(0).sql().equals(b.sql())) {
-                flush(run);
+                flush(run, oneByOne);
                 run.clear();
             }
             run.add(b);
         }
         if (!run.isEmpty()) {
-            flush(run);
+            flush(run, oneByOne);
         }
     }
 
-    private void flush(List<Bound> run) throws SQLException {
+    private void flush(List<Bound> run, boolean oneByOne) throws SQLException {
         PreparedStatement ps = statements.get(run.get(0).sql());
         if (ps == null) {
             ps = conn.prepareStatement(run.get(0).sql());
             statements.put(run.get(0).sql(), ps);
         }
-        int[] counts;
-        if (run.size() == 1) {
-            bindValues(ps, run.get(0).values());
-            try {
-                counts = new int[] {ps.executeUpdate()};
-            } catch (SQLException e) {
-                throw classify(run.get(0), e);
+        int[] counts = new int[run.size()];
+        if (run.size() == 1 || oneByOne) {
+            for (int i = 0; i < run.size(); i++) {
+                bindValues(ps, run.get(i).values());
+                try {
+                    counts[i] = ps.executeUpdate();
+                } catch (SQLException e) {
+                    throw classify(run.get(i), e);
+                }
             }
         } else {
             for (Bound b : run) {
@@ -90,9 +106,11 @@ final class TargetWriter {
             try {
                 counts = ps.executeBatch();
             } catch (BatchUpdateException e) {
-                int failed = Math.min(e.getUpdateCounts() == null ? 0 : e.getUpdateCounts().length, run.size() - 1);
                 SQLException cause = e.getNextException() != null ? e.getNextException() : e;
-                throw classify(run.get(failed), cause);
+                if (ApplyErrors.isTransient(cause)) {
+                    throw cause;
+                }
+                throw new BatchRefused(cause);
             }
         }
         for (int i = 0; i < counts.length; i++) {
