@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -50,6 +51,7 @@ public final class ChangeApplier {
     private final Counter changesCounter;
     private final Counter txCounter;
     private final Counter duplicateCounter;
+    private final Counter refusedBatches;
 
     private Connection conn;
     private TargetWriter writer;
@@ -80,6 +82,14 @@ public final class ChangeApplier {
         this.changesCounter = Counter.builder("dbmigrate.apply.changes").tag("stream", stream).register(registry);
         this.txCounter = Counter.builder("dbmigrate.apply.transactions").tag("stream", stream).register(registry);
         this.duplicateCounter = Counter.builder("dbmigrate.apply.duplicates.skipped").tag("stream", stream).register(registry);
+        this.refusedBatches = Counter.builder("dbmigrate.apply.batches.refused")
+                .description("groups the target refused as a batch and that were applied again one change at a time")
+                .tag("stream", stream).register(registry);
+    }
+
+    /** Groups applied again one change at a time after the target refused their batch (see TargetWriter.BatchRefused). */
+    public long refusedBatches() {
+        return (long) refusedBatches.count();
     }
 
     /** The schema on the applying side that holds the position table. */
@@ -206,6 +216,7 @@ public final class ChangeApplier {
                 // a batch does not say which change the target refused: apply the same group again, one statement
                 // per change, so that the error names it (or, if it was a batching artefact, the group just lands)
                 rollbackQuietly();
+                refusedBatches.increment();
                 oneByOne = true;
                 log.info("{}: the target refused a batch ({}); applying the group again one change at a time",
                         spec.streamId(), e.getMessage());
@@ -303,7 +314,10 @@ public final class ChangeApplier {
     }
 
     private void connect() throws SQLException {
-        conn = Pg.connect(spec.to(), "dbmigrate-applier-" + spec.streamId());
+        Properties props = Pg.properties(spec.to(), "dbmigrate-applier-" + spec.streamId());
+        // a batch of inserts (or upserts) of one shape goes out as multi-row INSERTs of up to 128 rows (pgjdbc)
+        props.setProperty("reWriteBatchedInserts", "true");
+        conn = DriverManager.getConnection(Pg.url(spec.to()), props);
         conn.setAutoCommit(true);
         try (Statement st = conn.createStatement()) {
             // applied commits may be lost in a target crash only together with their position row: replayed from Kafka

@@ -10,9 +10,11 @@ import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
@@ -21,11 +23,17 @@ import java.util.stream.Collectors;
  *
  * <p>Every value is bound as an untyped parameter holding PostgreSQL text, so the target column's own input function
  * parses it: no value passes through a Java type. Consecutive events that need the same statement go out as one
- * JDBC batch (pipelined, one round trip); order across statements is kept.
+ * JDBC batch (pipelined, one round trip), which the applier's connection turns into multi-row INSERTs for inserts
+ * and upserts (a run is cut where an upsert would touch the same row twice); order across statements is kept.
  */
 final class TargetWriter {
     /** The statement an event needs, and the values it binds, in order. */
-    private record Bound(String sql, List<String> values, int expectedCount, ChangeEvent event, Supplier<String> key) {}
+    private record Bound(String sql, List<String> values, int expectedCount, ChangeEvent event, Supplier<String> key,
+            List<String> upsertKey) {
+        Bound(String sql, List<String> values, int expectedCount, ChangeEvent event, Supplier<String> key) {
+            this(sql, values, expectedCount, event, key, null);
+        }
+    }
 
     private final Connection conn;
     private final Map<TableRef, TableMeta> tables = new HashMap<>();
@@ -69,11 +77,18 @@ final class TargetWriter {
      */
     void apply(List<ChangeEvent> events, boolean oneByOne) throws SQLException {
         List<Bound> run = new ArrayList<>();
+        Set<List<String>> upserted = new HashSet<>();
         for (ChangeEvent e : events) {
             Bound b = bind(e);
-            if (!run.isEmpty() && !run.get(0).sql().equals(b.sql())) {
+            // a batch of inserts goes out as multi-row INSERTs of up to 128 rows, and one upsert cannot touch a row twice (21000)
+            boolean again = b.upsertKey() != null && !upserted.add(b.upsertKey());
+            if (!run.isEmpty() && (again || !run.get(0).sql().equals(b.sql()))) {
                 flush(run, oneByOne);
                 run.clear();
+                upserted.clear();
+                if (b.upsertKey() != null) {
+                    upserted.add(b.upsertKey());
+                }
             }
             run.add(b);
         }
@@ -195,7 +210,8 @@ final class TargetWriter {
         }
         String sql = insertSql.computeIfAbsent(new Shape(e.table(), cols), k -> insertSql(m, table, cols));
         int expected = m.hasPrimaryKey() && cols.size() == m.primaryKey().size() ? -1 : 1;
-        return new Bound(sql, cols.stream().map(after::get).toList(), expected, e, () -> keyText(m, after));
+        List<String> upsertKey = m.hasPrimaryKey() ? m.primaryKey().stream().map(after::get).toList() : null;
+        return new Bound(sql, cols.stream().map(after::get).toList(), expected, e, () -> keyText(m, after), upsertKey);
     }
 
     /** The upsert for one table and column list: built once, not per change (the applier's hot path). */
