@@ -31,17 +31,32 @@ class DataErrorIT {
         }
     }
 
+    /** Source and target with the table {@code items}, and a prepared capture of it named after the database. */
+    private static StreamSpec itemsStream(String db, String targetDdl) throws Exception {
+        PipelineStack.freshDatabases(db);
+        PipelineStack.exec(PipelineStack.source(db), "CREATE TABLE items (id int PRIMARY KEY, qty int, note text)");
+        PipelineStack.exec(PipelineStack.target(db), targetDdl);
+        StreamSpec spec = PipelineStack.forward(db, db, List.of(new TableRef("public", "items")), false);
+        PipelineStack.capture().prepare(spec);
+        return spec;
+    }
+
+    private static void assertSameItems(String db, long rows) throws SQLException {
+        long[] source = countAndSum(PipelineStack.source(db));
+        assertEquals(rows, source[0]);
+        long[] target = countAndSum(PipelineStack.target(db));
+        assertEquals(source[0], target[0]);
+        assertEquals(source[1], target[1]);
+    }
+
     @Test
     void aRowTheTargetRefusesStopsTheApplierNamingItAndNothingIsSkipped() throws Exception {
         String db = "dataerr";
-        PipelineStack.freshDatabases(db);
+        // the target is stricter than the source: a schema drift the applier must not paper over
+        StreamSpec spec = itemsStream(db,
+                "CREATE TABLE items (id int PRIMARY KEY, qty int CONSTRAINT qty_limit CHECK (qty < 1000), note text)");
         Endpoint src = PipelineStack.source(db);
         Endpoint dst = PipelineStack.target(db);
-        PipelineStack.exec(src, "CREATE TABLE items (id int PRIMARY KEY, qty int, note text)");
-        // the target is stricter than the source: a schema drift the applier must not paper over
-        PipelineStack.exec(dst, "CREATE TABLE items (id int PRIMARY KEY, qty int CONSTRAINT qty_limit CHECK (qty < 1000), note text)");
-        StreamSpec spec = PipelineStack.forward("dataerr", db, List.of(new TableRef("public", "items")), false);
-        PipelineStack.capture().prepare(spec);
         try {
             try (PipelineStack.RunningApplier a = new PipelineStack.RunningApplier(spec)) {
                 StreamMonitor.awaitStreaming(spec, Duration.ofSeconds(90));
@@ -71,10 +86,7 @@ class DataErrorIT {
                 StreamMonitor.drain(spec, null, Duration.ofSeconds(60), s -> {});
                 assertEquals(null, a.failure());
             }
-            long[] source = countAndSum(src);
-            assertEquals(61, source[0]);
-            assertEquals(source[0], countAndSum(dst)[0]);
-            assertEquals(source[1], countAndSum(dst)[1]);
+            assertSameItems(db, 61);
         } finally {
             PipelineStack.capture().teardown(spec);
         }
@@ -89,30 +101,18 @@ class DataErrorIT {
     @Test
     void aRowUpsertedTwiceInOneGroupNeedsNoFallback() throws Exception {
         String db = "upsert2";
-        PipelineStack.freshDatabases(db);
-        Endpoint src = PipelineStack.source(db);
-        Endpoint dst = PipelineStack.target(db);
-        String ddl = "CREATE TABLE items (id int PRIMARY KEY, qty int, note text)";
-        PipelineStack.exec(src, ddl);
-        PipelineStack.exec(dst, ddl);
-        StreamSpec spec = PipelineStack.forward("upsert2", db, List.of(new TableRef("public", "items")), false);
-        PipelineStack.capture().prepare(spec);
+        StreamSpec spec = itemsStream(db, "CREATE TABLE items (id int PRIMARY KEY, qty int, note text)");
         try (PipelineStack.RunningApplier a = new PipelineStack.RunningApplier(spec)) {
             StreamMonitor.awaitStreaming(spec, Duration.ofSeconds(90));
-            try (Connection c = Pg.connect(src, "it"); Statement st = c.createStatement()) {
-                c.setAutoCommit(false);
-                st.execute("INSERT INTO items SELECT g, g, 'new' FROM generate_series(1, 50) g");
-                st.execute("UPDATE items SET qty = qty * 2, note = 'updated'");
-                st.execute("UPDATE items SET qty = qty + 1 WHERE id % 3 = 0");
-                c.commit();
-            }
+            // one source transaction
+            PipelineStack.exec(PipelineStack.source(db), "BEGIN",
+                    "INSERT INTO items SELECT g, g, 'new' FROM generate_series(1, 50) g",
+                    "UPDATE items SET qty = qty * 2, note = 'updated'",
+                    "UPDATE items SET qty = qty + 1 WHERE id % 3 = 0", "COMMIT");
             StreamMonitor.drain(spec, null, Duration.ofSeconds(60), s -> {});
             assertEquals(null, a.failure());
             assertEquals(0, a.applier().refusedBatches());
-            long[] source = countAndSum(src);
-            assertEquals(50, source[0]);
-            assertEquals(source[0], countAndSum(dst)[0]);
-            assertEquals(source[1], countAndSum(dst)[1]);
+            assertSameItems(db, 50);
         } finally {
             PipelineStack.capture().teardown(spec);
         }

@@ -9,13 +9,13 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -314,10 +314,8 @@ public final class ChangeApplier {
     }
 
     private void connect() throws SQLException {
-        Properties props = Pg.properties(spec.to(), "dbmigrate-applier-" + spec.streamId());
         // a batch of inserts (or upserts) of one shape goes out as multi-row INSERTs of up to 128 rows (pgjdbc)
-        props.setProperty("reWriteBatchedInserts", "true");
-        conn = DriverManager.getConnection(Pg.url(spec.to()), props);
+        conn = Pg.connect(spec.to(), "dbmigrate-applier-" + spec.streamId(), Map.of("reWriteBatchedInserts", "true"));
         conn.setAutoCommit(true);
         try (Statement st = conn.createStatement()) {
             // applied commits may be lost in a target crash only together with their position row: replayed from Kafka

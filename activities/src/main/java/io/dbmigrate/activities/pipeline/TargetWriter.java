@@ -81,16 +81,16 @@ final class TargetWriter {
         for (ChangeEvent e : events) {
             Bound b = bind(e);
             // a batch of inserts goes out as multi-row INSERTs of up to 128 rows, and one upsert cannot touch a row twice (21000)
-            boolean again = b.upsertKey() != null && !upserted.add(b.upsertKey());
+            boolean again = b.upsertKey() != null && upserted.contains(b.upsertKey());
             if (!run.isEmpty() && (again || !run.get(0).sql().equals(b.sql()))) {
                 flush(run, oneByOne);
                 run.clear();
                 upserted.clear();
-                if (b.upsertKey() != null) {
-                    upserted.add(b.upsertKey());
-                }
             }
             run.add(b);
+            if (b.upsertKey() != null) {
+                upserted.add(b.upsertKey());
+            }
         }
         if (!run.isEmpty()) {
             flush(run, oneByOne);

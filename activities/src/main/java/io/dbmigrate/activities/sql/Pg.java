@@ -7,6 +7,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.sql.SQLException;
+import java.util.Map;
 import java.util.Properties;
 
 /** JDBC connections to an {@link Endpoint}, password resolved from its reference. */
@@ -28,7 +29,15 @@ public final class Pg {
     }
 
     public static Connection connect(Endpoint e, String applicationName) throws SQLException {
-        return DriverManager.getConnection(url(e), properties(e, applicationName));
+        return connect(e, applicationName, Map.of());
+    }
+
+    /** A connection with driver options beside the common ones (for example pgjdbc's reWriteBatchedInserts). */
+    public static Connection connect(Endpoint e, String applicationName, Map<String, String> driverOptions)
+            throws SQLException {
+        Properties p = properties(e, applicationName);
+        p.putAll(driverOptions);
+        return DriverManager.getConnection(url(e), p);
     }
 
     /** Runs statements in order on a connection of its own (DDL and setup; never with values spliced in). */

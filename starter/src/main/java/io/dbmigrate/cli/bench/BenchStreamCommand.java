@@ -369,7 +369,7 @@ public final class BenchStreamCommand implements Callable<Integer> {
         private final Endpoint target;
         private final StreamSpec stream;
         private final ConnectClient connect;
-        private Boolean nativeOn;
+        private boolean nativeOn = true; // a subscription is created enabled
 
         Pipelines(Endpoint source, Endpoint target, StreamSpec stream, ConnectClient connect) {
             this.source = source;
@@ -380,10 +380,10 @@ public final class BenchStreamCommand implements Callable<Integer> {
 
         /** The native subscription off (its walsender gone), Debezium's connector running. */
         void dbmigrate() throws Exception {
-            if (!Boolean.FALSE.equals(nativeOn)) {
+            if (nativeOn) {
                 exec(target, "ALTER SUBSCRIPTION bench_native DISABLE");
-                awaitSource("SELECT NOT active FROM pg_replication_slots WHERE slot_name = 'bench_native'", null,
-                        "the native subscription's walsender to end");
+                await(source, "the native subscription's walsender to end",
+                        "SELECT 1 FROM pg_replication_slots WHERE slot_name = 'bench_native' AND NOT active");
                 nativeOn = false;
             }
             connect.resume(stream.connectorName());
@@ -392,55 +392,40 @@ public final class BenchStreamCommand implements Callable<Integer> {
         /** Debezium's connector stopped (its walsender gone), the native subscription on and caught up. */
         void nativeReplication() throws Exception {
             connect.stop(stream.connectorName());
-            awaitSource("SELECT NOT active FROM pg_replication_slots WHERE slot_name = ?", stream.slotName(),
-                    "Debezium's walsender to end");
+            await(source, "Debezium's walsender to end",
+                    "SELECT 1 FROM pg_replication_slots WHERE slot_name = ? AND NOT active", stream.slotName());
             String lsn;
-            try (Connection c = Pg.connect(source, "bench"); Statement st = c.createStatement();
-                    ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()::text")) {
-                rs.next();
-                lsn = rs.getString(1);
+            try (Connection c = Pg.connect(source, "bench")) {
+                lsn = Pg.one(c, "SELECT pg_current_wal_lsn()::text");
             }
             exec(target, "ALTER SUBSCRIPTION bench_native ENABLE");
             nativeOn = true;
             waitNativeReady(target);
             // it decodes what was written while it was off before the phase starts, not during it
-            awaitSource("SELECT confirmed_flush_lsn >= ?::pg_lsn FROM pg_replication_slots WHERE slot_name = 'bench_native'",
-                    lsn, "the native subscription to catch up");
+            await(source, "the native subscription to catch up", "SELECT 1 FROM pg_replication_slots"
+                    + " WHERE slot_name = 'bench_native' AND confirmed_flush_lsn >= ?::pg_lsn", lsn);
         }
+    }
 
-        private void awaitSource(String sql, String param, String what) throws Exception {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (true) {
-                try (Connection c = Pg.connect(source, "bench"); PreparedStatement ps = c.prepareStatement(sql)) {
-                    if (param != null) {
-                        ps.setString(1, param);
-                    }
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (rs.next() && rs.getBoolean(1)) {
-                            return;
-                        }
-                    }
+    /** Polls until the query returns a row, for at most 60 s. */
+    private static void await(Endpoint e, String what, String sql, String... args) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try (Connection c = Pg.connect(e, "bench")) {
+                if (Pg.exists(c, sql, args)) {
+                    return;
                 }
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("waited 60 s for " + what);
-                }
-                Thread.sleep(100);
             }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("waited 60 s for " + what);
+            }
+            Thread.sleep(100);
         }
     }
 
     private static void waitNativeReady(Endpoint target) throws Exception {
-        for (int i = 0; i < 600; i++) {
-            try (Connection c = Pg.connect(target, "bench"); Statement st = c.createStatement();
-                    ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_subscription WHERE subname = 'bench_native' AND pid IS NOT NULL")) {
-                rs.next();
-                if (rs.getLong(1) > 0) {
-                    return;
-                }
-            }
-            Thread.sleep(100);
-        }
-        throw new IllegalStateException("the native subscription did not start");
+        await(target, "the native subscription to start",
+                "SELECT 1 FROM pg_stat_subscription WHERE subname = 'bench_native' AND pid IS NOT NULL");
     }
 
     /** A leftover subscription (and its slot on the source) from an interrupted run. */

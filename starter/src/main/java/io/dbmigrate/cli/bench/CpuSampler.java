@@ -59,7 +59,7 @@ final class CpuSampler {
         return b.toString().trim();
     }
 
-    static Map<String, Double> sample(Map<String, Long> processes) {
+    private static Map<String, Double> sample(Map<String, Long> processes) {
         Map<String, Double> out = new LinkedHashMap<>();
         processes.forEach((name, pid) -> {
             long[] root = ticks(pid);
