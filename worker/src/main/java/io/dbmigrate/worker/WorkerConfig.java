@@ -22,7 +22,8 @@ public record WorkerConfig(
         String taskQueue,
         int httpPort,
         String kafkaBootstrap,
-        String connectUrl) {
+        String connectUrl,
+        boolean stickyExecution) {
 
     /** property name -> environment variable */
     static final Map<String, String> SETTINGS = new LinkedHashMap<>();
@@ -34,6 +35,9 @@ public record WorkerConfig(
         SETTINGS.put("http.port", "DBMIGRATE_HTTP_PORT");
         SETTINGS.put("kafka.bootstrap", "DBMIGRATE_KAFKA_BOOTSTRAP");
         SETTINGS.put("connect.url", "DBMIGRATE_CONNECT_URL");
+        // false on Temporal's test server (the local stack): it never moves a workflow task or a query off the sticky
+        // queue of a worker that died, so the migration would wait forever; a real server times it out in about 5 s
+        SETTINGS.put("sticky.execution", "DBMIGRATE_STICKY_EXECUTION");
     }
 
     public static final String CONFIG_FILE_ENV = "DBMIGRATE_CONFIG";
@@ -100,11 +104,15 @@ public record WorkerConfig(
                 problems.add(describe("http.port") + " must be a number, got '" + portText + "'");
             }
         }
+        String sticky = v.getOrDefault("sticky.execution", "true");
+        if (!sticky.equals("true") && !sticky.equals("false")) {
+            problems.add(describe("sticky.execution") + " must be true or false, got '" + sticky + "'");
+        }
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
         return new WorkerConfig(temporal, v.getOrDefault("temporal.namespace", "default"),
-                v.getOrDefault("task.queue", DEFAULT_TASK_QUEUE), port, kafka, connect);
+                v.getOrDefault("task.queue", DEFAULT_TASK_QUEUE), port, kafka, connect, Boolean.parseBoolean(sticky));
     }
 
     private static String required(Map<String, String> v, String prop, List<String> problems) {

@@ -17,6 +17,7 @@ import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerOptions;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -56,12 +57,12 @@ public final class WorkerMain {
         WorkflowClient client = WorkflowClient.newInstance(service,
                 WorkflowClientOptions.newBuilder().setNamespace(config.namespace()).build());
         WorkerFactory factory = WorkerFactory.newInstance(client);
-        Worker worker = factory.newWorker(config.taskQueue());
+        Worker worker = factory.newWorker(config.taskQueue(), workerOptions(config));
         Registrations.register(worker, client, config, registry);
         factory.start();
         HttpServer http = startHttp(config, service, registry);
-        log.info("dbmigrate worker polling task queue '{}' on {} (namespace {}); metrics on :{}/metrics",
-                config.taskQueue(), config.temporalTarget(), config.namespace(), config.httpPort());
+        log.info("dbmigrate worker polling task queue '{}' on {} (namespace {}, sticky execution {}); metrics on :{}/metrics",
+                config.taskQueue(), config.temporalTarget(), config.namespace(), config.stickyExecution(), config.httpPort());
 
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -73,6 +74,15 @@ public final class WorkerMain {
             done.countDown();
         }, "dbmigrate-shutdown"));
         done.await();
+    }
+
+    /** A zero sticky schedule-to-start timeout makes the SDK ask for no sticky queue at all. */
+    static WorkerOptions workerOptions(WorkerConfig config) {
+        WorkerOptions.Builder b = WorkerOptions.newBuilder();
+        if (!config.stickyExecution()) {
+            b.setStickyQueueScheduleToStartTimeout(java.time.Duration.ZERO);
+        }
+        return b.build();
     }
 
     static HttpServer startHttp(WorkerConfig config, WorkflowServiceStubs service, PrometheusMeterRegistry registry)

@@ -28,6 +28,21 @@ class WorkerConfigTest {
         assertEquals("default", c.namespace());
         assertEquals("dbmigrate", c.taskQueue());
         assertEquals(9464, c.httpPort());
+        assertTrue(c.stickyExecution(), "a real Temporal server redispatches from a dead worker's sticky queue");
+    }
+
+    /** The local stack's test server does not: without sticky execution the worker asks for no sticky queue. */
+    @Test
+    void stickyExecutionCanBeTurnedOffAndTheWorkerThenAsksForNoStickyQueue() {
+        Map<String, String> env = validEnv();
+        env.put("DBMIGRATE_STICKY_EXECUTION", "false");
+        WorkerConfig c = WorkerConfig.load(env);
+        assertEquals(false, c.stickyExecution());
+        assertEquals(java.time.Duration.ZERO, WorkerMain.workerOptions(c).getStickyQueueScheduleToStartTimeout());
+        env.put("DBMIGRATE_STICKY_EXECUTION", "no");
+        WorkerConfig.ConfigException e = assertThrows(WorkerConfig.ConfigException.class, () -> WorkerConfig.load(env));
+        assertTrue(e.getMessage().contains("DBMIGRATE_STICKY_EXECUTION (sticky.execution) must be true or false, got 'no'"),
+                e.getMessage());
     }
 
     @Test

@@ -48,7 +48,9 @@ public final class WorkerComponent extends JavaComponent {
                 "DBMIGRATE_TEMPORAL_TARGET", "127.0.0.1:" + ctx.ports().temporal(),
                 "DBMIGRATE_HTTP_PORT", Integer.toString(ctx.ports().workerHttp()),
                 "DBMIGRATE_KAFKA_BOOTSTRAP", "127.0.0.1:" + ctx.ports().kafka(),
-                "DBMIGRATE_CONNECT_URL", "http://127.0.0.1:" + ctx.ports().connect());
+                "DBMIGRATE_CONNECT_URL", "http://127.0.0.1:" + ctx.ports().connect(),
+                // the stack runs Temporal's test server, which never redispatches from a dead worker's sticky queue
+                "DBMIGRATE_STICKY_EXECUTION", "false");
     }
 
     @Override
