@@ -31,14 +31,14 @@ class FenceIT {
         PipelineStack.freshDatabases(db);
         PipelineStack.exec(PipelineStack.source(db), "CREATE TABLE parent (id int PRIMARY KEY)", "CREATE TABLE child (id int PRIMARY KEY)");
         MigrationPlan plan = new MigrationPlan("fence", PipelineStack.source(db), PipelineStack.target(db), List.of("public"),
-                null, null, "auto", null, null, null);
+                null, null, "auto", new MigrationPlan.CutoverOptions(30, 10), null, null);
         List<TableRef> tables = List.of(new TableRef("public", "parent"), new TableRef("public", "child"));
         try (Connection app = Pg.connect(PipelineStack.source(db), "app"); Statement w = app.createStatement()) {
             app.setAutoCommit(false);
             w.execute("INSERT INTO child VALUES (1)"); // holds child
             CompletableFuture<String> fence = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return Fence.set(plan, tables, 10);
+                    return Fence.set(plan, tables, () -> {});
                 } catch (SQLException e) {
                     throw new IllegalStateException(e.getSQLState() + " " + e.getMessage(), e);
                 }
@@ -56,6 +56,51 @@ class FenceIT {
         assertEquals(Fence.SQLSTATE, refused.getSQLState());
         assertEquals(List.of("public.child", "public.parent"), Fence.remove(plan).stream().sorted().toList());
         PipelineStack.exec(PipelineStack.source(db), "INSERT INTO parent VALUES (2)");
+    }
+
+    /**
+     * A worker that dies right after setting the fence leaves nobody to remove it: the fence lapses by itself
+     * {@link Fence#LEASE_GRACE_SECONDS} after the plan's write-pause deadline. Until then an application role that
+     * has no access to dbmigrate's schema gets the fence's 55000, after it its writes succeed, not "permission
+     * denied" (the trigger function reads the lease as its owner).
+     */
+    @Test
+    void aFenceNobodyRemovesLapsesAfterTheDeadlineAndItsGrace() throws Exception {
+        String db = "fence_lease";
+        PipelineStack.freshDatabases(db);
+        PipelineStack.exec(PipelineStack.source(db), "CREATE TABLE item (id int PRIMARY KEY)",
+                "DROP ROLE IF EXISTS fence_app", "CREATE ROLE fence_app LOGIN PASSWORD 'app'",
+                "GRANT INSERT, SELECT ON item TO fence_app");
+        MigrationPlan plan = new MigrationPlan("fence_lease", PipelineStack.source(db), PipelineStack.target(db),
+                List.of("public"), null, null, "auto", new MigrationPlan.CutoverOptions(1, 5), null, null);
+        io.dbmigrate.workflows.model.Endpoint app = new io.dbmigrate.workflows.model.Endpoint("127.0.0.1",
+                plan.source().port(), db, "fence_app", "file:" + java.nio.file.Files.writeString(
+                        java.nio.file.Files.createTempFile("app", ".pw"), "app"));
+        Fence.set(plan, List.of(new TableRef("public", "item")), () -> {});
+        long setAt = System.nanoTime();
+        SQLException refused = assertThrows(SQLException.class, () -> PipelineStack.exec(app, "INSERT INTO item VALUES (1)"));
+        assertEquals(Fence.SQLSTATE, refused.getSQLState(), refused.getMessage());
+
+        long lapse = TimeUnit.SECONDS.toNanos(1 + Fence.LEASE_GRACE_SECONDS);
+        long stillFenced = 0;
+        while (true) {
+            try {
+                PipelineStack.exec(app, "INSERT INTO item VALUES (2)");
+                break;
+            } catch (SQLException e) {
+                assertEquals(Fence.SQLSTATE, e.getSQLState(), e.getMessage());
+                stillFenced = System.nanoTime() - setAt;
+                assertTrue(stillFenced < lapse + TimeUnit.SECONDS.toNanos(2), "still fenced after " + stillFenced / 1e9 + " s");
+                Thread.sleep(200);
+            }
+        }
+        long open = System.nanoTime() - setAt;
+        assertTrue(open >= lapse - TimeUnit.SECONDS.toNanos(1), "reopened after " + open / 1e9 + " s, before the lease ended");
+        assertEquals(List.of("public.item"), Fence.remove(plan));
+        try (Connection c = Pg.connect(PipelineStack.source(db), "fence-it")) {
+            assertTrue(!Pg.exists(c, "SELECT 1 FROM pg_class WHERE relname = 'fence_lease'"), "remove() drops the lease");
+        }
+        PipelineStack.exec(PipelineStack.source(db), "DROP OWNED BY fence_app", "DROP ROLE fence_app");
     }
 
     /** Until the fence's session waits for a lock (it holds parent by then), at most 2 s. */

@@ -164,7 +164,8 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
     @Override
     public String fenceSource(MigrationPlan plan, List<TableRef> tables) {
         try {
-            return Fence.set(plan, tables, plan.cutoverOrDefault().lockTimeoutSeconds());
+            ActivityExecutionContext ctx = Activity.getExecutionContext();
+            return Fence.set(plan, tables, () -> ctx.heartbeat(null));
         } catch (SQLException e) {
             if ("55P03".equals(e.getSQLState())) {
                 throw ApplicationFailure.newFailure("could not fence the source within cutover.lockTimeoutSeconds: a long "
@@ -186,7 +187,8 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
     @Override
     public List<String> syncSequences(MigrationPlan plan, List<TableRef> tables) {
         try {
-            return Sequences.sync(plan, tables);
+            ActivityExecutionContext ctx = Activity.getExecutionContext();
+            return Sequences.sync(plan, tables, () -> ctx.heartbeat(null));
         } catch (SQLException e) {
             throw Activity.wrap(e);
         }

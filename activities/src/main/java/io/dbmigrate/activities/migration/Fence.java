@@ -21,6 +21,11 @@ import java.util.stream.Collectors;
  * refuses INSERT, UPDATE, DELETE and TRUNCATE with SQLSTATE 55000. Creating it waits for in-flight writes on each
  * table (bounded by lock_timeout), so once it is in place no application write can commit on the source. The
  * applier and the reverse stream write with session_replication_role = replica, where it does not fire.
+ *
+ * <p>The fence is a lease: it refuses writes only until {@code fence_lease.expires_at}, set to the plan's
+ * {@code cutover.maxWritePauseSeconds} plus {@link #LEASE_GRACE_SECONDS} when it is set. The workflow decides the
+ * point of no return only before its own deadline, which is earlier, and otherwise removes the fence itself; the
+ * lease is what reopens the source when no worker is left to do it.
  */
 public final class Fence {
     public static final String SQLSTATE = "55000";
@@ -34,6 +39,16 @@ public final class Fence {
     static String function(MigrationPlan plan) {
         return Sql.table(controlSchema(plan), "fence");
     }
+
+    static String leaseTable(MigrationPlan plan) {
+        return Sql.table(controlSchema(plan), "fence_lease");
+    }
+
+    /**
+     * How long the lease outlives the workflow's deadline: the deadline is measured by the Temporal server's clock
+     * from before the fence was set, the lease by the source's clock from its commit; this covers the clocks' skew.
+     */
+    public static final int LEASE_GRACE_SECONDS = 10;
 
     /** The forward stream's control schema on the source (it holds the heartbeat table too). */
     static String controlSchema(MigrationPlan plan) {
@@ -53,13 +68,16 @@ public final class Fence {
      * until {@code lockTimeoutSeconds} are spent: applications never get a deadlock error from the fence, and a
      * long transaction still ends the cutover with SQLSTATE 55P03.
      */
-    public static String set(MigrationPlan plan, List<TableRef> tables, int lockTimeoutSeconds) throws SQLException {
+    public static String set(MigrationPlan plan, List<TableRef> tables, Runnable heartbeat) throws SQLException {
+        int lockTimeoutSeconds = plan.cutoverOrDefault().lockTimeoutSeconds();
+        int leaseSeconds = plan.cutoverOrDefault().maxWritePauseSeconds() + LEASE_GRACE_SECONDS;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(lockTimeoutSeconds);
         try (Connection c = Pg.connect(plan.source(), "dbmigrate-fence"); Statement st = c.createStatement()) {
             c.setAutoCommit(false);
             for (int attempt = 1; ; attempt++) {
+                heartbeat.run();
                 try {
-                    return attempt(plan, tables, c, st);
+                    return attempt(plan, tables, leaseSeconds, c, st);
                 } catch (SQLException e) {
                     c.rollback();
                     boolean lockConflict = "55P03".equals(e.getSQLState()) || "40P01".equals(e.getSQLState());
@@ -72,13 +90,24 @@ public final class Fence {
         }
     }
 
-    private static String attempt(MigrationPlan plan, List<TableRef> tables, Connection c, Statement st) throws SQLException {
+    private static String attempt(MigrationPlan plan, List<TableRef> tables, int leaseSeconds, Connection c, Statement st)
+            throws SQLException {
         st.execute("SET LOCAL lock_timeout = '" + ATTEMPT_LOCK_TIMEOUT_MS + "ms'");
         st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(controlSchema(plan)));
-        st.execute("CREATE OR REPLACE FUNCTION " + function(plan) + "() RETURNS trigger LANGUAGE plpgsql AS $fence$ BEGIN "
+        st.execute("CREATE TABLE IF NOT EXISTS " + leaseTable(plan) + " (expires_at timestamptz NOT NULL)");
+        st.execute("DELETE FROM " + leaseTable(plan));
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + leaseTable(plan)
+                + " VALUES (clock_timestamp() + make_interval(secs => ?))")) {
+            ps.setInt(1, leaseSeconds);
+            ps.executeUpdate();
+        }
+        // SECURITY DEFINER: the application's roles need no access to dbmigrate's schema for the lease to be read
+        st.execute("CREATE OR REPLACE FUNCTION " + function(plan) + "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
+                + "SET search_path = pg_catalog, pg_temp AS $fence$ BEGIN "
+                + "IF EXISTS (SELECT 1 FROM " + leaseTable(plan) + " WHERE expires_at > clock_timestamp()) THEN "
                 + "RAISE EXCEPTION 'writes to %.% are paused: dbmigrate is switching this database over (migration "
                 + plan.migrationId().replace("'", "") + ")', TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = '" + SQLSTATE + "'; "
-                + "END $fence$");
+                + "END IF; RETURN NULL; END $fence$");
         // every lock first (the mode CREATE TRIGGER takes), so no trigger waits while others are held half-built
         st.execute("LOCK TABLE " + tables.stream().map(Sql::table).collect(Collectors.joining(", "))
                 + " IN SHARE ROW EXCLUSIVE MODE");
@@ -109,6 +138,7 @@ public final class Fence {
             if (Pg.exists(c, "SELECT 1 FROM pg_namespace WHERE nspname = ?", controlSchema(plan))) {
                 try (Statement st = c.createStatement()) {
                     st.execute("DROP FUNCTION IF EXISTS " + function(plan) + "()");
+                    st.execute("DROP TABLE IF EXISTS " + leaseTable(plan));
                 }
             }
         }

@@ -22,7 +22,7 @@ import java.util.Set;
 public final class Sequences {
     private Sequences() {}
 
-    public static List<String> sync(MigrationPlan plan, List<TableRef> tables) throws SQLException {
+    public static List<String> sync(MigrationPlan plan, List<TableRef> tables, Runnable heartbeat) throws SQLException {
         Set<String> schemas = new LinkedHashSet<>();
         tables.forEach(t -> schemas.add(t.schema()));
         List<String> out = new ArrayList<>();
@@ -33,6 +33,7 @@ public final class Sequences {
                     ps.setString(1, schema);
                     try (ResultSet rs = ps.executeQuery()) {
                         while (rs.next()) {
+                            heartbeat.run(); // each may scan a column for its max
                             out.add(sync(tgt, schema, rs.getString(1), rs.getLong(2), rs.getBoolean(3)));
                         }
                     }

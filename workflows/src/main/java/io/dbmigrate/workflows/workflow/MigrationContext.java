@@ -37,6 +37,8 @@ final class MigrationContext {
     final PipelineActivities pipeline;
     final PipelineActivities applierStub;
     final MigrationActivities watchStub;
+    /** Fence, unfence and sequences: short, heartbeating, so a dead worker is noticed within seconds of the pause. */
+    final MigrationActivities freezeSteps;
 
     State state = State.RUNNING;
     Phase phase = Phase.PREFLIGHT;
@@ -49,6 +51,10 @@ final class MigrationContext {
     String approvedBy;
     String abortReason;
     boolean pastPointOfNoReturn;
+    /** Set by the approval phase (version {@link Phases#APPROVAL_LAG_ON_DEMAND}): lag is read when approval is asked. */
+    boolean approvalReadsLag;
+    /** An {@code approve} signal waiting for the approval phase to check lag (the signal itself cannot answer). */
+    String approveRequestedBy;
     String error;
     final List<PhaseTiming> timings = new ArrayList<>();
 
@@ -78,6 +84,13 @@ final class MigrationContext {
                 .setStartToCloseTimeout(Duration.ofDays(30)).setHeartbeatTimeout(Duration.ofSeconds(30))
                 .setCancellationType(io.temporal.activity.ActivityCancellationType.TRY_CANCEL)
                 .setRetryOptions(RetryOptions.newBuilder().setMaximumInterval(Duration.ofSeconds(30)).build())
+                .build());
+        // the fence may wait lockTimeoutSeconds for locks; everything else here is a few statements
+        int lockWait = plan.cutoverOrDefault().lockTimeoutSeconds();
+        this.freezeSteps = Workflow.newActivityStub(MigrationActivities.class, ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofSeconds(lockWait + 30L)).setHeartbeatTimeout(Duration.ofSeconds(5))
+                .setRetryOptions(RetryOptions.newBuilder().setInitialInterval(Duration.ofMillis(500))
+                        .setMaximumInterval(Duration.ofSeconds(2)).setMaximumAttempts(10).setDoNotRetry(NON_RETRYABLE).build())
                 .build());
     }
 
@@ -116,6 +129,21 @@ final class MigrationContext {
             }
         }
         return p.get();
+    }
+
+    /** Null when {@code lag} is under the plan's thresholds, else why not. */
+    String lagRefusal(StreamLag lag) {
+        if (lag == null) {
+            return "no lag measurement yet";
+        }
+        MigrationPlan.Thresholds t = plan.thresholdsOrDefault();
+        if (lag.bytes() > t.maxLagBytes()) {
+            return "lag " + lag.bytes() + " bytes is above thresholds.maxLagBytes " + t.maxLagBytes();
+        }
+        if (lag.secondsSinceLastApplied() > t.maxLagSeconds()) {
+            return "lag " + lag.secondsSinceLastApplied() + " s is above thresholds.maxLagSeconds " + t.maxLagSeconds();
+        }
+        return null;
     }
 
     MigrationStatus status() {

@@ -69,9 +69,23 @@ public final class MigrationWorkflowImpl implements MigrationWorkflow {
         c.closeTimings();
     }
 
+    /**
+     * The validator (which may not block) checks the phase and the validation; the handler then reads the lag with a
+     * short activity and refuses (the update fails, the migration keeps waiting) when it is above the thresholds.
+     */
     @Override
     public String approveCutover(String approver) {
-        c.approvedBy = approver == null || approver.isBlank() ? "unknown" : approver;
+        String by = approver == null || approver.isBlank() ? "unknown" : approver;
+        if (c.approvalReadsLag) {
+            String refused = Phases.lagRefusalNow(c);
+            if (refused == null) {
+                refused = notReadyReason(); // an abort or the applier's end may have come while the lag was read
+            }
+            if (refused != null) {
+                throw ApplicationFailure.newFailure("cannot approve: " + refused, "ApprovalRefused");
+            }
+        }
+        c.approvedBy = by;
         return "cutover approved by " + c.approvedBy;
     }
 
@@ -85,31 +99,26 @@ public final class MigrationWorkflowImpl implements MigrationWorkflow {
 
     /** Null when an approval would be accepted now; reads workflow state only. */
     private String notReadyReason() {
-        if (c == null || c.phase != Phase.APPROVAL || c.state != State.AWAITING_APPROVAL) {
+        if (c == null || c.phase != Phase.APPROVAL || c.state != State.AWAITING_APPROVAL
+                || (c.approvalReadsLag && c.approvedBy != null)) {
             return "the migration is not waiting for approval (phase " + (c == null ? "none" : c.phase.label()) + ")";
         }
         if (c.validation == null || !c.validation.passed()) {
             return "validation has not passed";
         }
-        if (c.lag == null) {
-            return "no lag measurement yet";
-        }
-        MigrationPlan.Thresholds t = c.plan.thresholdsOrDefault();
-        if (c.lag.bytes() > t.maxLagBytes()) {
-            return "lag " + c.lag.bytes() + " bytes is above thresholds.maxLagBytes " + t.maxLagBytes();
-        }
-        if (c.lag.secondsSinceLastApplied() > t.maxLagSeconds()) {
-            return "lag " + c.lag.secondsSinceLastApplied() + " s is above thresholds.maxLagSeconds " + t.maxLagSeconds();
-        }
-        return null;
+        // before the approval-lag-on-demand version the lag came in by signal and was checked here
+        return c.approvalReadsLag ? null : c.lagRefusal(c.lag);
     }
 
     @Override
     public void approve(String approver) {
-        if (notReadyReason() == null) {
-            approveCutover(approver);
+        String reason = notReadyReason();
+        if (reason != null) {
+            log.info("approve signal ignored: {}", reason);
+        } else if (c.approvalReadsLag) {
+            c.approveRequestedBy = approver == null || approver.isBlank() ? "unknown" : approver;
         } else {
-            log.info("approve signal ignored: {}", notReadyReason());
+            approveCutover(approver);
         }
     }
 
@@ -129,6 +138,7 @@ public final class MigrationWorkflowImpl implements MigrationWorkflow {
         main.cancel(c.abortReason);
     }
 
+    /** Only migrations started before the approval-lag-on-demand version receive it (from WatchStream). */
     @Override
     public void lagReport(StreamLag lag) {
         if (c != null) {

@@ -6,13 +6,16 @@ import io.dbmigrate.workflows.model.StreamSpec;
 import io.dbmigrate.workflows.model.ValidationReport;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.workflow.Async;
+import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 import java.util.List;
 
 /**
  * The migration's phases, in order, one method each, so the history reads as: Preflight, PrepareTargetSchema,
- * PrepareCapture, RunApplier, AwaitCatchUp, ValidateData, (approval), FenceSourceWrites, DrainStream, SyncSequences,
- * ValidateData, (cleanup: the applier stopped) TeardownCapture, UnfenceSourceWrites, CleanupTarget.
+ * PrepareCapture, RunApplier, AwaitCatchUp, ValidateData, (approval: StreamLag when asked), FenceSourceWrites (with
+ * the pause's timer), DrainStream, SyncSequences, ValidateData, (cleanup: the applier stopped) TeardownCapture,
+ * UnfenceSourceWrites, CleanupTarget.
  */
 final class Phases {
     private Phases() {}
@@ -81,19 +84,29 @@ final class Phases {
         return b.toString().trim();
     }
 
-    /** Manual approval waits for approveCutover (or the approve signal); lag keeps flowing in from WatchStream. */
+    /** Version marker: the approval wait runs nothing; lag is read when someone approves (was: WatchStream + lagReport). */
+    static final String APPROVAL_LAG_ON_DEMAND = "approval-lag-on-demand";
+    /** Version marker: the write pause races a workflow timer (was: the deadline checked between steps). */
+    static final String CUTOVER_DEADLINE_TIMER = "cutover-deadline-timer";
+
+    /**
+     * Manual approval waits for {@code approveCutover} (or the {@code approve} signal). Nothing runs while it waits,
+     * so a wait of weeks adds no events to the history; the lag is read by a short {@code StreamLag} when someone
+     * approves, and the approval is refused if it is above the plan's thresholds.
+     */
     static void approval(MigrationContext c) {
         c.enter(Phase.APPROVAL);
         if (c.plan.autoApprove()) {
             c.approvedBy = "auto";
             return;
         }
+        c.approvalReadsLag = Workflow.getVersion(APPROVAL_LAG_ON_DEMAND, Workflow.DEFAULT_VERSION, 1) >= 1;
         c.state = io.dbmigrate.workflows.model.MigrationStatus.State.AWAITING_APPROVAL;
-        io.temporal.workflow.CancellationScope watch = Workflow.newCancellationScope(
-                () -> Async.procedure(c.watchStub::watchStream, c.forward, Workflow.getInfo().getWorkflowId()));
-        watch.run();
-        Workflow.await(() -> c.approvedBy != null || c.applierRun.isCompleted());
-        watch.cancel("approval decided");
+        if (c.approvalReadsLag) {
+            awaitApproval(c);
+        } else {
+            awaitApprovalWatchingLag(c);
+        }
         c.state = io.dbmigrate.workflows.model.MigrationStatus.State.RUNNING;
         if (c.approvedBy == null) {
             c.applierRun.get();
@@ -101,12 +114,98 @@ final class Phases {
         }
     }
 
+    private static void awaitApproval(MigrationContext c) {
+        while (c.approvedBy == null && !c.applierRun.isCompleted()) {
+            Workflow.await(() -> c.approvedBy != null || c.approveRequestedBy != null || c.applierRun.isCompleted());
+            String by = c.approveRequestedBy;
+            c.approveRequestedBy = null;
+            if (by != null && c.approvedBy == null && !c.applierRun.isCompleted()) {
+                String refused = lagRefusalNow(c);
+                if (refused == null) {
+                    c.approvedBy = by;
+                } else {
+                    Workflow.getLogger(Phases.class).info("approve signal from {} refused: {}", by, refused);
+                }
+            }
+        }
+    }
+
+    /** Before version 1: WatchStream signalled lagReport every 5 s (about 2,900 events an hour of waiting). */
+    private static void awaitApprovalWatchingLag(MigrationContext c) {
+        io.temporal.workflow.CancellationScope watch = Workflow.newCancellationScope(
+                () -> Async.procedure(c.watchStub::watchStream, c.forward, Workflow.getInfo().getWorkflowId()));
+        watch.run();
+        Workflow.await(() -> c.approvedBy != null || c.applierRun.isCompleted());
+        watch.cancel("approval decided");
+    }
+
+    /** Reads the lag now (a short activity); null when it is under the plan's thresholds, else why not. */
+    static String lagRefusalNow(MigrationContext c) {
+        try {
+            c.lag = c.pipeline.lag(c.forward);
+        } catch (io.temporal.failure.ActivityFailure e) {
+            return "the lag could not be read: " + MigrationContext.describe(e);
+        }
+        return c.lagRefusal(c.lag);
+    }
+
     /**
      * Fence the source, drain, sync sequences, validate exactly; then the point of no return. The undo of the fence
-     * is registered before it is set, and the pause has a deadline: past it the cutover gives up and reopens the source.
+     * is registered before it is set. The pause races a workflow timer of {@code cutover.maxWritePauseSeconds}: when
+     * it fires first, whatever step is running is cancelled and the rollback reopens the source at once. The fence
+     * itself expires a little after the deadline (see FenceSourceWrites), so a source whose worker died stays fenced
+     * no longer than that even if no worker ever comes back.
      */
     static void cutover(MigrationContext c) {
         c.enter(Phase.CUTOVER);
+        if (Workflow.getVersion(CUTOVER_DEADLINE_TIMER, Workflow.DEFAULT_VERSION, 1) == Workflow.DEFAULT_VERSION) {
+            cutoverCheckedBetweenSteps(c);
+            return;
+        }
+        long deadlineMs = c.plan.cutoverOrDefault().maxWritePauseSeconds() * 1000L;
+        c.saga.register("UnfenceSourceWrites", () -> c.freezeSteps.unfenceSource(c.plan));
+        long fencedAt = Workflow.currentTimeMillis();
+        List<Promise<io.dbmigrate.workflows.model.CutoverReport>> freeze = new java.util.ArrayList<>(1);
+        CancellationScope freezeScope = Workflow.newCancellationScope(() -> freeze.add(Async.function(() -> freeze(c))));
+        freezeScope.run();
+        List<Promise<Void>> deadline = new java.util.ArrayList<>(1);
+        CancellationScope timerScope = Workflow.newCancellationScope(
+                () -> deadline.add(Workflow.newTimer(java.time.Duration.ofMillis(deadlineMs))));
+        timerScope.run();
+        Promise.anyOf(freeze.get(0), deadline.get(0)).get();
+        if (!freeze.get(0).isCompleted()) {
+            freezeScope.cancel("write pause deadline");
+            throw ApplicationFailure.newNonRetryableFailure("write pause reached cutover.maxWritePauseSeconds ("
+                    + deadlineMs / 1000 + " s) before the cutover's steps ended: reopening the source", "CutoverDeadline");
+        }
+        timerScope.cancel("the freeze ended in time");
+        io.dbmigrate.workflows.model.CutoverReport steps = freeze.get(0).get();
+        // the timer and the last step can complete in the same workflow task (a worker that came back late)
+        checkDeadline(c, fencedAt, deadlineMs, "final validation");
+        // point of no return: the target holds everything the source committed; applications move to it now
+        c.pastPointOfNoReturn = true;
+        c.saga.forget();
+        c.cutover = new io.dbmigrate.workflows.model.CutoverReport(steps.fenceLsn(), steps.drainedLsn(), steps.sequences(),
+                steps.finalValidation(), Workflow.currentTimeMillis() - fencedAt);
+    }
+
+    /** The steps inside the write pause; the pause itself is measured by {@link #cutover}. */
+    private static io.dbmigrate.workflows.model.CutoverReport freeze(MigrationContext c) {
+        String fenceLsn = c.freezeSteps.fenceSource(c.plan, c.tables);
+        String drained = c.withApplier(Async.function(c.pipeline::drain, c.forward, fenceLsn));
+        List<String> sequences = c.freezeSteps.syncSequences(c.plan, c.tables);
+        ValidationReport finalCheck = c.withApplier(Async.function(c.longSteps::validate, c.plan, c.forward, c.tables, true));
+        c.validation = finalCheck;
+        c.maybeInject(Phase.CUTOVER);
+        if (!finalCheck.passed()) {
+            throw ApplicationFailure.newNonRetryableFailure("final validation inside the write freeze found differences: "
+                    + summary(finalCheck), "ValidationFailed");
+        }
+        return new io.dbmigrate.workflows.model.CutoverReport(fenceLsn, drained, sequences, finalCheck, 0);
+    }
+
+    /** Before version 1 of {@link #CUTOVER_DEADLINE_TIMER}: the deadline was checked only between steps. */
+    private static void cutoverCheckedBetweenSteps(MigrationContext c) {
         long deadline = c.plan.cutoverOrDefault().maxWritePauseSeconds() * 1000L;
         c.saga.register("UnfenceSourceWrites", () -> c.steps.unfenceSource(c.plan));
         long fencedAt = Workflow.currentTimeMillis();
@@ -122,7 +221,6 @@ final class Phases {
                     + summary(finalCheck), "ValidationFailed");
         }
         checkDeadline(c, fencedAt, deadline, "final validation");
-        // point of no return: the target holds everything the source committed; applications move to it now
         c.pastPointOfNoReturn = true;
         c.saga.forget();
         c.cutover = new io.dbmigrate.workflows.model.CutoverReport(fenceLsn, drained, sequences, finalCheck,
@@ -142,7 +240,7 @@ final class Phases {
         c.enter(Phase.CLEANUP);
         stopApplier(c);
         c.pipeline.teardownCapture(c.forward);
-        c.steps.unfenceSource(c.plan);
+        c.freezeSteps.unfenceSource(c.plan);
         c.steps.cleanupTarget(c.plan);
     }
 }

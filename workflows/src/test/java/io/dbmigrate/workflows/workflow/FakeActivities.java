@@ -33,6 +33,8 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
     private static final long MAX_BLOCK_MS = 20_000;
 
     final List<String> calls = new CopyOnWriteArrayList<>();
+    /** When each call in {@link #calls} started (wall clock ms), same index. */
+    final List<Long> callTimes = new CopyOnWriteArrayList<>();
     final List<List<String>> dropped = new CopyOnWriteArrayList<>();
     private final CountDownLatch applierStarted = new CountDownLatch(1);
 
@@ -45,6 +47,12 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
     volatile long applierFailAfterMs = 100;
     /** When set, the live (not frozen) validation finds one table a row short. */
     volatile boolean liveValidationDiffers;
+    /** When set, DrainStream never ends by itself (heartbeats until cancelled). */
+    volatile boolean drainHangs;
+    /** Runs (on its own thread) right after FenceSourceWrites returned: a worker dying at that moment. */
+    volatile Runnable afterFence;
+    /** When set, WatchStream signals lagReport the way the real one does (every 5 s there; every 20 ms here). */
+    volatile io.temporal.client.WorkflowClient client;
     /** What the StreamLag activity reports. */
     volatile StreamLag lag = lag(1024, 1.0);
 
@@ -57,13 +65,23 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
     }
 
     private void record(String call) {
+        callTimes.add(System.currentTimeMillis());
         calls.add(call);
+    }
+
+    long timeOf(String call) {
+        int i = calls.indexOf(call);
+        return i < 0 ? -1 : callTimes.get(i);
     }
 
     /** Heartbeats until {@code done} is true; throws (after recording nothing) when cancelled or the workflow is gone. */
     private static void heartbeatUntil(java.util.function.BooleanSupplier done) {
+        heartbeatUntil(done, MAX_BLOCK_MS);
+    }
+
+    private static void heartbeatUntil(java.util.function.BooleanSupplier done, long maxBlockMs) {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
-        long until = System.currentTimeMillis() + MAX_BLOCK_MS;
+        long until = System.currentTimeMillis() + maxBlockMs;
         while (!done.getAsBoolean()) {
             ctx.heartbeat(null);
             if (System.currentTimeMillis() > until) {
@@ -131,12 +149,23 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
     @Override
     public void watchStream(StreamSpec spec, String workflowId) {
         record("WatchStream");
-        heartbeatUntil(() -> false); // ends by throwing when the workflow cancels it (approval decided)
+        MigrationWorkflow wf = client == null ? null : client.newWorkflowStub(MigrationWorkflow.class, workflowId);
+        heartbeatUntil(() -> { // ends by throwing when the workflow cancels it (approval decided)
+            if (wf != null) {
+                wf.lagReport(lag);
+            }
+            return false;
+        });
     }
 
     @Override
     public String fenceSource(MigrationPlan plan, List<TableRef> tables) {
         record("FenceSourceWrites");
+        Runnable after = afterFence;
+        if (after != null) {
+            afterFence = null;
+            new Thread(after, "after-fence").start();
+        }
         return "0/3000100";
     }
 
@@ -181,7 +210,7 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
                     throw ApplicationFailure.newNonRetryableFailure(APPLY_ERROR, "ApplyDataError", "public.orders", 42);
                 }
                 return false;
-            });
+            }, 6 * MAX_BLOCK_MS); // it runs for the whole migration
         } catch (ActivityCompletionException e) {
             record("RunApplier(cancelled)");
             throw e;
@@ -197,6 +226,14 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
     @Override
     public String drain(StreamSpec spec, String lsn) {
         record("DrainStream");
+        if (drainHangs) {
+            try {
+                heartbeatUntil(() -> false);
+            } catch (ActivityCompletionException e) {
+                record("DrainStream(cancelled)");
+                throw e;
+            }
+        }
         return lsn;
     }
 

@@ -13,6 +13,20 @@ class MigrationReplayTest {
         WorkflowReplayer.replayWorkflowExecutionFromResource("histories/migration-demo-completed.json", MigrationWorkflowImpl.class);
     }
 
+    /** Recorded before approval-lag-on-demand (commit f4cb0c6): WatchStream, lagReport signals, a refused update. */
+    @Test
+    void manualApprovalWithLagSignalsReplays() throws Exception {
+        WorkflowReplayer.replayWorkflowExecutionFromResource(
+                "histories/migration-manual-approval-before-lag-on-demand.json", MigrationWorkflowImpl.class);
+    }
+
+    /** Recorded before approval-lag-on-demand (commit f4cb0c6): abort while WatchStream ran. */
+    @Test
+    void abortWhileAwaitingApprovalReplays() throws Exception {
+        WorkflowReplayer.replayWorkflowExecutionFromResource(
+                "histories/migration-abort-awaiting-approval-before-lag-on-demand.json", MigrationWorkflowImpl.class);
+    }
+
     @Test
     void rolledBackAtCutoverReplays() throws Exception {
         WorkflowReplayer.replayWorkflowExecutionFromResource("histories/migration-demo-rolled-back-at-cutover.json", MigrationWorkflowImpl.class);

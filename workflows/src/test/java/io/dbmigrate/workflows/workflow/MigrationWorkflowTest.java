@@ -22,7 +22,12 @@ import io.temporal.client.WorkflowUpdateException;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
+import io.temporal.api.testservice.v1.LockTimeSkippingRequest;
+import io.temporal.api.testservice.v1.UnlockTimeSkippingRequest;
+import io.temporal.serviceclient.TestServiceStubs;
+import io.temporal.serviceclient.TestServiceStubsOptions;
 import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerOptions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,14 +62,22 @@ class MigrationWorkflowTest {
     @BeforeEach
     void setUp() {
         testEnv = TestWorkflowEnvironment.newInstance();
-        // the SDK sends at most one heartbeat per throttle interval; cancellation is only seen in a heartbeat's reply
-        Worker worker = testEnv.newWorker(MigrationWorkflow.TASK_QUEUE, WorkerOptions.newBuilder()
-                .setMaxHeartbeatThrottleInterval(Duration.ofMillis(20)).build());
+        Worker worker = testEnv.newWorker(MigrationWorkflow.TASK_QUEUE, workerOptions());
         worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
         fakes = new FakeActivities();
         worker.registerActivitiesImplementations(fakes);
         testEnv.start();
         client = testEnv.getWorkflowClient();
+    }
+
+    /**
+     * As the local stack's worker runs: without sticky execution, because the test server never moves a workflow task
+     * (or a query) off a dead worker's sticky queue. The SDK sends at most one heartbeat per throttle interval, and
+     * cancellation is only seen in a heartbeat's reply.
+     */
+    static WorkerOptions workerOptions() {
+        return WorkerOptions.newBuilder().setMaxHeartbeatThrottleInterval(Duration.ofMillis(20))
+                .setStickyQueueScheduleToStartTimeout(Duration.ZERO).build();
     }
 
     @AfterEach
@@ -241,32 +254,174 @@ class MigrationWorkflowTest {
         assertEquals(Phase.APPROVAL, waiting.phase());
         assertTrue(waiting.validation().passed());
         assertNull(waiting.approvedBy());
+        long lagReadsBefore = fakes.count("StreamLag");
 
-        long high = MAX_LAG_BYTES + 1;
-        wf.lagReport(FakeActivities.lag(high, 1.0));
-        awaitStatus(wf, "high lag recorded", s -> s.lag() != null && s.lag().bytes() == high);
+        // the lag is read when approval is asked for, not pushed in while waiting
+        fakes.lag = FakeActivities.lag(MAX_LAG_BYTES + 1, 1.0);
         assertRejected(wf, "alice", "above thresholds.maxLagBytes");
-        wf.lagReport(FakeActivities.lag(100, 30.0));
-        awaitStatus(wf, "old lag recorded", s -> s.lag() != null && s.lag().secondsSinceLastApplied() == 30.0);
+        fakes.lag = FakeActivities.lag(100, 30.0);
         assertRejected(wf, "alice", "above thresholds.maxLagSeconds");
+        assertEquals(lagReadsBefore + 2, fakes.count("StreamLag"), "each approval reads the lag once");
         MigrationStatus stillWaiting = wf.status();
         assertEquals(State.AWAITING_APPROVAL, stillWaiting.state());
-        assertNull(stillWaiting.approvedBy(), "a rejected update records nothing");
+        assertEquals(30.0, stillWaiting.lag().secondsSinceLastApplied(), "status shows the lag the refusal was based on");
+        assertNull(stillWaiting.approvedBy(), "a refused approval records nothing");
         assertEquals(0, fakes.count("FenceSourceWrites"));
 
-        wf.lagReport(FakeActivities.lag(2048, 1.0));
-        awaitStatus(wf, "low lag recorded", s -> s.lag() != null && s.lag().bytes() == 2048);
+        fakes.lag = FakeActivities.lag(2048, 1.0);
         assertEquals("cutover approved by alice", wf.approveCutover("alice"));
 
         MigrationStatus s = result(wf);
         assertEquals(State.COMPLETED, s.state(), () -> "error: " + s.error());
         assertEquals("alice", s.approvedBy());
         assertEquals(List.of(), s.compensations());
-        assertEquals(1, fakes.count("WatchStream"));
+        assertEquals(0, fakes.count("WatchStream"), "nothing runs while the migration waits");
         assertEquals(1, fakes.count("FenceSourceWrites"));
         assertEquals(1, fakes.count("CleanupTarget"));
-        assertTrue(fakes.calls.indexOf("WatchStream") < fakes.calls.indexOf("FenceSourceWrites"));
         assertReplays(plan);
+    }
+
+    @Test
+    void approveSignalChecksTheLagBeforeItCounts() {
+        MigrationPlan plan = plan("manual_signal", "manual", null);
+        MigrationWorkflow wf = stub(plan);
+        WorkflowClient.start(wf::migrate, plan);
+        awaitStatus(wf, "awaiting approval", s -> s.state() == State.AWAITING_APPROVAL);
+        long lagReadsBefore = fakes.count("StreamLag");
+
+        fakes.lag = FakeActivities.lag(MAX_LAG_BYTES + 1, 1.0);
+        wf.approve("bob");
+        awaitStatus(wf, "the signal's lag read", s -> fakes.count("StreamLag") == lagReadsBefore + 1);
+        assertEquals(State.AWAITING_APPROVAL, wf.status().state(), "a signal with the lag too high is ignored");
+
+        fakes.lag = FakeActivities.lag(10, 1.0);
+        wf.approve("bob");
+        MigrationStatus s = result(wf);
+        assertEquals(State.COMPLETED, s.state(), () -> "error: " + s.error());
+        assertEquals("bob", s.approvedBy());
+        assertReplays(plan);
+    }
+
+    /**
+     * A migration left waiting for approval: a few seconds of real time with every worker up, then 30 days (skipped
+     * time) during which its workers are gone, then a worker comes back and the operator approves. The history does
+     * not grow while it waits. Before, WatchStream signalled lagReport every 5 s (this fake: every 20 ms of real time),
+     * about 2,900 events an hour, past Temporal's 51,200-event limit in a weekend.
+     *
+     * <p>The test server skips no time while an activity is pending and the applier always is; nor can a heartbeat
+     * span skipped time. So the 30 days are spent with the workers stopped (the applier's attempt times out and waits
+     * to be retried, as after a worker crash) and the applier's time-skipping lock released for the sleep.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void waitingThirtyDaysForApprovalKeepsTheHistoryBounded() throws Exception {
+        fakes.client = client;
+        MigrationPlan plan = plan("weekend", "manual", null);
+        MigrationWorkflow wf = stub(plan);
+        WorkflowClient.start(wf::migrate, plan);
+        awaitStatus(wf, "awaiting approval", s -> s.state() == State.AWAITING_APPROVAL);
+        int atStart = historyLength(plan);
+        Thread.sleep(2_000);
+        int afterRealWait = historyLength(plan);
+        assertTrue(afterRealWait - atStart < 5, "2 s of waiting added " + (afterRealWait - atStart) + " events");
+
+        testEnv.getWorkerFactory().shutdownNow();
+        testEnv.getWorkerFactory().awaitTermination(10, TimeUnit.SECONDS);
+        TestServiceStubs testService = TestServiceStubs.newServiceStubs(TestServiceStubsOptions.newBuilder()
+                .setChannel(testEnv.getWorkflowServiceStubs().getRawChannel()).validateAndBuildWithDefaults());
+        long virtualBefore = testEnv.currentTimeMillis();
+        testService.blockingStub().unlockTimeSkipping(UnlockTimeSkippingRequest.getDefaultInstance());
+        try {
+            testEnv.sleep(Duration.ofDays(30));
+        } finally {
+            testService.blockingStub().lockTimeSkipping(LockTimeSkippingRequest.getDefaultInstance());
+        }
+        assertTrue(testEnv.currentTimeMillis() - virtualBefore >= Duration.ofDays(30).toMillis(), "30 days passed");
+        int afterDays = historyLength(plan);
+        assertTrue(afterDays - afterRealWait < 10, "30 days of waiting added " + (afterDays - afterRealWait) + " events");
+
+        WorkerFactory back = WorkerFactory.newInstance(client);
+        Worker worker = back.newWorker(MigrationWorkflow.TASK_QUEUE, workerOptions());
+        worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
+        worker.registerActivitiesImplementations(fakes);
+        back.start();
+        try {
+            assertEquals(State.AWAITING_APPROVAL, wf.status().state());
+            assertEquals("cutover approved by carol", wf.approveCutover("carol"));
+            MigrationStatus s = result(wf);
+            assertEquals(State.COMPLETED, s.state(), () -> "error: " + s.error());
+            int total = historyLength(plan);
+            assertTrue(total < 10_000, "history of " + total + " events");
+            assertReplays(plan);
+        } finally {
+            back.shutdownNow();
+        }
+    }
+
+    private int historyLength(MigrationPlan plan) {
+        return client.fetchHistory(plan.workflowId()).getEvents().size();
+    }
+
+    // --- bounded write pause
+
+    @Test
+    void aCutoverStepThatHangsIsCancelledAtTheDeadlineAndTheSourceReopenedAtOnce() {
+        fakes.drainHangs = true;
+        MigrationPlan base = plan("pause_deadline", "auto", null);
+        MigrationPlan plan = new MigrationPlan(base.migrationId(), base.source(), base.target(), base.schemas(), null,
+                base.thresholds(), "auto", new MigrationPlan.CutoverOptions(2, 1), null, null);
+        MigrationStatus s = stub(plan).migrate(plan);
+
+        assertEquals(State.ROLLED_BACK, s.state(), () -> "error: " + s.error());
+        assertTrue(s.error().startsWith("cutover failed: write pause reached cutover.maxWritePauseSeconds (2 s)"), s.error());
+        assertEquals("UnfenceSourceWrites", s.compensations().get(0), "the source is reopened first");
+        long paused = fakes.timeOf("UnfenceSourceWrites") - fakes.timeOf("FenceSourceWrites");
+        assertTrue(paused >= 1_900 && paused < 5_000, "source fenced for " + paused + " ms with a 2 s deadline");
+        assertEquals(1, fakes.count("DrainStream(cancelled)"), "the hanging step is cancelled");
+        assertNull(s.cutover());
+        assertReplays(plan);
+    }
+
+    /**
+     * The worker dies right after the fence is set, and no worker runs until past the deadline: the first workflow task
+     * of the worker that comes back sees the pause's timer fired and reopens the source before anything else. (While
+     * no worker runs at all, the fence's own expiry reopens it: FenceIT.)
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aWorkerThatDiesRightAfterTheFenceIsReplacedAndTheSourceReopenedAtTheDeadline() throws Exception {
+        MigrationPlan base = plan("fence_then_crash", "auto", null);
+        MigrationPlan plan = new MigrationPlan(base.migrationId(), base.source(), base.target(), base.schemas(), null,
+                base.thresholds(), "auto", new MigrationPlan.CutoverOptions(2, 1), null, null);
+        java.util.concurrent.CountDownLatch dead = new java.util.concurrent.CountDownLatch(1);
+        fakes.afterFence = () -> {
+            testEnv.getWorkerFactory().shutdownNow();
+            dead.countDown();
+        };
+        MigrationWorkflow wf = stub(plan);
+        WorkflowClient.start(wf::migrate, plan);
+        assertTrue(dead.await(30, TimeUnit.SECONDS), "the fence was set");
+        testEnv.getWorkerFactory().awaitTermination(10, TimeUnit.SECONDS);
+        Thread.sleep(3_000); // the 2 s deadline passes with no worker
+        assertEquals(0, fakes.count("UnfenceSourceWrites"));
+
+        WorkerFactory back = WorkerFactory.newInstance(client);
+        Worker worker = back.newWorker(MigrationWorkflow.TASK_QUEUE, workerOptions());
+        worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
+        worker.registerActivitiesImplementations(fakes);
+        long backAt = System.currentTimeMillis();
+        back.start();
+        try {
+            MigrationStatus s = WorkflowStub.fromTyped(wf).getResult(90, TimeUnit.SECONDS, MigrationStatus.class);
+            assertEquals(State.ROLLED_BACK, s.state(), () -> "error: " + s.error() + "; calls: " + fakes.calls);
+            assertTrue(s.error().startsWith("cutover failed: write pause reached cutover.maxWritePauseSeconds"), s.error());
+            assertEquals("UnfenceSourceWrites", s.compensations().get(0));
+            long reopened = fakes.timeOf("UnfenceSourceWrites") - backAt;
+            assertTrue(reopened >= 0 && reopened < 3_000, "reopened " + reopened + " ms after a worker came back");
+            assertReplays(plan);
+        } finally {
+            back.shutdownNow();
+        }
     }
 
     // --- abort
