@@ -39,8 +39,9 @@ public final class MigrationCommands {
         return plan.workflowId();
     }
 
+    /** The status query, answered within {@link WorkerAnswers#WAIT} or a {@link WorkerAnswers.NoWorkerAnswer}. */
     public static MigrationStatus status(WorkflowClient client, String workflowId) {
-        return client.newWorkflowStub(MigrationWorkflow.class, workflowId).status();
+        return WorkerAnswers.status(client, workflowId, WorkerAnswers.WAIT);
     }
 
     @Command(name = "start", mixinStandardHelpOptions = true, description = "Start a migration from a plan file (JSON).")
@@ -90,14 +91,46 @@ public final class MigrationCommands {
 
         @Override
         public Integer call() {
-            MigrationWorkflow wf = temporal.client().newWorkflowStub(MigrationWorkflow.class, TemporalOptions.workflowId(id));
+            String workflowId = TemporalOptions.workflowId(id);
             try {
-                spec.commandLine().getOut().println(wf.approveCutover(by));
+                spec.commandLine().getOut().println(approve(temporal.client(), workflowId, by, APPROVE_WAIT));
                 return 0;
             } catch (WorkflowUpdateException e) {
                 spec.commandLine().getErr().println("approval refused: " + rootMessage(e));
                 return 3;
+            } catch (WorkerAnswers.NoWorkerAnswer e) {
+                spec.commandLine().getErr().println(e.getMessage());
+                return 4;
             }
+        }
+    }
+
+    /** The update reads the lag with a short activity: a worker that answered the probe answers well within this. */
+    static final java.time.Duration APPROVE_WAIT = java.time.Duration.ofSeconds(30);
+
+    /**
+     * Sends approveCutover only after a worker answered the status query (an update sent with no worker would wait
+     * for one and could be applied hours later), and waits for its result at most {@code wait}.
+     */
+    public static String approve(WorkflowClient client, String workflowId, String by, java.time.Duration wait) {
+        WorkerAnswers.requireWorker(client, workflowId, "approval");
+        WorkflowStub stub = client.newUntypedWorkflowStub(workflowId);
+        io.temporal.client.WorkflowUpdateHandle<String> handle = stub.startUpdate(
+                io.temporal.client.UpdateOptions.newBuilder(String.class).setUpdateName("approveCutover")
+                        .setWaitForStage(io.temporal.client.WorkflowUpdateStage.ACCEPTED).build(), by);
+        try {
+            return handle.getResultAsync().get(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new WorkerAnswers.NoWorkerAnswer("approval accepted but not decided within " + wait.toSeconds()
+                    + " s (it reads the lag first): ./dbmigrate status " + workflowId + " shows whether it was approved");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 

@@ -32,7 +32,20 @@ public final class Watch implements Callable<Integer> {
         String wf = TemporalOptions.workflowId(id);
         String last = null;
         while (true) {
-            MigrationStatus s = MigrationCommands.status(client, wf);
+            MigrationStatus s;
+            try {
+                s = MigrationCommands.status(client, wf);
+            } catch (WorkerAnswers.NoWorkerAnswer e) {
+                // keep watching: a worker that comes back resumes the migration, and this line says what is missing
+                String line = "[waiting for a worker] " + e.getMessage();
+                if (!line.equals(last)) {
+                    out.println(line);
+                    out.flush();
+                    last = line;
+                }
+                Thread.sleep(1000);
+                continue;
+            }
             String line = render(s, applierProgress(client, wf).orElse(s.applier()));
             if (!line.equals(last)) {
                 out.println(line);
