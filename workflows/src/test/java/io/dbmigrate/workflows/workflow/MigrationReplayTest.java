@@ -27,6 +27,27 @@ class MigrationReplayTest {
                 "histories/migration-abort-awaiting-approval-before-lag-on-demand.json", MigrationWorkflowImpl.class);
     }
 
+    /** Recorded by MigrationWorkflowTest (approval-lag-on-demand): two updates refused on lag, then one approved. */
+    @Test
+    void manualApprovalReadingLagOnDemandReplays() throws Exception {
+        WorkflowReplayer.replayWorkflowExecutionFromResource(
+                "histories/migration-manual-approval-refused-then-approved.json", MigrationWorkflowImpl.class);
+    }
+
+    /** Recorded by MigrationWorkflowTest (approval-lag-on-demand): abort while awaiting approval. */
+    @Test
+    void abortWhileAwaitingApprovalOnDemandReplays() throws Exception {
+        WorkflowReplayer.replayWorkflowExecutionFromResource(
+                "histories/migration-abort-awaiting-approval.json", MigrationWorkflowImpl.class);
+    }
+
+    /** Recorded by MigrationWorkflowTest (cutover-deadline-timer): a drain that hung, cancelled when the timer fired. */
+    @Test
+    void cutoverDeadlineTimerFiredReplays() throws Exception {
+        WorkflowReplayer.replayWorkflowExecutionFromResource(
+                "histories/migration-cutover-deadline-timer-fired.json", MigrationWorkflowImpl.class);
+    }
+
     @Test
     void rolledBackAtCutoverReplays() throws Exception {
         WorkflowReplayer.replayWorkflowExecutionFromResource("histories/migration-demo-rolled-back-at-cutover.json", MigrationWorkflowImpl.class);
