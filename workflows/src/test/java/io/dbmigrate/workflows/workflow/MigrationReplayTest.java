@@ -1,6 +1,5 @@
 package io.dbmigrate.workflows.workflow;
 
-import io.temporal.testing.WorkflowReplayer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -10,46 +9,41 @@ import org.junit.jupiter.api.Test;
 class MigrationReplayTest {
     @Test
     void completedDemoMigrationReplays() throws Exception {
-        WorkflowReplayer.replayWorkflowExecutionFromResource("histories/migration-demo-completed.json", MigrationWorkflowImpl.class);
+        Replays.replayResource("histories/migration-demo-completed.json");
     }
 
     /** Recorded before approval-lag-on-demand (commit f4cb0c6): WatchStream, lagReport signals, a refused update. */
     @Test
     void manualApprovalWithLagSignalsReplays() throws Exception {
-        WorkflowReplayer.replayWorkflowExecutionFromResource(
-                "histories/migration-manual-approval-before-lag-on-demand.json", MigrationWorkflowImpl.class);
+        Replays.replayResource("histories/migration-manual-approval-before-lag-on-demand.json");
     }
 
     /** Recorded before approval-lag-on-demand (commit f4cb0c6): abort while WatchStream ran. */
     @Test
     void abortWhileAwaitingApprovalReplays() throws Exception {
-        WorkflowReplayer.replayWorkflowExecutionFromResource(
-                "histories/migration-abort-awaiting-approval-before-lag-on-demand.json", MigrationWorkflowImpl.class);
+        Replays.replayResource("histories/migration-abort-awaiting-approval-before-lag-on-demand.json");
     }
 
     /** Recorded by MigrationWorkflowTest (approval-lag-on-demand): two updates refused on lag, then one approved. */
     @Test
     void manualApprovalReadingLagOnDemandReplays() throws Exception {
-        WorkflowReplayer.replayWorkflowExecutionFromResource(
-                "histories/migration-manual-approval-refused-then-approved.json", MigrationWorkflowImpl.class);
+        Replays.replayResource("histories/migration-manual-approval-refused-then-approved.json");
     }
 
     /** Recorded by MigrationWorkflowTest (approval-lag-on-demand): abort while awaiting approval. */
     @Test
     void abortWhileAwaitingApprovalOnDemandReplays() throws Exception {
-        WorkflowReplayer.replayWorkflowExecutionFromResource(
-                "histories/migration-abort-awaiting-approval.json", MigrationWorkflowImpl.class);
+        Replays.replayResource("histories/migration-abort-awaiting-approval.json");
     }
 
     /** Recorded by MigrationWorkflowTest (cutover-deadline-timer): a drain that hung, cancelled when the timer fired. */
     @Test
     void cutoverDeadlineTimerFiredReplays() throws Exception {
-        WorkflowReplayer.replayWorkflowExecutionFromResource(
-                "histories/migration-cutover-deadline-timer-fired.json", MigrationWorkflowImpl.class);
+        Replays.replayResource("histories/migration-cutover-deadline-timer-fired.json");
     }
 
     @Test
     void rolledBackAtCutoverReplays() throws Exception {
-        WorkflowReplayer.replayWorkflowExecutionFromResource("histories/migration-demo-rolled-back-at-cutover.json", MigrationWorkflowImpl.class);
+        Replays.replayResource("histories/migration-demo-rolled-back-at-cutover.json");
     }
 }

@@ -21,7 +21,6 @@ import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.testing.WorkflowReplayer;
 import io.temporal.api.testservice.v1.LockTimeSkippingRequest;
 import io.temporal.api.testservice.v1.UnlockTimeSkippingRequest;
 import io.temporal.serviceclient.TestServiceStubs;
@@ -123,7 +122,7 @@ class MigrationWorkflowTest {
     /** The recorded history replays against the current workflow code without non-determinism. */
     private void assertReplays(MigrationPlan plan) {
         try {
-            WorkflowReplayer.replayWorkflowExecution(client.fetchHistory(plan.workflowId()), MigrationWorkflowImpl.class);
+            Replays.replay(client.fetchHistory(plan.workflowId()));
         } catch (Exception e) {
             fail("replay of " + plan.workflowId() + " failed", e);
         }
@@ -320,7 +319,7 @@ class MigrationWorkflowTest {
         MigrationWorkflow wf = stub(plan);
         WorkflowClient.start(wf::migrate, plan);
         awaitStatus(wf, "awaiting approval", s -> s.state() == State.AWAITING_APPROVAL);
-        int atStart = historyLength(plan);
+        int atStart = settledHistoryLength(plan);
         Thread.sleep(2_000);
         int afterRealWait = historyLength(plan);
         assertTrue(afterRealWait - atStart < 5, "2 s of waiting added " + (afterRealWait - atStart) + " events");
@@ -330,11 +329,20 @@ class MigrationWorkflowTest {
         TestServiceStubs testService = TestServiceStubs.newServiceStubs(TestServiceStubsOptions.newBuilder()
                 .setChannel(testEnv.getWorkflowServiceStubs().getRawChannel()).validateAndBuildWithDefaults());
         long virtualBefore = testEnv.currentTimeMillis();
-        testService.blockingStub().unlockTimeSkipping(UnlockTimeSkippingRequest.getDefaultInstance());
+        boolean unlocked;
+        try {
+            testService.blockingStub().unlockTimeSkipping(UnlockTimeSkippingRequest.getDefaultInstance());
+            unlocked = true;
+        } catch (io.grpc.StatusRuntimeException e) {
+            // "unbalanced": the dead worker's applier attempt was reported failed, which released its lock already
+            unlocked = false;
+        }
         try {
             testEnv.sleep(Duration.ofDays(30));
         } finally {
-            testService.blockingStub().lockTimeSkipping(LockTimeSkippingRequest.getDefaultInstance());
+            if (unlocked) {
+                testService.blockingStub().lockTimeSkipping(LockTimeSkippingRequest.getDefaultInstance());
+            }
         }
         assertTrue(testEnv.currentTimeMillis() - virtualBefore >= Duration.ofDays(30).toMillis(), "30 days passed");
         int afterDays = historyLength(plan);
@@ -356,6 +364,18 @@ class MigrationWorkflowTest {
         } finally {
             back.shutdownNow();
         }
+    }
+
+    /** The history's length once the workflow task that entered the wait has been recorded (a query can run ahead). */
+    private int settledHistoryLength(MigrationPlan plan) throws InterruptedException {
+        int last = -1;
+        int now = historyLength(plan);
+        for (int i = 0; i < 10 && now != last; i++) { // bounded: a history that never settles fails the caller's check
+            Thread.sleep(500);
+            last = now;
+            now = historyLength(plan);
+        }
+        return now;
     }
 
     private int historyLength(MigrationPlan plan) {
@@ -393,6 +413,9 @@ class MigrationWorkflowTest {
         MigrationPlan base = plan("fence_then_crash", "auto", null);
         MigrationPlan plan = new MigrationPlan(base.migrationId(), base.source(), base.target(), base.schemas(), null,
                 base.thresholds(), "auto", new MigrationPlan.CutoverOptions(2, 1), null, null);
+        // the drain does not finish either: Temporal's test server, seeing an activity complete in the same moment as
+        // the workflow task that cancels it, was seen to leave that task started for good (1 run in 6)
+        fakes.drainHangs = true;
         java.util.concurrent.CountDownLatch dead = new java.util.concurrent.CountDownLatch(1);
         fakes.afterFence = () -> {
             testEnv.getWorkerFactory().shutdownNow();
@@ -412,12 +435,23 @@ class MigrationWorkflowTest {
         long backAt = System.currentTimeMillis();
         back.start();
         try {
-            MigrationStatus s = WorkflowStub.fromTyped(wf).getResult(90, TimeUnit.SECONDS, MigrationStatus.class);
-            assertEquals(State.ROLLED_BACK, s.state(), () -> "error: " + s.error() + "; calls: " + fakes.calls);
+            // real time throughout (getResult would let the test server skip time and fire timeouts early)
+            long until = System.currentTimeMillis() + 90_000;
+            MigrationStatus s = wf.status();
+            while (s.state() != State.ROLLED_BACK && s.state() != State.FAILED && System.currentTimeMillis() < until) {
+                Thread.sleep(200);
+                s = wf.status();
+            }
+            MigrationStatus end = s;
+            assertEquals(State.ROLLED_BACK, s.state(), () -> "error: " + end.error() + "; calls: " + fakes.calls + "; history: "
+                    + client.fetchHistory(plan.workflowId()).getEvents().stream().map(ev -> ev.getEventType().name()
+                            .replace("EVENT_TYPE_", "") + (ev.hasActivityTaskScheduledEventAttributes()
+                            ? "(" + ev.getActivityTaskScheduledEventAttributes().getActivityType().getName() + ")" : "")).toList());
             assertTrue(s.error().startsWith("cutover failed: write pause reached cutover.maxWritePauseSeconds"), s.error());
             assertEquals("UnfenceSourceWrites", s.compensations().get(0));
+            // a workflow task the dead worker had started is given to another only after the task timeout (10 s)
             long reopened = fakes.timeOf("UnfenceSourceWrites") - backAt;
-            assertTrue(reopened >= 0 && reopened < 3_000, "reopened " + reopened + " ms after a worker came back");
+            assertTrue(reopened >= 0 && reopened < 12_000, "reopened " + reopened + " ms after a worker came back");
             assertReplays(plan);
         } finally {
             back.shutdownNow();
