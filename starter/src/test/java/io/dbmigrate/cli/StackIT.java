@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dbmigrate.deploy.StackLayout;
+import io.dbmigrate.deploy.StackPorts;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
@@ -26,9 +27,10 @@ import picocli.CommandLine;
 class StackIT {
     static final Path ROOT = StackLayout.findRepoRoot(Path.of(""));
     static final Path HOME = ROOT.resolve("starter/target/it-stack");
-    // away from the defaults, so a developer's running stack is not disturbed
-    static final String[] PORTS = {"--source-pg-port", "56432", "--target-pg-port", "56433", "--kafka-port", "56092",
-        "--kafka-controller-port", "56093", "--connect-port", "56083", "--temporal-port", "56233", "--worker-port", "56464"};
+    // Each test stack has a block of its own (StackIT 26xxx, DemoIT 27xxx, PipelineStack 28xxx), away from the
+    // defaults (25xxx) so a developer's running stack is not disturbed, and below the ephemeral port range.
+    static final StackPorts PORT_BLOCK = StackPorts.block(26);
+    static final String[] PORTS = PORT_BLOCK.asOptions().toArray(String[]::new);
 
     record Result(int exit, String out, String err) {}
 
@@ -65,11 +67,11 @@ class StackIT {
 
         // A component that cannot start makes `up` fail, naming it and quoting its log.
         Result failed;
-        try (ServerSocket squatter = new ServerSocket(56464, 1, InetAddress.getLoopbackAddress())) {
+        try (ServerSocket squatter = new ServerSocket(PORT_BLOCK.workerHttp(), 1, InetAddress.getLoopbackAddress())) {
             failed = cli(with(new String[] {"stack", "up", "--home", HOME.toString()}, PORTS));
         }
         assertEquals(1, failed.exit(), failed.out() + failed.err());
-        assertTrue(failed.err().contains("worker cannot start: port 56464"), failed.err());
+        assertTrue(failed.err().contains("worker cannot start: port " + PORT_BLOCK.workerHttp()), failed.err());
 
         // up is idempotent: the components already running are reused and the missing one starts.
         Result up = cli(with(new String[] {"stack", "up", "--home", HOME.toString(), "--json"}, PORTS));
