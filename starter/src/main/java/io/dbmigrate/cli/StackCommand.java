@@ -46,7 +46,9 @@ public final class StackCommand {
     }
 
     @Command(name = "up", mixinStandardHelpOptions = true,
-            description = "Start every component that is not running and wait until all are healthy. Idempotent.")
+            description = "Start every component that is not running and wait until all are healthy. Idempotent. "
+                    + "Every port is checked before anything starts; ports must lie below the kernel's ephemeral range "
+                    + "(/proc/sys/net/ipv4/ip_local_port_range).")
     static final class Up implements Callable<Integer> {
         private static final StackPorts DEFAULTS = StackPorts.defaults();
 

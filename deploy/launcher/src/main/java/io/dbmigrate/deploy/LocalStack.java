@@ -11,9 +11,11 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -73,6 +75,7 @@ public final class LocalStack {
      * parallel: each PostgreSQL; Kafka then Connect; Temporal then the worker.
      */
     public StackStatus up(Consumer<String> progress) {
+        checkPorts(progress);
         ctx.layout().createDirectories();
         recordPorts();
         ctx.postgresPassword(); // before the clusters start in parallel: both initdb with the same password
@@ -98,6 +101,24 @@ public final class LocalStack {
             throw new StackException(String.join("\n\n", failures));
         }
         return status();
+    }
+
+    /**
+     * Refuses, before anything starts, every port the stack cannot listen on, all of them in one message: a
+     * component failing half-way would leave the others running on a stack that cannot work.
+     */
+    private void checkPorts(Consumer<String> progress) {
+        EphemeralPorts range = EphemeralPorts.read();
+        if (range.note() != null) {
+            progress.accept("note: " + range.note());
+        }
+        // a component this stack already runs holds its own port: only the others must find theirs free
+        Set<String> starting = components().stream().filter(c -> c.pid().isEmpty()).map(Component::name)
+                .collect(Collectors.toSet());
+        List<String> problems = PortCheck.problems(ctx.ports(), starting, range);
+        if (!problems.isEmpty()) {
+            throw new StackException("nothing was started; the ports need fixing first:\n- " + String.join("\n- ", problems));
+        }
     }
 
     private static CompletableFuture<ComponentHealth> startAsync(Component c, CompletableFuture<ComponentHealth> after,
