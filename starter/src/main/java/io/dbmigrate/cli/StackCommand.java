@@ -81,7 +81,8 @@ public final class StackCommand {
                 });
             } catch (StackException e) {
                 spec.commandLine().getErr().println("stack up failed:\n" + e.getMessage());
-                printStatus(out, s.status(), json);
+                // at the ports the stack runs on: `up` may have refused to move a running stack to the ones asked for
+                printStatus(out, stack.stack(LocalStack.recordedPorts(stack.layout(), ports)).status(), json);
                 return 1;
             }
             out.printf("all components healthy in %.1f s%n", (System.nanoTime() - t0) / 1e9);
