@@ -46,18 +46,24 @@ public final class StackCommand {
     }
 
     @Command(name = "up", mixinStandardHelpOptions = true,
-            description = "Start every component that is not running and wait until all are healthy. Idempotent.")
+            description = "Start every component that is not running and wait until all are healthy. Idempotent. "
+                    + "Every port is checked before anything starts; ports must lie below the kernel's ephemeral range "
+                    + "(/proc/sys/net/ipv4/ip_local_port_range).")
     static final class Up implements Callable<Integer> {
+        private static final StackPorts DEFAULTS = StackPorts.defaults();
+
         @Mixin StackOptions stack;
         @Spec CommandSpec spec;
         @Option(names = "--json", description = "Print the final status as one JSON line.") boolean json;
-        @Option(names = "--source-pg-port", defaultValue = "55432", description = "Default: ${DEFAULT-VALUE}") int sourcePg;
-        @Option(names = "--target-pg-port", defaultValue = "55433", description = "Default: ${DEFAULT-VALUE}") int targetPg;
-        @Option(names = "--kafka-port", defaultValue = "59092", description = "Default: ${DEFAULT-VALUE}") int kafka;
-        @Option(names = "--kafka-controller-port", defaultValue = "59093", description = "Default: ${DEFAULT-VALUE}") int controller;
-        @Option(names = "--connect-port", defaultValue = "58083", description = "Default: ${DEFAULT-VALUE}") int connect;
-        @Option(names = "--temporal-port", defaultValue = "57233", description = "Default: ${DEFAULT-VALUE}") int temporal;
-        @Option(names = "--worker-port", defaultValue = "59464", description = "Worker /health and /metrics. Default: ${DEFAULT-VALUE}") int worker;
+        // Defaults are the initial values, taken from StackPorts.defaults(): one source of truth for the CLI, the
+        // launcher and its messages (picocli shows an initial value as ${DEFAULT-VALUE}).
+        @Option(names = StackPorts.SOURCE_PG_OPTION, description = "Default: ${DEFAULT-VALUE}") int sourcePg = DEFAULTS.sourcePostgres();
+        @Option(names = StackPorts.TARGET_PG_OPTION, description = "Default: ${DEFAULT-VALUE}") int targetPg = DEFAULTS.targetPostgres();
+        @Option(names = StackPorts.KAFKA_OPTION, description = "Default: ${DEFAULT-VALUE}") int kafka = DEFAULTS.kafka();
+        @Option(names = StackPorts.KAFKA_CONTROLLER_OPTION, description = "Default: ${DEFAULT-VALUE}") int controller = DEFAULTS.kafkaController();
+        @Option(names = StackPorts.CONNECT_OPTION, description = "Default: ${DEFAULT-VALUE}") int connect = DEFAULTS.connect();
+        @Option(names = StackPorts.TEMPORAL_OPTION, description = "Default: ${DEFAULT-VALUE}") int temporal = DEFAULTS.temporal();
+        @Option(names = StackPorts.WORKER_OPTION, description = "Worker /health and /metrics. Default: ${DEFAULT-VALUE}") int worker = DEFAULTS.workerHttp();
 
         @Override
         public Integer call() {
@@ -75,7 +81,8 @@ public final class StackCommand {
                 });
             } catch (StackException e) {
                 spec.commandLine().getErr().println("stack up failed:\n" + e.getMessage());
-                printStatus(out, s.status(), json);
+                // at the ports the stack runs on: `up` may have refused to move a running stack to the ones asked for
+                printStatus(out, stack.stack(LocalStack.recordedPorts(stack.layout(), ports)).status(), json);
                 return 1;
             }
             out.printf("all components healthy in %.1f s%n", (System.nanoTime() - t0) / 1e9);

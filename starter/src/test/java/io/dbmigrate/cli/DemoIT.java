@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.dbmigrate.deploy.StackPorts;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -12,8 +13,8 @@ import org.junit.jupiter.api.Test;
 /** The README's first command, for real, small: a completed migration under live writes, and one rolled back at cutover. */
 class DemoIT {
     static final Path HOME = StackIT.ROOT.resolve("starter/target/it-demo");
-    static final String[] PORTS = {"--source-pg-port", "56632", "--target-pg-port", "56633", "--kafka-port", "56292",
-        "--kafka-controller-port", "56293", "--connect-port", "56283", "--temporal-port", "56733", "--worker-port", "56664"};
+    // its own port block (see StackIT.PORT_BLOCK)
+    static final String[] PORTS = StackPorts.block(27).asOptions().toArray(String[]::new);
 
     @BeforeAll
     static void up() {

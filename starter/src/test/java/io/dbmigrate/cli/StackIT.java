@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dbmigrate.deploy.EphemeralPorts;
 import io.dbmigrate.deploy.StackLayout;
+import io.dbmigrate.deploy.StackPorts;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
@@ -26,9 +28,10 @@ import picocli.CommandLine;
 class StackIT {
     static final Path ROOT = StackLayout.findRepoRoot(Path.of(""));
     static final Path HOME = ROOT.resolve("starter/target/it-stack");
-    // away from the defaults, so a developer's running stack is not disturbed
-    static final String[] PORTS = {"--source-pg-port", "56432", "--target-pg-port", "56433", "--kafka-port", "56092",
-        "--kafka-controller-port", "56093", "--connect-port", "56083", "--temporal-port", "56233", "--worker-port", "56464"};
+    // Each test stack has a block of its own (StackIT 26xxx, DemoIT 27xxx, PipelineStack 28xxx), away from the
+    // defaults (25xxx) so a developer's running stack is not disturbed, and below the ephemeral port range.
+    static final StackPorts PORT_BLOCK = StackPorts.block(26);
+    static final String[] PORTS = PORT_BLOCK.asOptions().toArray(String[]::new);
 
     record Result(int exit, String out, String err) {}
 
@@ -63,17 +66,39 @@ class StackIT {
     void upStatusDownLeavesNothingRunning() throws Exception {
         cli("stack", "down", "--home", HOME.toString(), "--purge");
 
-        // A component that cannot start makes `up` fail, naming it and quoting its log.
+        // A port inside the kernel's ephemeral range is refused before anything starts, naming the option to change.
+        EphemeralPorts range = EphemeralPorts.read();
+        StackPorts b = PORT_BLOCK;
+        StackPorts inRange = new StackPorts(b.sourcePostgres(), b.targetPostgres(), b.kafka(), b.kafkaController(),
+                b.connect(), b.temporal(), range.first() + 100);
+        Result refused = cli(with(new String[] {"stack", "up", "--home", HOME.toString()},
+                inRange.asOptions().toArray(String[]::new)));
+        assertEquals(1, refused.exit(), refused.out() + refused.err());
+        assertTrue(refused.err().contains("worker: port " + (range.first() + 100) + " lies in the kernel's ephemeral port range "
+                + range + " ") && refused.err().contains("choose a port below " + range.first() + " with --worker-port"),
+                refused.err());
+        assertNothingRuns();
+
+        // A port another process holds is refused before anything starts, naming the component, the port and the
+        // process (here this JVM).
         Result failed;
-        try (ServerSocket squatter = new ServerSocket(56464, 1, InetAddress.getLoopbackAddress())) {
+        int workerPort = PORT_BLOCK.workerHttp();
+        try (ServerSocket squatter = new ServerSocket(workerPort, 1, InetAddress.getLoopbackAddress())) {
             failed = cli(with(new String[] {"stack", "up", "--home", HOME.toString()}, PORTS));
         }
         assertEquals(1, failed.exit(), failed.out() + failed.err());
-        assertTrue(failed.err().contains("worker cannot start: port 56464"), failed.err());
+        assertTrue(failed.err().contains("worker cannot start: port " + workerPort + " on 127.0.0.1 is taken by pid "
+                + ProcessHandle.current().pid() + " ("), failed.err());
+        assertTrue(failed.err().contains("choose another port with --worker-port"), failed.err());
+        assertNothingRuns();
 
-        // up is idempotent: the components already running are reused and the missing one starts.
         Result up = cli(with(new String[] {"stack", "up", "--home", HOME.toString(), "--json"}, PORTS));
         assertEquals(0, up.exit(), up.out() + up.err());
+
+        // up is idempotent: the components it started hold their own ports, which are not conflicts.
+        Result again = cli(with(new String[] {"stack", "up", "--home", HOME.toString(), "--json"}, PORTS));
+        assertEquals(0, again.exit(), again.out() + again.err());
+        assertEquals(pidsOf(lastLineJson(up.out())), pidsOf(lastLineJson(again.out())));
 
         Result status = cli("stack", "status", "--json", "--home", HOME.toString());
         assertEquals(0, status.exit(), status.out());
@@ -106,5 +131,20 @@ class StackIT {
         Result after = cli("stack", "status", "--json", "--home", HOME.toString());
         assertEquals(1, after.exit());
         assertFalse(lastLineJson(after.out()).get("healthy").asBoolean());
+    }
+
+    static void assertNothingRuns() throws Exception {
+        Result status = cli("stack", "status", "--json", "--home", HOME.toString());
+        for (JsonNode c : lastLineJson(status.out()).get("components")) {
+            assertTrue(c.get("pid").isNull() && "not running".equals(c.get("detail").asText()), c.toString());
+        }
+    }
+
+    static List<Long> pidsOf(JsonNode status) {
+        List<Long> pids = new ArrayList<>();
+        for (JsonNode c : status.get("components")) {
+            pids.add(c.get("pid").asLong());
+        }
+        return pids;
     }
 }

@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /** One real local stack for the pipeline integration tests, started once per test JVM and stopped at its exit. */
 public final class PipelineStack {
     static final Path ROOT = StackLayout.findRepoRoot(Path.of(""));
-    static final StackPorts PORTS = new StackPorts(56532, 56533, 56192, 56193, 56183, 56333, 56564);
+    // its own port block (see StackIT.PORT_BLOCK)
+    static final StackPorts PORTS = StackPorts.block(28);
     private static LocalStack stack;
 
     private PipelineStack() {}

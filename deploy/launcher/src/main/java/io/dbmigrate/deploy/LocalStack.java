@@ -11,9 +11,11 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -73,6 +75,7 @@ public final class LocalStack {
      * parallel: each PostgreSQL; Kafka then Connect; Temporal then the worker.
      */
     public StackStatus up(Consumer<String> progress) {
+        checkPorts(progress);
         ctx.layout().createDirectories();
         recordPorts();
         ctx.postgresPassword(); // before the clusters start in parallel: both initdb with the same password
@@ -98,6 +101,52 @@ public final class LocalStack {
             throw new StackException(String.join("\n\n", failures));
         }
         return status();
+    }
+
+    /**
+     * Refuses, before anything starts, every port the stack cannot listen on, all of them in one message: a
+     * component failing half-way would leave the others running on a stack that cannot work.
+     */
+    private void checkPorts(Consumer<String> progress) {
+        EphemeralPorts range = EphemeralPorts.read();
+        if (range.note() != null) {
+            progress.accept("note: " + range.note());
+        }
+        // a component this stack already runs holds its own port: only the others must find theirs free
+        Set<String> starting = components().stream().filter(c -> c.pid().isEmpty()).map(Component::name)
+                .collect(Collectors.toSet());
+        if (starting.size() < components().size()) {
+            requireRunningOnThesePorts();
+        }
+        List<String> problems = PortCheck.problems(ctx.ports(), starting, range);
+        if (!problems.isEmpty()) {
+            throw new StackException("nothing was started; the ports need fixing first:\n- " + String.join("\n- ", problems));
+        }
+    }
+
+    /**
+     * A running stack cannot move to other ports: its components would be probed where they do not listen until the
+     * start timeout. This happens when `up` runs with other options than the running stack's, or after an upgrade
+     * changed the default ports.
+     */
+    private void requireRunningOnThesePorts() {
+        if (!Files.isRegularFile(ctx.layout().stateFile())) {
+            return;
+        }
+        StackPorts running = recordedPorts(ctx.layout(), ctx.ports());
+        List<String> moved = new ArrayList<>();
+        List<StackPorts.Assignment> was = running.assignments();
+        List<StackPorts.Assignment> asked = ctx.ports().assignments();
+        for (int i = 0; i < was.size(); i++) {
+            if (was.get(i).port() != asked.get(i).port()) {
+                moved.add(was.get(i).option() + " " + was.get(i).port() + " (asked: " + asked.get(i).port() + ")");
+            }
+        }
+        if (!moved.isEmpty()) {
+            throw new StackException("nothing was started: the stack in " + ctx.layout().home() + " runs on other ports: "
+                    + String.join(", ", moved) + ". Run `stack down` first to move it, or `stack up "
+                    + String.join(" ", running.asOptions()) + "`");
+        }
     }
 
     private static CompletableFuture<ComponentHealth> startAsync(Component c, CompletableFuture<ComponentHealth> after,

@@ -1,10 +1,16 @@
 package io.dbmigrate.deploy;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
 
 /**
- * Loopback ports of the local stack. Defaults sit away from 5432, 9092, 8083 and 7233 so a developer's own
- * PostgreSQL, Kafka, Connect or Temporal keeps running beside the stack.
+ * Loopback ports of the local stack.
+ *
+ * <p>Defaults lie in 25000-25999, below the kernel's ephemeral range (32768-60999 on Linux by default), where any
+ * outgoing connection of any process may hold a port at any moment; and below 30000, Kubernetes' NodePort range.
+ * Each keeps the last digits of its usual port (25432 for PostgreSQL's 5432, 25092 for Kafka's 9092, ...) so it is
+ * easy to recognise, while a developer's own PostgreSQL, Kafka, Connect or Temporal on the usual ports keeps running
+ * beside the stack. The integration tests use the same scheme in blocks of their own (26xxx, 27xxx, 28xxx).
  */
 public record StackPorts(
         @JsonProperty("sourcePostgres") int sourcePostgres,
@@ -15,8 +21,30 @@ public record StackPorts(
         @JsonProperty("temporal") int temporal,
         @JsonProperty("workerHttp") int workerHttp) {
 
+    // The names of `stack up`'s options. They live here so the launcher's messages name the option that changes a
+    // port, and the CLI declares its options with these same constants.
+    public static final String SOURCE_PG_OPTION = "--source-pg-port";
+    public static final String TARGET_PG_OPTION = "--target-pg-port";
+    public static final String KAFKA_OPTION = "--kafka-port";
+    public static final String KAFKA_CONTROLLER_OPTION = "--kafka-controller-port";
+    public static final String CONNECT_OPTION = "--connect-port";
+    public static final String TEMPORAL_OPTION = "--temporal-port";
+    public static final String WORKER_OPTION = "--worker-port";
+
+    /** One port of the stack: which component listens on it and which option of {@code stack up} sets it. */
+    public record Assignment(String component, String option, int port) {}
+
     public static StackPorts defaults() {
-        return new StackPorts(55432, 55433, 59092, 59093, 58083, 57233, 59464);
+        return block(25);
+    }
+
+    /**
+     * The stack's ports in the 1000-port block {@code prefix * 1000}: PostgreSQL ..432 and ..433, Kafka ..092
+     * (controller ..093), Connect ..083, Temporal ..233, worker ..464.
+     */
+    public static StackPorts block(int prefix) {
+        int base = prefix * 1000;
+        return new StackPorts(base + 432, base + 433, base + 92, base + 93, base + 83, base + 233, base + 464);
     }
 
     public StackPorts {
@@ -25,5 +53,22 @@ public record StackPorts(
                 throw new IllegalArgumentException("port " + p + " is outside 1024-65535");
             }
         }
+    }
+
+    /** Every port with its component and option; the component names are those of {@link LocalStack#components()}. */
+    public List<Assignment> assignments() {
+        return List.of(
+                new Assignment("source-postgres", SOURCE_PG_OPTION, sourcePostgres),
+                new Assignment("target-postgres", TARGET_PG_OPTION, targetPostgres),
+                new Assignment("kafka", KAFKA_OPTION, kafka),
+                new Assignment("kafka", KAFKA_CONTROLLER_OPTION, kafkaController),
+                new Assignment("connect", CONNECT_OPTION, connect),
+                new Assignment("temporal", TEMPORAL_OPTION, temporal),
+                new Assignment("worker", WORKER_OPTION, workerHttp));
+    }
+
+    /** The same ports as command-line arguments of {@code stack up}. */
+    public List<String> asOptions() {
+        return assignments().stream().flatMap(a -> java.util.stream.Stream.of(a.option(), Integer.toString(a.port()))).toList();
     }
 }

@@ -1,0 +1,32 @@
+package io.dbmigrate.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LocalStackPortsTest {
+    @TempDir Path home;
+
+    @Test
+    void aRunningStackIsNotMovedToOtherPorts() throws Exception {
+        StackLayout layout = new StackLayout(home, home);
+        // a stack whose temporal runs (this JVM stands in for it) on the default ports
+        ChildProcess.writePid(layout.pidFile("temporal"), ProcessHandle.current().pid());
+        Files.writeString(layout.stateFile(), "{\"sourcePostgres\":25432,\"targetPostgres\":25433,\"kafka\":25092,"
+                + "\"kafkaController\":25093,\"connect\":25083,\"temporal\":25233,\"workerHttp\":25464}");
+        StackPorts d = StackPorts.defaults();
+        StackPorts moved = new StackPorts(d.sourcePostgres(), d.targetPostgres(), d.kafka(), d.kafkaController(),
+                d.connect(), d.temporal(), 25465);
+
+        StackException e = assertThrows(StackException.class,
+                () -> new LocalStack(layout, moved, "unused").up(line -> {}));
+        assertTrue(e.getMessage().startsWith("nothing was started: the stack in " + home + " runs on other ports: "
+                + "--worker-port 25464 (asked: 25465). Run `stack down` first"), e.getMessage());
+        assertFalse(Files.exists(layout.logs()), "nothing was prepared");
+    }
+}
