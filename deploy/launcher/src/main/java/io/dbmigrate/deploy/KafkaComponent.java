@@ -82,15 +82,17 @@ public final class KafkaComponent extends KafkaDistComponent {
 
     @Override
     protected String probe() throws Exception {
+        // 3-4 s were too short for a fresh CLI JVM's admin client at load 10 on 2 cores: 2 of 20 `stack status`
+        // runs right after `up` called a running broker unhealthy ("Timed out waiting for a node assignment")
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
-        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000);
-        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000);
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
         p.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 500);
         try (Admin admin = Admin.create(p)) {
             var cluster = admin.describeCluster();
-            int nodes = cluster.nodes().get(4, TimeUnit.SECONDS).size();
-            String clusterId = cluster.clusterId().get(4, TimeUnit.SECONDS);
+            int nodes = cluster.nodes().get(12, TimeUnit.SECONDS).size();
+            String clusterId = cluster.clusterId().get(12, TimeUnit.SECONDS);
             return "cluster " + clusterId + ", " + nodes + " broker(s)";
         }
     }
