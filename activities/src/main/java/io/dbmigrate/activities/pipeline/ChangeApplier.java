@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -42,6 +43,8 @@ import io.dbmigrate.activities.pipeline.TransactionAssembler.Unit;
 public final class ChangeApplier {
     private static final Logger log = LoggerFactory.getLogger(ChangeApplier.class);
     private static final int MAX_GROUP_CHANGES = 20_000;
+    /** How long a reconnect waits for this applier's own abandoned session to let go of the stream's lock. */
+    private static final Duration OWN_SESSION_WAIT = Duration.ofSeconds(10);
 
     private final StreamSpec spec;
     private final String bootstrap;
@@ -54,6 +57,8 @@ public final class ChangeApplier {
     private final Counter refusedBatches;
 
     private Connection conn;
+    /** The backend of the current (or, between a lost connection and the next one, the last) connection. */
+    private StreamLock.Session session;
     private TargetWriter writer;
     private boolean replicaRole;
     private ApplyPosition position;
@@ -64,7 +69,8 @@ public final class ChangeApplier {
     private long snapshotRows;
     private double lastLagMs;
     private String retrying;
-
+    private Consumer<ApplierProgress> heartbeat = p -> {};
+    private long lastBeat;
 
     public ChangeApplier(StreamSpec spec, String bootstrap, MeterRegistry registry) {
         this.spec = spec;
@@ -117,10 +123,12 @@ public final class ChangeApplier {
     private record Pending(Unit unit, long producedMillis, long receivedMillis) {}
 
     /**
-     * Applies until {@code keepGoing} turns false. {@code progress} is called about once a second (and may throw to
-     * stop, as a cancelled activity's heartbeat does). Data errors end the run with {@link ApplyDataException}.
+     * Applies until {@code keepGoing} turns false. {@code progress} is called about once a second, in waits and retries
+     * too (and may throw to stop, as a cancelled activity's heartbeat does). Data errors end the run with
+     * {@link ApplyDataException}; another applier on the same stream with {@link ApplierConflictException}.
      */
     public void run(BooleanSupplier keepGoing, Consumer<ApplierProgress> progress) throws SQLException {
+        heartbeat = progress;
         connect();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps())) {
             TopicPartition tp = new TopicPartition(spec.topic(), 0);
@@ -131,7 +139,6 @@ public final class ChangeApplier {
             TransactionAssembler assembler = new TransactionAssembler(position.kafkaOffset());
             List<Pending> pending = new ArrayList<>();
             int pendingChanges = 0;
-            long lastProgress = 0;
             long lastPositionWrite = System.nanoTime();
             while (keepGoing.getAsBoolean()) {
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(50));
@@ -163,10 +170,7 @@ public final class ChangeApplier {
                     pendingChanges = 0;
                     lastPositionWrite = System.nanoTime();
                 }
-                if (System.nanoTime() - lastProgress > TimeUnit.SECONDS.toNanos(1)) {
-                    progress.accept(progress());
-                    lastProgress = System.nanoTime();
-                }
+                beat();
             }
         } catch (IOException e) {
             throw new IllegalStateException("undecodable record in " + spec.topic() + ": " + e.getMessage(), e);
@@ -316,7 +320,19 @@ public final class ChangeApplier {
     private void connect() throws SQLException {
         // a batch of inserts (or upserts) of one shape goes out as multi-row INSERTs of up to 128 rows (pgjdbc)
         conn = Pg.connect(spec.to(), "dbmigrate-applier-" + spec.streamId(), Map.of("reWriteBatchedInserts", "true"));
+        try {
+            prepareSession();
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly();
+            throw e;
+        }
+    }
+
+    private void prepareSession() throws SQLException {
         conn.setAutoCommit(true);
+        // before the position is read: only the lock holder's reading is final
+        lockStream();
+        session = StreamLock.self(conn);
         try (Statement st = conn.createStatement()) {
             // applied commits may be lost in a target crash only together with their position row: replayed from Kafka
             st.execute("SET synchronous_commit = off");
@@ -337,6 +353,71 @@ public final class ChangeApplier {
             position = ApplyPosition.read(conn, applySchema, spec.streamId()).orElse(ApplyPosition.initial());
             conn.commit();
         }
+    }
+
+    /**
+     * Takes the stream's lock for the life of this connection. Held by another session: that is another applier, and
+     * this one stops naming it; or it is this applier's own previous session, which the target has not seen end (its
+     * client is gone, as after a lost reply): abandoned, so it is ended, and its transaction commits or rolls back
+     * before the lock comes free.
+     */
+    private void lockStream() throws SQLException {
+        long deadline = System.nanoTime() + OWN_SESSION_WAIT.toNanos();
+        boolean ended = false;
+        while (!StreamLock.tryLock(conn, spec.streamId())) {
+            Optional<StreamLock.Holder> holder = StreamLock.holder(conn, spec.streamId());
+            boolean own = holder.isPresent() && holder.get().session().equals(session);
+            if (holder.isPresent() && (!own || System.nanoTime() > deadline)) {
+                throw alreadyRunning(holder.get(), own);
+            }
+            if (own && !ended) {
+                log.warn("{}: the stream's lock is still held by this applier's previous session {}; ending it",
+                        spec.streamId(), holder.get().describe());
+                ended = StreamLock.terminate(conn, holder.get().session().pid());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new ApplierConflictException(ApplierConflictException.Kind.ALREADY_RUNNING, "stream "
+                        + spec.streamId() + ": the lock " + StreamLock.keySql(spec.streamId()) + " on " + target()
+                        + " stayed taken for " + OWN_SESSION_WAIT.toSeconds() + " s by sessions that ended as they were looked up");
+            }
+            pause(100); // the holder is going (it just ended, or was told to): a moment, then try again
+        }
+    }
+
+    private ApplierConflictException alreadyRunning(StreamLock.Holder holder, boolean own) {
+        return new ApplierConflictException(ApplierConflictException.Kind.ALREADY_RUNNING, "another applier is running "
+                + "for stream " + spec.streamId() + ": the stream's lock on " + target() + " is held by "
+                + holder.describe() + (own ? ", this applier's previous session, which did not end when told to" : "")
+                + ". Only one applier may write a stream; this one stops (and is retried). A session that is gone "
+                + "but still listed can be ended with SELECT pg_terminate_backend(" + holder.session().pid()
+                + "); the lock key is " + StreamLock.keySql(spec.streamId()));
+    }
+
+    private String target() {
+        return spec.to().host() + ":" + spec.to().port() + "/" + spec.to().database();
+    }
+
+    /** Reports progress (the activity's heartbeat) at most once a second; it may throw to stop the applier. */
+    private void beat() {
+        if (System.nanoTime() - lastBeat >= TimeUnit.SECONDS.toNanos(1)) {
+            lastBeat = System.nanoTime();
+            heartbeat.accept(progress());
+        }
+    }
+
+    /** Waits, heartbeating meanwhile, so a long wait neither times out the activity nor hides its cancellation. */
+    private void pause(long ms) {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        for (long left = ms; left > 0; left = TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime())) {
+            beat();
+            try {
+                Thread.sleep(Math.min(left, 250));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(spec.streamId() + ": applier interrupted", e);
+            }
+        }
+        beat();
     }
 
     /**
