@@ -18,7 +18,10 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** One applier per stream: a second one is refused while the first holds the stream's lock on the target. */
+/**
+ * One applier per stream: a second one is refused while the first holds the stream's lock on the target, and the
+ * position is only written over the value the applier read (compare-and-set).
+ */
 class SingleApplierIT {
     /** Source and target with the table {@code items}, and a prepared capture of it named after the database. */
     static StreamSpec itemsStream(String db, String... targetDdl) throws Exception {
@@ -102,5 +105,93 @@ class SingleApplierIT {
             PipelineStack.capture().teardown(spec);
         }
         PipelineStack.assertNoLeftovers(db);
+    }
+
+    /**
+     * The position moves under a running applier in the middle of a group (here the test writes it, as an applier
+     * without the lock or a manual change would). The applier's compare-and-set finds another offset: the group is
+     * rolled back with it and the applier stops naming both offsets; the position stays what the other writer wrote.
+     */
+    @Test
+    void aPositionMovedUnderTheApplierStopsItWithoutApplyingItsGroup() throws Exception {
+        String db = "casmoved";
+        // a trigger on the target (ENABLE ALWAYS: it fires for the applier's replica role too) holds each insert
+        // statement 3 s: a window in which the applier has written its group's rows but not yet its position
+        StreamSpec spec = itemsStream(db,
+                "CREATE FUNCTION hold() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3); RETURN NULL; END $$",
+                "CREATE TRIGGER hold AFTER INSERT ON items FOR EACH STATEMENT EXECUTE FUNCTION hold()",
+                "ALTER TABLE items ENABLE ALWAYS TRIGGER hold");
+        Endpoint src = PipelineStack.source(db);
+        Endpoint dst = PipelineStack.target(db);
+        try {
+            long moved;
+            try (ApplierThread a = new ApplierThread(spec, p -> {})) {
+                StreamMonitor.awaitStreaming(spec, Duration.ofSeconds(90));
+                PipelineStack.exec(src, "INSERT INTO items SELECT g, g, 'held' FROM generate_series(1, 20) g");
+                awaitApplierWaiting(spec, "PgSleep");
+                moved = movePosition(spec, 1000);
+                Throwable stopped = a.awaitFailure(Duration.ofSeconds(30));
+                assertNotNull(stopped, "the applier wrote over a position it had not read");
+                ApplierConflictException c = assertInstanceOf(ApplierConflictException.class, stopped, stopped::toString);
+                assertEquals(ApplierConflictException.Kind.POSITION_MOVED, c.kind());
+                assertEquals("ApplyPositionConflict", c.kind().failureType());
+                System.out.println("applier stopped: " + c.getMessage());
+                assertTrue(c.getMessage().contains("stream " + spec.streamId()) && c.getMessage().contains("offset " + moved)
+                        && c.getMessage().contains("offset " + (moved - 1000)), c.getMessage());
+                // nothing of the group landed, and the other writer's position stands
+                assertEquals(List.of(), Compare.tableText(dst, "public.items"));
+                assertEquals(moved, storedOffset(spec));
+            }
+            // the operator puts the position back and removes the trigger: the next applier applies every row once
+            movePosition(spec, -1000);
+            PipelineStack.exec(dst, "DROP TRIGGER hold ON items");
+            try (ApplierThread next = new ApplierThread(spec, p -> {})) {
+                PipelineStack.exec(src, "UPDATE items SET qty = qty * 2, note = 'after' WHERE id <= 5");
+                StreamMonitor.drain(spec, null, Duration.ofSeconds(60), s -> {});
+                assertNull(next.failure());
+                assertSameItems(db);
+            }
+        } finally {
+            PipelineStack.capture().teardown(spec);
+        }
+        PipelineStack.assertNoLeftovers(db);
+    }
+
+    /** Waits until the stream's applier session waits on {@code waitEvent} (pg_stat_activity). */
+    static void awaitApplierWaiting(StreamSpec spec, String waitEvent) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        try (Connection c = Pg.connect(PipelineStack.target(spec.to().database()), "it")) {
+            while (!Pg.exists(c, "SELECT 1 FROM pg_stat_activity WHERE application_name = ? AND wait_event = ?",
+                    "dbmigrate-applier-" + spec.streamId(), waitEvent)) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("the applier of " + spec.streamId() + " never waited on " + waitEvent);
+                }
+                Thread.sleep(20);
+            }
+        }
+    }
+
+    /** Moves the stored position by {@code delta} offsets, as a writer without the lock would; returns the new offset. */
+    static long movePosition(StreamSpec spec, long delta) throws SQLException {
+        try (Connection c = Pg.connect(PipelineStack.target(spec.to().database()), "it");
+                var ps = c.prepareStatement("UPDATE " + positionTable(spec)
+                        + " SET kafka_offset = kafka_offset + ? WHERE stream = ? RETURNING kafka_offset")) {
+            ps.setLong(1, delta);
+            ps.setString(2, spec.streamId());
+            try (var rs = ps.executeQuery()) {
+                assertTrue(rs.next(), "no position row for " + spec.streamId());
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    static long storedOffset(StreamSpec spec) throws SQLException {
+        try (Connection c = Pg.connect(PipelineStack.target(spec.to().database()), "it")) {
+            return Long.parseLong(Pg.one(c, "SELECT kafka_offset FROM " + positionTable(spec) + " WHERE stream = ?", spec.streamId()));
+        }
+    }
+
+    private static String positionTable(StreamSpec spec) {
+        return io.dbmigrate.activities.sql.Sql.table(io.dbmigrate.activities.pipeline.ChangeApplier.applySchema(spec), "apply_position");
     }
 }

@@ -289,7 +289,10 @@ public final class ChangeApplier {
         ApplyPosition next = new ApplyPosition(offset, commitLsn, lsn,
                 commitMicros == 0 ? position.commitTime() : Instant.ofEpochSecond(0, commitMicros * 1000),
                 marker, position.transactions() + txs);
-        next.write(conn, applySchema, spec.streamId());
+        if (!next.writeIfUnchanged(conn, applySchema, spec.streamId(), position)) {
+            Optional<ApplyPosition> stored = ApplyPosition.read(conn, applySchema, spec.streamId());
+            throw positionMoved(stored, offset);
+        }
         conn.commit();
         position = next;
         changes += rows;
@@ -391,6 +394,15 @@ public final class ChangeApplier {
                 + ". Only one applier may write a stream; this one stops (and is retried). A session that is gone "
                 + "but still listed can be ended with SELECT pg_terminate_backend(" + holder.session().pid()
                 + "); the lock key is " + StreamLock.keySql(spec.streamId()));
+    }
+
+    private ApplierConflictException positionMoved(Optional<ApplyPosition> stored, long groupEnd) {
+        return new ApplierConflictException(ApplierConflictException.Kind.POSITION_MOVED, "stream " + spec.streamId()
+                + ": the applied position on " + target() + " is no longer topic offset " + position.kafkaOffset()
+                + ", which this applier read or wrote last, but " + stored.map(p -> "offset " + p.kafkaOffset() + " (LSN "
+                + Lsn.format(p.lsn()) + ")").orElse("gone") + ": another writer changed " + ApplyPosition.table(applySchema)
+                + " (an applier not holding the stream's lock, a manual change, or a new capture that reset it). The group "
+                + "up to offset " + groupEnd + " was rolled back, so nothing was applied twice; this applier stops (and is retried)");
     }
 
     private String target() {
