@@ -3,6 +3,7 @@ package io.dbmigrate.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.dbmigrate.activities.pipeline.ChangeApplier;
 import io.dbmigrate.activities.sql.Pg;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -36,6 +37,20 @@ class ConnectionTimeoutsIT {
                 assertEquals("57014", e.getSQLState());
                 assertEquals("1s", show(c, "statement_timeout"));
             }
+        }
+    }
+
+    /** The applier's own bounds reach its session (statement, idle in transaction, server-side keepalive). */
+    @Test
+    void theApplierSessionGetsItsOwnBounds() throws Exception {
+        PipelineStack.get();
+        try (Connection c = Pg.connect(PipelineStack.target("postgres"), "it-timeouts", ChangeApplier.connectionOptions())) {
+            assertEquals("100s", show(c, "statement_timeout"));
+            assertEquals("1min", show(c, "idle_in_transaction_session_timeout"));
+            assertEquals("30", show(c, "tcp_keepalives_idle"));
+            assertEquals("10", show(c, "tcp_keepalives_interval"));
+            assertEquals("3", show(c, "tcp_keepalives_count"));
+            assertEquals(120_000, c.getNetworkTimeout());
         }
     }
 }

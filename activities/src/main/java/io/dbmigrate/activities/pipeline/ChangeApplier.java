@@ -14,6 +14,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,6 +46,10 @@ public final class ChangeApplier {
     private static final int MAX_GROUP_CHANGES = 20_000;
     /** How long a reconnect waits for this applier's own abandoned session to let go of the stream's lock. */
     private static final Duration OWN_SESSION_WAIT = Duration.ofSeconds(10);
+    /** Bound of one applier statement: far above any healthy one (docs/pipeline.md, "Timeouts"). */
+    static final Duration STATEMENT_TIMEOUT = Duration.ofSeconds(100);
+    /** Longer than the statement bound, so the server cancels a slow statement before the client drops the socket. */
+    static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(120);
 
     private final StreamSpec spec;
     private final String bootstrap;
@@ -129,7 +134,7 @@ public final class ChangeApplier {
      */
     public void run(BooleanSupplier keepGoing, Consumer<ApplierProgress> progress) throws SQLException {
         heartbeat = progress;
-        connect();
+        position = connect();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps())) {
             TopicPartition tp = new TopicPartition(spec.topic(), 0);
             consumer.assign(List.of(tp));
@@ -203,13 +208,18 @@ public final class ChangeApplier {
         return false;
     }
 
+    /**
+     * Applies one group, retrying transient errors. A transient error drops the connection, and with it the stream's
+     * lock: whether the group's commit landed (a COMMIT whose reply was lost did) is then unknown, and is decided only
+     * from the position as stored, read after the lock is taken again ({@link #settle}). Retries heartbeat, show in
+     * {@code retrying}, and stop when the heartbeat throws.
+     */
     private void flushWithRetry(List<Pending> units, long offset, BooleanSupplier keepGoing) throws SQLException {
         long backoff = 200;
         boolean oneByOne = false;
         while (true) {
             try {
-                if (position != null && position.kafkaOffset() >= offset && !units.isEmpty()) {
-                    // the commit whose answer was lost did land: these units are applied
+                if (conn == null && settle(connect(), offset)) {
                     retrying = null;
                     return;
                 }
@@ -234,27 +244,51 @@ public final class ChangeApplier {
                 if (!keepGoing.getAsBoolean()) {
                     throw e;
                 }
-                sleep(backoff);
-                backoff = Math.min(backoff * 2, 10_000);
                 closeQuietly();
-                position = null; // re-read: the failed commit may have landed
-                try {
-                    connect();
-                } catch (SQLException again) {
-                    retrying = "reconnect failed: " + again.getMessage();
-                }
-            } catch (ApplyDataException e) {
+                pause(backoff);
+                backoff = Math.min(backoff * 2, 10_000);
+            } catch (RuntimeException e) {
+                // a data error, a conflict over the stream, or a stop from the heartbeat: nothing of the group stays
                 rollbackQuietly();
                 throw e;
             }
         }
     }
 
+    /** What the position as stored says about a group after a doubt over its commit. */
+    enum Settled {
+        /** The stored position is the one before the group: its commit did not land, the group is applied now. */
+        NOT_APPLIED,
+        /** The stored position is the group's end: its commit landed although its reply was lost. */
+        APPLIED,
+        /** Anything else: another writer moved the position meanwhile. */
+        MOVED
+    }
+
+    static Settled settle(long before, long groupEnd, long stored) {
+        if (stored == before) {
+            return Settled.NOT_APPLIED;
+        }
+        return stored == groupEnd ? Settled.APPLIED : Settled.MOVED;
+    }
+
+    /** True when the group ending at {@code offset} is applied already, according to {@code stored}. */
+    private boolean settle(ApplyPosition stored, long offset) {
+        switch (settle(position.kafkaOffset(), offset, stored.kafkaOffset())) {
+            case NOT_APPLIED:
+                return false;
+            case APPLIED:
+                log.info("{}: the commit up to topic offset {} landed although its reply was lost; not applying it again",
+                        spec.streamId(), offset);
+                position = stored;
+                return true;
+            default:
+                throw positionMoved(Optional.of(stored), offset);
+        }
+    }
+
     private void flush(List<Pending> pending, long offset, boolean oneByOne) throws SQLException {
         List<Unit> units = pending.stream().map(Pending::unit).toList();
-        if (conn == null) {
-            connect();
-        }
         List<ChangeEvent> data = new ArrayList<>();
         long marker = position.marker();
         long lsn = position.lsn();
@@ -320,18 +354,39 @@ public final class ChangeApplier {
                 && e.table().name().equals(CaptureSetup.HEARTBEAT_TABLE);
     }
 
-    private void connect() throws SQLException {
-        // a batch of inserts (or upserts) of one shape goes out as multi-row INSERTs of up to 128 rows (pgjdbc)
-        conn = Pg.connect(spec.to(), "dbmigrate-applier-" + spec.streamId(), Map.of("reWriteBatchedInserts", "true"));
+    /**
+     * Opens the applier's session, takes the stream's lock, and returns the position as stored (read under the lock,
+     * so it is final: no other applier can move it while this connection lives).
+     */
+    private ApplyPosition connect() throws SQLException {
+        conn = Pg.connect(spec.to(), "dbmigrate-applier-" + spec.streamId(), connectionOptions());
         try {
-            prepareSession();
+            return prepareSession();
         } catch (SQLException | RuntimeException e) {
             closeQuietly();
             throw e;
         }
     }
 
-    private void prepareSession() throws SQLException {
+    /**
+     * The applier's driver options. Beside multi-row inserts and its timeouts: an abandoned session, one whose client
+     * is gone, ends on its own and lets go of the stream's lock: within a minute if it was inside a transaction (the
+     * applier never idles in one: a group's statements go back to back), and when the server's keepalive probes go
+     * unanswered (30 s idle, 3 probes 10 s apart) otherwise.
+     */
+    public static Map<String, String> connectionOptions() {
+        Map<String, String> server = new LinkedHashMap<>();
+        server.put("idle_in_transaction_session_timeout", "60000ms");
+        server.put("tcp_keepalives_idle", "30");
+        server.put("tcp_keepalives_interval", "10");
+        server.put("tcp_keepalives_count", "3");
+        Map<String, String> options = new LinkedHashMap<>(Pg.timeouts(STATEMENT_TIMEOUT, SOCKET_TIMEOUT, server));
+        // a batch of inserts (or upserts) of one shape goes out as multi-row INSERTs of up to 128 rows (pgjdbc)
+        options.put("reWriteBatchedInserts", "true");
+        return options;
+    }
+
+    private ApplyPosition prepareSession() throws SQLException {
         conn.setAutoCommit(true);
         // before the position is read: only the lock holder's reading is final
         lockStream();
@@ -352,10 +407,9 @@ public final class ChangeApplier {
         ApplyPosition.createTable(conn, applySchema);
         conn.setAutoCommit(false);
         writer = new TargetWriter(conn);
-        if (position == null) {
-            position = ApplyPosition.read(conn, applySchema, spec.streamId()).orElse(ApplyPosition.initial());
-            conn.commit();
-        }
+        ApplyPosition stored = ApplyPosition.read(conn, applySchema, spec.streamId()).orElse(ApplyPosition.initial());
+        conn.commit();
+        return stored;
     }
 
     /**
@@ -401,8 +455,8 @@ public final class ChangeApplier {
                 + ": the applied position on " + target() + " is no longer topic offset " + position.kafkaOffset()
                 + ", which this applier read or wrote last, but " + stored.map(p -> "offset " + p.kafkaOffset() + " (LSN "
                 + Lsn.format(p.lsn()) + ")").orElse("gone") + ": another writer changed " + ApplyPosition.table(applySchema)
-                + " (an applier not holding the stream's lock, a manual change, or a new capture that reset it). The group "
-                + "up to offset " + groupEnd + " was rolled back, so nothing was applied twice; this applier stops (and is retried)");
+                + " (an applier not holding the stream's lock, a manual change, or a new capture that reset it). This applier's "
+                + "group up to offset " + groupEnd + " is not applied (rolled back), so nothing lands twice; it stops (and is retried)");
     }
 
     private String target() {
@@ -478,14 +532,6 @@ public final class ChangeApplier {
             // closing anyway
         }
         conn = null;
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /** Wall clock in microseconds (commit timestamps from the source are microseconds). */
