@@ -523,13 +523,14 @@ public final class ChangeApplier {
         if (writer != null) {
             writer.forget();
         }
-        try {
-            if (conn != null) {
-                conn.rollback();
+        if (conn != null) {
+            rollbackQuietly();
+            try {
+                // closed even when the rollback failed (autocommit on, connection broken): an open one keeps its lock
                 conn.close();
+            } catch (SQLException ignored) {
+                // closing anyway
             }
-        } catch (SQLException ignored) {
-            // closing anyway
         }
         conn = null;
     }
