@@ -1,6 +1,7 @@
 package io.dbmigrate.activities.impl;
 
 import io.dbmigrate.activities.connect.ConnectClient;
+import io.dbmigrate.activities.pipeline.ApplierConflictException;
 import io.dbmigrate.activities.pipeline.ApplyDataException;
 import io.dbmigrate.activities.pipeline.CaptureSetup;
 import io.dbmigrate.activities.pipeline.CaptureWatchdog;
@@ -53,6 +54,9 @@ public final class PipelineActivitiesImpl implements PipelineActivities {
             });
         } catch (ApplyDataException e) {
             throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), APPLY_DATA_ERROR, e.table(), e.key(), e.lsn(), e.offset());
+        } catch (ApplierConflictException e) {
+            // retryable: a later attempt takes the stream's lock once the other writer is gone, then reads the position
+            throw ApplicationFailure.newFailure(e.getMessage(), e.kind().failureType());
         } catch (SQLException e) {
             throw Activity.wrap(e);
         }

@@ -31,6 +31,13 @@ public final class Validator {
 
     record Sum(long rows, String hash) {}
 
+    /**
+     * Whole-table statements (chunk boundaries, keyless tables, the live re-check's full read) run as long as the table
+     * is big: bounded by the validation activities' 12-hour limit instead of the default five minutes.
+     */
+    private static final java.util.Map<String, String> LONG_SCANS =
+            Pg.timeouts(java.time.Duration.ofHours(12), java.time.Duration.ofHours(12).plusMinutes(1));
+
     private Validator() {}
 
     /** Brings the target up to date with everything the source committed so far (the stream's drain). */
@@ -49,7 +56,7 @@ public final class Validator {
         if (first.matches()) {
             return first;
         }
-        try (Connection src = Pg.connect(source, "dbmigrate-validate"); Connection tgt = Pg.connect(target, "dbmigrate-validate")) {
+        try (Connection src = Pg.connect(source, "dbmigrate-validate", LONG_SCANS); Connection tgt = Pg.connect(target, "dbmigrate-validate", LONG_SCANS)) {
             TableMeta meta = TableMeta.load(src, t);
             if (meta.primaryKey().isEmpty()) {
                 return first;
@@ -124,7 +131,7 @@ public final class Validator {
 
     public static TableValidation table(Endpoint source, Endpoint target, TableRef t, int chunkRows, Consumer<String> progress)
             throws SQLException {
-        try (Connection src = Pg.connect(source, "dbmigrate-validate"); Connection tgt = Pg.connect(target, "dbmigrate-validate")) {
+        try (Connection src = Pg.connect(source, "dbmigrate-validate", LONG_SCANS); Connection tgt = Pg.connect(target, "dbmigrate-validate", LONG_SCANS)) {
             src.setAutoCommit(false);
             tgt.setAutoCommit(false);
             TableMeta meta = TableMeta.load(src, t);

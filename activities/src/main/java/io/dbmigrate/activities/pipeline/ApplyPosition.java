@@ -73,20 +73,32 @@ public record ApplyPosition(
         }
     }
 
-    void write(Connection c, String controlSchema, String stream) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table(controlSchema)
-                + " (stream, kafka_offset, commit_lsn, lsn, commit_time, marker, transactions, applied_at) "
-                + "VALUES (?, ?, ?, ?, ?, ?, ?, now()) ON CONFLICT (stream) DO UPDATE SET kafka_offset = EXCLUDED.kafka_offset, "
-                + "commit_lsn = EXCLUDED.commit_lsn, lsn = EXCLUDED.lsn, commit_time = EXCLUDED.commit_time, "
-                + "marker = EXCLUDED.marker, transactions = EXCLUDED.transactions, applied_at = now()")) {
-            ps.setString(1, stream);
-            ps.setLong(2, kafkaOffset);
-            ps.setLong(3, commitLsn);
-            ps.setLong(4, lsn);
-            ps.setTimestamp(5, commitTime == null ? null : Timestamp.from(commitTime));
-            ps.setLong(6, marker);
-            ps.setLong(7, transactions);
-            ps.executeUpdate();
+    /**
+     * Stores this position if the stored one is still {@code expected}, the one the caller read or wrote last
+     * (compare-and-set on the topic offset, which only grows): the first write inserts the row only if none exists,
+     * later ones update it only if it still holds the expected offset. Returns false when another writer moved or
+     * removed it; the caller then rolls back, and the changes written with it go too. A concurrent writer's update
+     * makes this one wait for its commit and then find the new offset.
+     */
+    boolean writeIfUnchanged(Connection c, String controlSchema, String stream, ApplyPosition expected) throws SQLException {
+        // an initial position (offset -1) is never stored: the first write always follows an applied record
+        String sql = expected.kafkaOffset() < 0
+                ? "INSERT INTO " + table(controlSchema) + " (kafka_offset, commit_lsn, lsn, commit_time, marker, transactions, "
+                        + "applied_at, stream) VALUES (?, ?, ?, ?, ?, ?, now(), ?) ON CONFLICT (stream) DO NOTHING"
+                : "UPDATE " + table(controlSchema) + " SET kafka_offset = ?, commit_lsn = ?, lsn = ?, commit_time = ?, "
+                        + "marker = ?, transactions = ?, applied_at = now() WHERE stream = ? AND kafka_offset = ?";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, kafkaOffset);
+            ps.setLong(2, commitLsn);
+            ps.setLong(3, lsn);
+            ps.setTimestamp(4, commitTime == null ? null : Timestamp.from(commitTime));
+            ps.setLong(5, marker);
+            ps.setLong(6, transactions);
+            ps.setString(7, stream);
+            if (expected.kafkaOffset() >= 0) {
+                ps.setLong(8, expected.kafkaOffset());
+            }
+            return ps.executeUpdate() == 1;
         }
     }
 }

@@ -14,8 +14,10 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -42,6 +44,12 @@ import io.dbmigrate.activities.pipeline.TransactionAssembler.Unit;
 public final class ChangeApplier {
     private static final Logger log = LoggerFactory.getLogger(ChangeApplier.class);
     private static final int MAX_GROUP_CHANGES = 20_000;
+    /** How long a reconnect waits for this applier's own abandoned session to let go of the stream's lock. */
+    private static final Duration OWN_SESSION_WAIT = Duration.ofSeconds(10);
+    /** Bound of one applier statement: far above any healthy one (docs/pipeline.md, "Timeouts"). */
+    static final Duration STATEMENT_TIMEOUT = Duration.ofSeconds(100);
+    /** Longer than the statement bound, so the server cancels a slow statement before the client drops the socket. */
+    static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(120);
 
     private final StreamSpec spec;
     private final String bootstrap;
@@ -54,6 +62,8 @@ public final class ChangeApplier {
     private final Counter refusedBatches;
 
     private Connection conn;
+    /** The backend of the current (or, between a lost connection and the next one, the last) connection. */
+    private StreamLock.Session session;
     private TargetWriter writer;
     private boolean replicaRole;
     private ApplyPosition position;
@@ -64,7 +74,8 @@ public final class ChangeApplier {
     private long snapshotRows;
     private double lastLagMs;
     private String retrying;
-
+    private Consumer<ApplierProgress> heartbeat = p -> {};
+    private long lastBeat;
 
     public ChangeApplier(StreamSpec spec, String bootstrap, MeterRegistry registry) {
         this.spec = spec;
@@ -117,11 +128,13 @@ public final class ChangeApplier {
     private record Pending(Unit unit, long producedMillis, long receivedMillis) {}
 
     /**
-     * Applies until {@code keepGoing} turns false. {@code progress} is called about once a second (and may throw to
-     * stop, as a cancelled activity's heartbeat does). Data errors end the run with {@link ApplyDataException}.
+     * Applies until {@code keepGoing} turns false. {@code progress} is called about once a second, in waits and retries
+     * too (and may throw to stop, as a cancelled activity's heartbeat does). Data errors end the run with
+     * {@link ApplyDataException}; another applier on the same stream with {@link ApplierConflictException}.
      */
     public void run(BooleanSupplier keepGoing, Consumer<ApplierProgress> progress) throws SQLException {
-        connect();
+        heartbeat = progress;
+        position = connect();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps())) {
             TopicPartition tp = new TopicPartition(spec.topic(), 0);
             consumer.assign(List.of(tp));
@@ -131,7 +144,6 @@ public final class ChangeApplier {
             TransactionAssembler assembler = new TransactionAssembler(position.kafkaOffset());
             List<Pending> pending = new ArrayList<>();
             int pendingChanges = 0;
-            long lastProgress = 0;
             long lastPositionWrite = System.nanoTime();
             while (keepGoing.getAsBoolean()) {
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(50));
@@ -163,10 +175,7 @@ public final class ChangeApplier {
                     pendingChanges = 0;
                     lastPositionWrite = System.nanoTime();
                 }
-                if (System.nanoTime() - lastProgress > TimeUnit.SECONDS.toNanos(1)) {
-                    progress.accept(progress());
-                    lastProgress = System.nanoTime();
-                }
+                beat();
             }
         } catch (IOException e) {
             throw new IllegalStateException("undecodable record in " + spec.topic() + ": " + e.getMessage(), e);
@@ -199,13 +208,18 @@ public final class ChangeApplier {
         return false;
     }
 
+    /**
+     * Applies one group, retrying transient errors. A transient error drops the connection, and with it the stream's
+     * lock: whether the group's commit landed (a COMMIT whose reply was lost did) is then unknown, and is decided only
+     * from the position as stored, read after the lock is taken again ({@link #settle}). Retries heartbeat, show in
+     * {@code retrying}, and stop when the heartbeat throws.
+     */
     private void flushWithRetry(List<Pending> units, long offset, BooleanSupplier keepGoing) throws SQLException {
         long backoff = 200;
         boolean oneByOne = false;
         while (true) {
             try {
-                if (position != null && position.kafkaOffset() >= offset && !units.isEmpty()) {
-                    // the commit whose answer was lost did land: these units are applied
+                if (conn == null && settle(connect(), offset)) {
                     retrying = null;
                     return;
                 }
@@ -230,27 +244,51 @@ public final class ChangeApplier {
                 if (!keepGoing.getAsBoolean()) {
                     throw e;
                 }
-                sleep(backoff);
-                backoff = Math.min(backoff * 2, 10_000);
                 closeQuietly();
-                position = null; // re-read: the failed commit may have landed
-                try {
-                    connect();
-                } catch (SQLException again) {
-                    retrying = "reconnect failed: " + again.getMessage();
-                }
-            } catch (ApplyDataException e) {
+                pause(backoff);
+                backoff = Math.min(backoff * 2, 10_000);
+            } catch (RuntimeException e) {
+                // a data error, a conflict over the stream, or a stop from the heartbeat: nothing of the group stays
                 rollbackQuietly();
                 throw e;
             }
         }
     }
 
+    /** What the position as stored says about a group after a doubt over its commit. */
+    enum Settled {
+        /** The stored position is the one before the group: its commit did not land, the group is applied now. */
+        NOT_APPLIED,
+        /** The stored position is the group's end: its commit landed although its reply was lost. */
+        APPLIED,
+        /** Anything else: another writer moved the position meanwhile. */
+        MOVED
+    }
+
+    static Settled settle(long before, long groupEnd, long stored) {
+        if (stored == before) {
+            return Settled.NOT_APPLIED;
+        }
+        return stored == groupEnd ? Settled.APPLIED : Settled.MOVED;
+    }
+
+    /** True when the group ending at {@code offset} is applied already, according to {@code stored}. */
+    private boolean settle(ApplyPosition stored, long offset) {
+        switch (settle(position.kafkaOffset(), offset, stored.kafkaOffset())) {
+            case NOT_APPLIED:
+                return false;
+            case APPLIED:
+                log.info("{}: the commit up to topic offset {} landed although its reply was lost; not applying it again",
+                        spec.streamId(), offset);
+                position = stored;
+                return true;
+            default:
+                throw positionMoved(Optional.of(stored), offset);
+        }
+    }
+
     private void flush(List<Pending> pending, long offset, boolean oneByOne) throws SQLException {
         List<Unit> units = pending.stream().map(Pending::unit).toList();
-        if (conn == null) {
-            connect();
-        }
         List<ChangeEvent> data = new ArrayList<>();
         long marker = position.marker();
         long lsn = position.lsn();
@@ -285,7 +323,10 @@ public final class ChangeApplier {
         ApplyPosition next = new ApplyPosition(offset, commitLsn, lsn,
                 commitMicros == 0 ? position.commitTime() : Instant.ofEpochSecond(0, commitMicros * 1000),
                 marker, position.transactions() + txs);
-        next.write(conn, applySchema, spec.streamId());
+        if (!next.writeIfUnchanged(conn, applySchema, spec.streamId(), position)) {
+            Optional<ApplyPosition> stored = ApplyPosition.read(conn, applySchema, spec.streamId());
+            throw positionMoved(stored, offset);
+        }
         conn.commit();
         position = next;
         changes += rows;
@@ -313,10 +354,43 @@ public final class ChangeApplier {
                 && e.table().name().equals(CaptureSetup.HEARTBEAT_TABLE);
     }
 
-    private void connect() throws SQLException {
+    /**
+     * Opens the applier's session, takes the stream's lock, and returns the position as stored (read under the lock,
+     * so it is final: no other applier can move it while this connection lives).
+     */
+    private ApplyPosition connect() throws SQLException {
+        conn = Pg.connect(spec.to(), "dbmigrate-applier-" + spec.streamId(), connectionOptions());
+        try {
+            return prepareSession();
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly();
+            throw e;
+        }
+    }
+
+    /**
+     * The applier's driver options. Beside multi-row inserts and its timeouts: an abandoned session, one whose client
+     * is gone, ends on its own and lets go of the stream's lock: within a minute if it was inside a transaction (the
+     * applier never idles in one: a group's statements go back to back), and when the server's keepalive probes go
+     * unanswered (30 s idle, 3 probes 10 s apart) otherwise.
+     */
+    public static Map<String, String> connectionOptions() {
+        Map<String, String> server = new LinkedHashMap<>();
+        server.put("idle_in_transaction_session_timeout", "60000ms");
+        server.put("tcp_keepalives_idle", "30");
+        server.put("tcp_keepalives_interval", "10");
+        server.put("tcp_keepalives_count", "3");
+        Map<String, String> options = new LinkedHashMap<>(Pg.timeouts(STATEMENT_TIMEOUT, SOCKET_TIMEOUT, server));
         // a batch of inserts (or upserts) of one shape goes out as multi-row INSERTs of up to 128 rows (pgjdbc)
-        conn = Pg.connect(spec.to(), "dbmigrate-applier-" + spec.streamId(), Map.of("reWriteBatchedInserts", "true"));
+        options.put("reWriteBatchedInserts", "true");
+        return options;
+    }
+
+    private ApplyPosition prepareSession() throws SQLException {
         conn.setAutoCommit(true);
+        // before the position is read: only the lock holder's reading is final
+        lockStream();
+        session = StreamLock.self(conn);
         try (Statement st = conn.createStatement()) {
             // applied commits may be lost in a target crash only together with their position row: replayed from Kafka
             st.execute("SET synchronous_commit = off");
@@ -333,10 +407,83 @@ public final class ChangeApplier {
         ApplyPosition.createTable(conn, applySchema);
         conn.setAutoCommit(false);
         writer = new TargetWriter(conn);
-        if (position == null) {
-            position = ApplyPosition.read(conn, applySchema, spec.streamId()).orElse(ApplyPosition.initial());
-            conn.commit();
+        ApplyPosition stored = ApplyPosition.read(conn, applySchema, spec.streamId()).orElse(ApplyPosition.initial());
+        conn.commit();
+        return stored;
+    }
+
+    /**
+     * Takes the stream's lock for the life of this connection. Held by another session: that is another applier, and
+     * this one stops naming it; or it is this applier's own previous session, which the target has not seen end (its
+     * client is gone, as after a lost reply): abandoned, so it is ended, and its transaction commits or rolls back
+     * before the lock comes free.
+     */
+    private void lockStream() throws SQLException {
+        long deadline = System.nanoTime() + OWN_SESSION_WAIT.toNanos();
+        boolean ended = false;
+        while (!StreamLock.tryLock(conn, spec.streamId())) {
+            Optional<StreamLock.Holder> holder = StreamLock.holder(conn, spec.streamId());
+            boolean own = holder.isPresent() && holder.get().session().equals(session);
+            if (holder.isPresent() && (!own || System.nanoTime() > deadline)) {
+                throw alreadyRunning(holder.get(), own);
+            }
+            if (own && !ended) {
+                log.warn("{}: the stream's lock is still held by this applier's previous session {}; ending it",
+                        spec.streamId(), holder.get().describe());
+                ended = StreamLock.terminate(conn, holder.get().session().pid());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new ApplierConflictException(ApplierConflictException.Kind.ALREADY_RUNNING, "stream "
+                        + spec.streamId() + ": the lock " + StreamLock.keySql(spec.streamId()) + " on " + target()
+                        + " stayed taken for " + OWN_SESSION_WAIT.toSeconds() + " s by sessions that ended as they were looked up");
+            }
+            pause(100); // the holder is going (it just ended, or was told to): a moment, then try again
         }
+    }
+
+    private ApplierConflictException alreadyRunning(StreamLock.Holder holder, boolean own) {
+        return new ApplierConflictException(ApplierConflictException.Kind.ALREADY_RUNNING, "another applier is running "
+                + "for stream " + spec.streamId() + ": the stream's lock on " + target() + " is held by "
+                + holder.describe() + (own ? ", this applier's previous session, which did not end when told to" : "")
+                + ". Only one applier may write a stream; this one stops (and is retried). A session that is gone "
+                + "but still listed can be ended with SELECT pg_terminate_backend(" + holder.session().pid()
+                + "); the lock key is " + StreamLock.keySql(spec.streamId()));
+    }
+
+    private ApplierConflictException positionMoved(Optional<ApplyPosition> stored, long groupEnd) {
+        return new ApplierConflictException(ApplierConflictException.Kind.POSITION_MOVED, "stream " + spec.streamId()
+                + ": the applied position on " + target() + " is no longer topic offset " + position.kafkaOffset()
+                + ", which this applier read or wrote last, but " + stored.map(p -> "offset " + p.kafkaOffset() + " (LSN "
+                + Lsn.format(p.lsn()) + ")").orElse("gone") + ": another writer changed " + ApplyPosition.table(applySchema)
+                + " (an applier not holding the stream's lock, a manual change, or a new capture that reset it). This applier's "
+                + "group up to offset " + groupEnd + " is not applied (rolled back), so nothing lands twice; it stops (and is retried)");
+    }
+
+    private String target() {
+        return spec.to().host() + ":" + spec.to().port() + "/" + spec.to().database();
+    }
+
+    /** Reports progress (the activity's heartbeat) at most once a second; it may throw to stop the applier. */
+    private void beat() {
+        if (System.nanoTime() - lastBeat >= TimeUnit.SECONDS.toNanos(1)) {
+            lastBeat = System.nanoTime();
+            heartbeat.accept(progress());
+        }
+    }
+
+    /** Waits, heartbeating meanwhile, so a long wait neither times out the activity nor hides its cancellation. */
+    private void pause(long ms) {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        for (long left = ms; left > 0; left = TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime())) {
+            beat();
+            try {
+                Thread.sleep(Math.min(left, 250));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(spec.streamId() + ": applier interrupted", e);
+            }
+        }
+        beat();
     }
 
     /**
@@ -376,23 +523,16 @@ public final class ChangeApplier {
         if (writer != null) {
             writer.forget();
         }
-        try {
-            if (conn != null) {
-                conn.rollback();
+        if (conn != null) {
+            rollbackQuietly();
+            try {
+                // closed even when the rollback failed (autocommit on, connection broken): an open one keeps its lock
                 conn.close();
+            } catch (SQLException ignored) {
+                // closing anyway
             }
-        } catch (SQLException ignored) {
-            // closing anyway
         }
         conn = null;
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /** Wall clock in microseconds (commit timestamps from the source are microseconds). */
