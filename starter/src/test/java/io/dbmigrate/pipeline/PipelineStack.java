@@ -32,8 +32,12 @@ public final class PipelineStack {
         if (stack == null) {
             LocalStack s = new LocalStack(new StackLayout(ROOT.resolve("starter/target/it-pipeline"), ROOT), PORTS,
                     System.getProperty("java.class.path"));
+            // registered before up(): a start that fails half-way must not leave its components running (they held
+            // the next run's ports)
+            if (!Boolean.getBoolean("dbmigrate.it.keepStack")) {
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> s.down(false, line -> {})));
+            }
             s.up(line -> System.out.println("[stack] " + line));
-            if (!Boolean.getBoolean("dbmigrate.it.keepStack")) Runtime.getRuntime().addShutdownHook(new Thread(() -> s.down(false, line -> {})));
             stack = s;
         }
         return stack;
