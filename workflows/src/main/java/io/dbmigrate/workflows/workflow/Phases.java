@@ -194,6 +194,12 @@ final class Phases {
         String fenceLsn = c.freezeSteps.fenceSource(c.plan, c.tables);
         String drained = c.withApplier(Async.function(c.pipeline::drain, c.forward, fenceLsn));
         List<String> sequences = c.freezeSteps.syncSequences(c.plan, c.tables);
+        ValidationReport finalCheck = finalValidation(c);
+        return new io.dbmigrate.workflows.model.CutoverReport(fenceLsn, drained, sequences, finalCheck, 0);
+    }
+
+    /** The exact comparison inside the write pause; the cutover goes on only if it passes. */
+    private static ValidationReport finalValidation(MigrationContext c) {
         ValidationReport finalCheck = c.withApplier(Async.function(c.longSteps::validate, c.plan, c.forward, c.tables, true));
         c.validation = finalCheck;
         c.maybeInject(Phase.CUTOVER);
@@ -201,7 +207,7 @@ final class Phases {
             throw ApplicationFailure.newNonRetryableFailure("final validation inside the write freeze found differences: "
                     + summary(finalCheck), "ValidationFailed");
         }
-        return new io.dbmigrate.workflows.model.CutoverReport(fenceLsn, drained, sequences, finalCheck, 0);
+        return finalCheck;
     }
 
     /** Before version 1 of {@link #CUTOVER_DEADLINE_TIMER}: the deadline was checked only between steps. */
@@ -213,13 +219,7 @@ final class Phases {
         String drained = c.withApplier(Async.function(c.pipeline::drain, c.forward, fenceLsn));
         checkDeadline(c, fencedAt, deadline, "drain");
         List<String> sequences = c.steps.syncSequences(c.plan, c.tables);
-        ValidationReport finalCheck = c.withApplier(Async.function(c.longSteps::validate, c.plan, c.forward, c.tables, true));
-        c.validation = finalCheck;
-        c.maybeInject(Phase.CUTOVER);
-        if (!finalCheck.passed()) {
-            throw ApplicationFailure.newNonRetryableFailure("final validation inside the write freeze found differences: "
-                    + summary(finalCheck), "ValidationFailed");
-        }
+        ValidationReport finalCheck = finalValidation(c);
         checkDeadline(c, fencedAt, deadline, "final validation");
         c.pastPointOfNoReturn = true;
         c.saga.forget();

@@ -348,11 +348,7 @@ class MigrationWorkflowTest {
         int afterDays = historyLength(plan);
         assertTrue(afterDays - afterRealWait < 10, "30 days of waiting added " + (afterDays - afterRealWait) + " events");
 
-        WorkerFactory back = WorkerFactory.newInstance(client);
-        Worker worker = back.newWorker(MigrationWorkflow.TASK_QUEUE, workerOptions());
-        worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
-        worker.registerActivitiesImplementations(fakes);
-        back.start();
+        WorkerFactory back = startAnotherWorker();
         try {
             assertEquals(State.AWAITING_APPROVAL, wf.status().state());
             assertEquals("cutover approved by carol", wf.approveCutover("carol"));
@@ -364,6 +360,16 @@ class MigrationWorkflowTest {
         } finally {
             back.shutdownNow();
         }
+    }
+
+    /** A worker in a factory of its own, as a restarted worker process would be, on the same fakes. */
+    private WorkerFactory startAnotherWorker() {
+        WorkerFactory factory = WorkerFactory.newInstance(client);
+        Worker worker = factory.newWorker(MigrationWorkflow.TASK_QUEUE, workerOptions());
+        worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
+        worker.registerActivitiesImplementations(fakes);
+        factory.start();
+        return factory;
     }
 
     /** The history's length once the workflow task that entered the wait has been recorded (a query can run ahead). */
@@ -428,12 +434,8 @@ class MigrationWorkflowTest {
         Thread.sleep(3_000); // the 2 s deadline passes with no worker
         assertEquals(0, fakes.count("UnfenceSourceWrites"));
 
-        WorkerFactory back = WorkerFactory.newInstance(client);
-        Worker worker = back.newWorker(MigrationWorkflow.TASK_QUEUE, workerOptions());
-        worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
-        worker.registerActivitiesImplementations(fakes);
         long backAt = System.currentTimeMillis();
-        back.start();
+        WorkerFactory back = startAnotherWorker();
         try {
             // real time throughout (getResult would let the test server skip time and fire timeouts early)
             long until = System.currentTimeMillis() + 90_000;
