@@ -19,6 +19,10 @@ final class ApplierThread implements AutoCloseable {
     private final CountDownLatch ended = new CountDownLatch(1);
     private final Thread thread;
 
+    ApplierThread(StreamSpec spec) {
+        this(spec, p -> {});
+    }
+
     ApplierThread(StreamSpec spec, Consumer<ApplierProgress> progress) {
         this.applier = new ChangeApplier(spec, PipelineStack.bootstrap(), new SimpleMeterRegistry());
         this.thread = new Thread(() -> {

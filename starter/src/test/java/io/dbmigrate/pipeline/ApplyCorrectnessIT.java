@@ -54,7 +54,7 @@ class ApplyCorrectnessIT {
                 "INSERT INTO parted VALUES (1, 'eu', 'a'), (2, 'us', 'b')");
         StreamSpec spec = PipelineStack.forward("traps", db, TABLES, true);
         PipelineStack.capture().prepare(spec);
-        try (PipelineStack.RunningApplier a = new PipelineStack.RunningApplier(spec)) {
+        try (ApplierThread a = new ApplierThread(spec)) {
             StreamMonitor.awaitStreaming(spec, Duration.ofSeconds(90));
             try (Connection c = Pg.connect(src, "it"); Statement st = c.createStatement()) {
                 // a parent and its children in one transaction; foreign keys are present on the target

@@ -34,7 +34,7 @@ class BasicStreamIT {
         PipelineStack.exec(PipelineStack.target(db), ddl);
         StreamSpec spec = PipelineStack.forward("basic", db, List.of(new TableRef("public", "items")), true);
         PipelineStack.capture().prepare(spec);
-        try (PipelineStack.RunningApplier a = new PipelineStack.RunningApplier(spec)) {
+        try (ApplierThread a = new ApplierThread(spec)) {
             StreamMonitor.awaitStreaming(spec, Duration.ofSeconds(90));
             assertEquals(Compare.tableText(PipelineStack.source(db), "public.items"), Compare.tableText(PipelineStack.target(db), "public.items"));
             PipelineStack.exec(PipelineStack.source(db), "INSERT INTO items VALUES (1000, 'new', 1)",

@@ -58,7 +58,7 @@ class DataErrorIT {
         Endpoint src = PipelineStack.source(db);
         Endpoint dst = PipelineStack.target(db);
         try {
-            try (PipelineStack.RunningApplier a = new PipelineStack.RunningApplier(spec)) {
+            try (ApplierThread a = new ApplierThread(spec)) {
                 StreamMonitor.awaitStreaming(spec, Duration.ofSeconds(90));
                 PipelineStack.exec(src, "INSERT INTO items SELECT g, g, 'first' FROM generate_series(1, 10) g");
                 StreamMonitor.drain(spec, null, Duration.ofSeconds(60), s -> {});
@@ -82,7 +82,7 @@ class DataErrorIT {
             }
             // the operator fixes the target; the applier resumes from its position: nothing skipped, nothing twice
             PipelineStack.exec(dst, "ALTER TABLE items DROP CONSTRAINT qty_limit");
-            try (PipelineStack.RunningApplier a = new PipelineStack.RunningApplier(spec)) {
+            try (ApplierThread a = new ApplierThread(spec)) {
                 StreamMonitor.drain(spec, null, Duration.ofSeconds(60), s -> {});
                 assertEquals(null, a.failure());
             }
@@ -102,7 +102,7 @@ class DataErrorIT {
     void aRowUpsertedTwiceInOneGroupNeedsNoFallback() throws Exception {
         String db = "upsert2";
         StreamSpec spec = itemsStream(db, "CREATE TABLE items (id int PRIMARY KEY, qty int, note text)");
-        try (PipelineStack.RunningApplier a = new PipelineStack.RunningApplier(spec)) {
+        try (ApplierThread a = new ApplierThread(spec)) {
             StreamMonitor.awaitStreaming(spec, Duration.ofSeconds(90));
             // one source transaction
             PipelineStack.exec(PipelineStack.source(db), "BEGIN",

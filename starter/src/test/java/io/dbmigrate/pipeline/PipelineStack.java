@@ -2,7 +2,6 @@ package io.dbmigrate.pipeline;
 
 import io.dbmigrate.activities.connect.ConnectClient;
 import io.dbmigrate.activities.pipeline.CaptureSetup;
-import io.dbmigrate.activities.pipeline.ChangeApplier;
 import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.deploy.LocalStack;
 import io.dbmigrate.deploy.StackLayout;
@@ -10,14 +9,11 @@ import io.dbmigrate.deploy.StackPorts;
 import io.dbmigrate.workflows.model.Endpoint;
 import io.dbmigrate.workflows.model.StreamSpec;
 import io.dbmigrate.workflows.model.TableRef;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 
 /** One real local stack for the pipeline integration tests, started once per test JVM and stopped at its exit. */
 public final class PipelineStack {
@@ -81,40 +77,6 @@ public final class PipelineStack {
 
     public static void exec(Endpoint e, String... sql) throws SQLException {
         Pg.exec(e, "it", sql);
-    }
-
-    /** A running applier on its own thread. */
-    public static final class RunningApplier implements AutoCloseable {
-        final ChangeApplier applier;
-        final AtomicBoolean keepGoing = new AtomicBoolean(true);
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
-        final Thread thread;
-
-        public RunningApplier(StreamSpec spec) {
-            this.applier = new ChangeApplier(spec, bootstrap(), new SimpleMeterRegistry());
-            this.thread = new Thread(() -> {
-                try {
-                    applier.run(keepGoing::get, p -> {});
-                } catch (Throwable t) {
-                    failure.set(t);
-                }
-            }, "applier-" + spec.streamId());
-            thread.start();
-        }
-
-        public ChangeApplier applier() {
-            return applier;
-        }
-
-        public Throwable failure() {
-            return failure.get();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            keepGoing.set(false);
-            thread.join(30_000);
-        }
     }
 
     /** Nothing dbmigrate owns is left on either cluster or in Connect once a stream is torn down. */

@@ -1,25 +1,16 @@
 package io.dbmigrate.pipeline;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dbmigrate.activities.pipeline.StreamMonitor;
-import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.deploy.ChildProcess;
 import io.dbmigrate.deploy.LocalStack;
 import io.dbmigrate.workflows.model.StreamSpec;
-import io.dbmigrate.workflows.model.TableRef;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,51 +22,13 @@ class ResilienceIT {
     @Test
     void killAndRestartsUnderLoad() throws Exception {
         String db = "resilience";
-        PipelineStack.freshDatabases(db);
-        String[] ddl = {
-            "CREATE TABLE acct (id int PRIMARY KEY, balance bigint NOT NULL, note text)",
-            "CREATE TABLE ledger (acct int, delta bigint, at timestamptz)",
-            "ALTER TABLE ledger REPLICA IDENTITY FULL"
-        };
-        PipelineStack.exec(PipelineStack.source(db), ddl);
-        PipelineStack.exec(PipelineStack.target(db), ddl);
-        PipelineStack.exec(PipelineStack.source(db), "INSERT INTO acct SELECT g, 1000, 'n' FROM generate_series(1, 500) g");
-        StreamSpec spec = PipelineStack.forward("resilience", db,
-                List.of(new TableRef("public", "acct"), new TableRef("public", "ledger")), true);
+        LedgerWorkload work = new LedgerWorkload(db, 500);
+        StreamSpec spec = PipelineStack.forward("resilience", db, LedgerWorkload.TABLES, true);
         PipelineStack.capture().prepare(spec);
         LocalStack stack = PipelineStack.get();
         Path specFile = Files.createTempFile("spec", ".json");
         Files.writeString(specFile, new ObjectMapper().writeValueAsString(spec));
-
-        AtomicBoolean writing = new AtomicBoolean(true);
-        AtomicLong committed = new AtomicLong();
-        Thread writer = new Thread(() -> {
-            try (Connection c = Pg.connect(PipelineStack.source(db), "it-writer")) {
-                c.setAutoCommit(false);
-                PreparedStatement move = c.prepareStatement("UPDATE acct SET balance = balance + ?, note = ? WHERE id = ?");
-                PreparedStatement log = c.prepareStatement("INSERT INTO ledger VALUES (?, ?, now())");
-                while (writing.get()) {
-                    ThreadLocalRandom r = ThreadLocalRandom.current();
-                    int from = r.nextInt(1, 501);
-                    int to = r.nextInt(1, 501);
-                    long amount = r.nextLong(1, 50);
-                    for (Object[] leg : new Object[][] {{from, -amount}, {to, amount}}) {
-                        move.setLong(1, (Long) leg[1]);
-                        move.setString(2, "tx" + committed.get());
-                        move.setInt(3, (Integer) leg[0]);
-                        move.executeUpdate();
-                        log.setInt(1, (Integer) leg[0]);
-                        log.setLong(2, (Long) leg[1]);
-                        log.executeUpdate();
-                    }
-                    c.commit();
-                    committed.incrementAndGet();
-                    Thread.sleep(2);
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }, "writer");
+        Thread writer = work.writer(2);
         Process applier = startApplier(specFile, "1");
         Throwable failure = null;
         try {
@@ -94,22 +47,17 @@ class ResilienceIT {
             Thread.sleep(2000);
             stack.component("kafka").start();
             Thread.sleep(5000);
-            writing.set(false);
-            writer.join();
+            work.stop(writer);
             StreamMonitor.drain(spec, null, Duration.ofSeconds(180), s -> {});
             assertTrue(applier.isAlive(), "applier died: see " + logOf("2"));
-            assertTrue(committed.get() > 100, "the writer committed only " + committed.get());
-            for (String t : List.of("public.ledger", "public.acct")) {
-                List<String> src = Compare.tableText(PipelineStack.source(db), t);
-                List<String> tgt = Compare.tableText(PipelineStack.target(db), t);
-                assertTrue(src.equals(tgt), () -> t + " differs: " + Compare.diff(src, tgt));
-            }
-            System.out.println("writer committed " + committed.get() + " transactions across kill -9, Connect and Kafka restarts");
+            assertTrue(work.committed.get() > 100, "the writer committed only " + work.committed.get());
+            work.assertSameOnBothSides();
+            System.out.println("writer committed " + work.committed.get() + " transactions across kill -9, Connect and Kafka restarts");
         } catch (Throwable t) {
             failure = t;
             throw t;
         } finally {
-            writing.set(false);
+            work.writing.set(false);
             applier.destroyForcibly();
             try {
                 if (failure == null || !Boolean.getBoolean("dbmigrate.it.keepStack")) {

@@ -30,7 +30,7 @@ class ReverseStreamIT {
                 List.of(new TableRef("public", "acct")), false);
         assertEquals("dbmigrate_rev_rev", reverse.slotName());
         PipelineStack.capture().prepare(reverse);
-        try (PipelineStack.RunningApplier a = new PipelineStack.RunningApplier(reverse)) {
+        try (ApplierThread a = new ApplierThread(reverse)) {
             StreamMonitor.awaitStreaming(reverse, Duration.ofSeconds(90));
             PipelineStack.exec(PipelineStack.target(db), "INSERT INTO acct VALUES (51, 'new on target', 0.25)",
                     "UPDATE acct SET v = 'changed on target' WHERE id <= 5", "DELETE FROM acct WHERE id = 50");

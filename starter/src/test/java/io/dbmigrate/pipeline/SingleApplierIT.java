@@ -94,13 +94,8 @@ class SingleApplierIT {
                 assertSameItems(db);
             }
             // the lock went with the first applier's session: the next one takes over where it stopped
-            try (ApplierThread next = new ApplierThread(spec, p -> {})) {
-                PipelineStack.exec(src, "UPDATE items SET qty = qty + 1, note = 'next' WHERE id % 2 = 0",
-                        "INSERT INTO items VALUES (101, 1, 'next')");
-                StreamMonitor.drain(spec, null, Duration.ofSeconds(60), s -> {});
-                assertNull(next.failure());
-                assertSameItems(db);
-            }
+            assertNextApplierTakesOver(spec, db, "UPDATE items SET qty = qty + 1, note = 'next' WHERE id % 2 = 0",
+                    "INSERT INTO items VALUES (101, 1, 'next')");
         } finally {
             PipelineStack.capture().teardown(spec);
         }
@@ -145,16 +140,21 @@ class SingleApplierIT {
             // the operator puts the position back and removes the trigger: the next applier applies every row once
             movePosition(spec, -1000);
             PipelineStack.exec(dst, "DROP TRIGGER hold ON items");
-            try (ApplierThread next = new ApplierThread(spec, p -> {})) {
-                PipelineStack.exec(src, "UPDATE items SET qty = qty * 2, note = 'after' WHERE id <= 5");
-                StreamMonitor.drain(spec, null, Duration.ofSeconds(60), s -> {});
-                assertNull(next.failure());
-                assertSameItems(db);
-            }
+            assertNextApplierTakesOver(spec, db, "UPDATE items SET qty = qty * 2, note = 'after' WHERE id <= 5");
         } finally {
             PipelineStack.capture().teardown(spec);
         }
         PipelineStack.assertNoLeftovers(db);
+    }
+
+    /** A new applier on the stream applies what the source writes next, and both sides end equal. */
+    private static void assertNextApplierTakesOver(StreamSpec spec, String db, String... sourceWrites) throws Exception {
+        try (ApplierThread next = new ApplierThread(spec)) {
+            PipelineStack.exec(PipelineStack.source(db), sourceWrites);
+            StreamMonitor.drain(spec, null, Duration.ofSeconds(60), s -> {});
+            assertNull(next.failure());
+            assertSameItems(db);
+        }
     }
 
     /** Waits until the stream's applier session waits on {@code waitEvent} (pg_stat_activity). */

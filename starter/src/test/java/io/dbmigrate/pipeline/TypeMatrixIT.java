@@ -73,7 +73,7 @@ class TypeMatrixIT {
         }
         StreamSpec spec = PipelineStack.forward("types", db, List.of(new TableRef("public", "types")), true);
         PipelineStack.capture().prepare(spec);
-        try (PipelineStack.RunningApplier a = new PipelineStack.RunningApplier(spec)) {
+        try (ApplierThread a = new ApplierThread(spec)) {
             StreamMonitor.awaitStreaming(spec, Duration.ofSeconds(90));
             assertNull(a.failure());
             assertSameColumns(db, "snapshot");

@@ -283,9 +283,7 @@ class MigrationWorkflowTest {
     @Test
     void approveSignalChecksTheLagBeforeItCounts() {
         MigrationPlan plan = plan("manual_signal", "manual", null);
-        MigrationWorkflow wf = stub(plan);
-        WorkflowClient.start(wf::migrate, plan);
-        awaitStatus(wf, "awaiting approval", s -> s.state() == State.AWAITING_APPROVAL);
+        MigrationWorkflow wf = startAndAwaitApproval(plan);
         long lagReadsBefore = fakes.count("StreamLag");
 
         fakes.lag = FakeActivities.lag(MAX_LAG_BYTES + 1, 1.0);
@@ -316,9 +314,7 @@ class MigrationWorkflowTest {
     void waitingThirtyDaysForApprovalKeepsTheHistoryBounded() throws Exception {
         fakes.client = client;
         MigrationPlan plan = plan("weekend", "manual", null);
-        MigrationWorkflow wf = stub(plan);
-        WorkflowClient.start(wf::migrate, plan);
-        awaitStatus(wf, "awaiting approval", s -> s.state() == State.AWAITING_APPROVAL);
+        MigrationWorkflow wf = startAndAwaitApproval(plan);
         int atStart = settledHistoryLength(plan);
         Thread.sleep(2_000);
         int afterRealWait = historyLength(plan);
@@ -360,6 +356,13 @@ class MigrationWorkflowTest {
         } finally {
             back.shutdownNow();
         }
+    }
+
+    private MigrationWorkflow startAndAwaitApproval(MigrationPlan plan) {
+        MigrationWorkflow wf = stub(plan);
+        WorkflowClient.start(wf::migrate, plan);
+        awaitStatus(wf, "awaiting approval", s -> s.state() == State.AWAITING_APPROVAL);
+        return wf;
     }
 
     /** A worker in a factory of its own, as a restarted worker process would be, on the same fakes. */
@@ -465,9 +468,7 @@ class MigrationWorkflowTest {
     @Test
     void abortWhileAwaitingApprovalRollsBack() {
         MigrationPlan plan = plan("abort_me", "manual", null);
-        MigrationWorkflow wf = stub(plan);
-        WorkflowClient.start(wf::migrate, plan);
-        awaitStatus(wf, "awaiting approval", s -> s.state() == State.AWAITING_APPROVAL);
+        MigrationWorkflow wf = startAndAwaitApproval(plan);
 
         wf.abort("test");
         MigrationStatus s = result(wf);
@@ -542,9 +543,7 @@ class MigrationWorkflowTest {
     @Test
     void applierDataErrorWhileAwaitingApprovalRollsBack() {
         MigrationPlan plan = plan("bad_data_late", "manual", null);
-        MigrationWorkflow wf = stub(plan);
-        WorkflowClient.start(wf::migrate, plan);
-        awaitStatus(wf, "awaiting approval", s -> s.state() == State.AWAITING_APPROVAL);
+        MigrationWorkflow wf = startAndAwaitApproval(plan);
 
         fakes.applierFails = true;
         MigrationStatus s = result(wf);
