@@ -1,13 +1,10 @@
 package io.dbmigrate.cli.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.dbmigrate.activities.connect.ConnectClient;
-import io.dbmigrate.activities.migration.Leftovers;
 import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.activities.sql.Sql;
 import io.dbmigrate.cli.StackOptions;
 import io.dbmigrate.cli.migrate.MigrationCommands;
-import io.dbmigrate.cli.migrate.TemporalOptions;
 import io.dbmigrate.cli.migrate.Watch;
 import io.dbmigrate.deploy.LocalStack;
 import io.dbmigrate.deploy.StackContext;
@@ -60,40 +57,22 @@ public final class DemoCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         LocalStack stack = stackOptions.stack(null);
-        if (!stack.status().healthy()) {
-            info("bringing the local stack up ...");
-            stack.up(this::info);
-        }
+        DemoSetup demo = DemoSetup.on(stack, DB, rows, this::info);
         StackContext ctx = stack.context();
-        String ref = "file:" + ctx.postgresPasswordFile();
-        Endpoint source = new Endpoint("127.0.0.1", ctx.ports().sourcePostgres(), DB, "postgres", ref);
-        Endpoint target = new Endpoint("127.0.0.1", ctx.ports().targetPostgres(), DB, "postgres", ref);
-        ConnectClient connect = new ConnectClient("http://127.0.0.1:" + ctx.ports().connect());
-        WorkflowClient client = TemporalOptions.connect("127.0.0.1:" + ctx.ports().temporal(), "default");
+        Endpoint source = demo.source;
+        Endpoint target = demo.target;
+        WorkflowClient client = demo.temporal;
 
         info("creating " + DB + " on source and target, loading " + rows + " rows into the source ...");
-        for (Endpoint e : List.of(source, target)) {
-            Pg.exec(new Endpoint(e.host(), e.port(), "postgres", e.user(), e.passwordRef()), "dbmigrate-demo",
-                    "DROP DATABASE IF EXISTS " + Sql.ident(DB) + " WITH (FORCE)", "CREATE DATABASE " + Sql.ident(DB));
-        }
-        DemoSchema.load(source, rows);
-        int customers = Math.max(10, rows / 10);
-        int documents = Math.max(10, rows / 10);
+        demo.recreate();
 
         String workflowId = "migration-" + MIGRATION;
-        MigrationPlan plan = new MigrationPlan(MIGRATION, source, target, List.of("public"), null,
-                new MigrationPlan.Thresholds(5.0, 64L * 1024 * 1024, 10_000), "auto",
-                new MigrationPlan.CutoverOptions(30, 5), failAt, null);
-        boolean[] switched = {false};
-        DemoWriter writer = new DemoWriter(source, target, writesPerSec, customers, documents, () -> {
-            if (!switched[0]) {
-                MigrationStatus s = MigrationCommands.status(client, workflowId);
-                switched[0] = s != null && s.cutover() != null;
-            }
-            return switched[0];
+        MigrationPlan plan = demo.plan(MIGRATION, "auto", failAt, 10_000);
+        DemoWriter writer = demo.writer(writesPerSec, () -> {
+            MigrationStatus s = MigrationCommands.status(client, workflowId);
+            return s != null && s.cutover() != null;
         });
-        Thread writerThread = new Thread(writer, "demo-writer");
-        writerThread.start();
+        writer.start();
         info("live writer running at " + writesPerSec + " transactions/s; starting migration " + workflowId
                 + (failAt == null ? "" : " with a failure injected at " + failAt));
 
@@ -126,17 +105,9 @@ public final class DemoCommand implements Callable<Integer> {
             Thread.sleep(200);
         }
         status = MigrationCommands.result(client, workflowId);
-        if (status.state() == MigrationStatus.State.COMPLETED && !writer.onTarget) {
-            // the writer switches on its first refused write after the cutover; make sure it has
-            switched[0] = true;
-            writer.onTarget = true;
-        }
-        Thread.sleep(3000); // the application keeps writing after the switch
-        writer.running.set(false);
-        writerThread.join(60_000);
-        Endpoint truth = writer.onTarget ? target : source;
-        long lost = writer.lost(truth);
-        List<String> leftovers = Leftovers.list(source, target, connect);
+        // the writer switches on its first refused write after the cutover; finish makes sure it has
+        long lost = writer.finish(status.state() == MigrationStatus.State.COMPLETED);
+        List<String> leftovers = demo.leftovers();
 
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("migrationId", MIGRATION);
@@ -145,10 +116,10 @@ public final class DemoCommand implements Callable<Integer> {
         r.put("rowsSource", status.validation() == null ? count(source) : status.validation().rowsSource());
         r.put("rowsTarget", status.validation() == null ? count(target) : status.validation().rowsTarget());
         r.put("checksumsMatch", status.validation() != null && status.validation().passed());
-        r.put("acknowledgedWrites", writer.acknowledged);
+        r.put("acknowledgedWrites", writer.acknowledged());
         r.put("lostWrites", lost);
-        r.put("failedWrites", writer.failed);
-        r.put("writePauseMs", Math.round(writer.maxPauseNanos / 1e6));
+        r.put("failedWrites", writer.failed());
+        r.put("writePauseMs", writer.maxPauseMs());
         r.put("lagP99Ms", Double.isNaN(lagP99) ? null : Math.round(lagP99 * 10) / 10.0);
         r.put("snapshotSeconds", phaseSeconds(status, "snapshot"));
         r.put("totalSeconds", Math.round((System.nanoTime() - t0) / 1e8) / 10.0);
@@ -156,7 +127,7 @@ public final class DemoCommand implements Callable<Integer> {
         r.put("error", status.error());
         r.put("compensations", status.compensations());
         info(String.format("%s: %d acknowledged writes, %d lost, %d refused/failed attempts, longest write pause %d ms; leftovers %s",
-                status.state(), writer.acknowledged, lost, writer.failed, Math.round(writer.maxPauseNanos / 1e6), leftovers));
+                status.state(), writer.acknowledged(), lost, writer.failed(), writer.maxPauseMs(), leftovers));
         out.println(json ? new ObjectMapper().writeValueAsString(r) : r.toString());
         out.flush();
         boolean expected = failAt == null ? status.state() == MigrationStatus.State.COMPLETED

@@ -36,11 +36,19 @@ final class DemoSchema {
 
     private DemoSchema() {}
 
+    static int customers(int rows) {
+        return Math.max(10, rows / 10);
+    }
+
+    static int documents(int rows) {
+        return Math.max(10, rows / 10);
+    }
+
     /** Loads about {@code rows} rows in all: 10% customers, 40% orders, 40% order lines, 10% documents. */
     static void load(Endpoint source, int rows) throws SQLException {
-        int customers = Math.max(10, rows / 10);
+        int customers = customers(rows);
         int orders = Math.max(10, rows * 4 / 10);
-        int documents = Math.max(10, rows / 10);
+        int documents = documents(rows);
         try (Connection c = Pg.connect(source, "dbmigrate-demo"); Statement st = c.createStatement()) {
             for (String ddl : DDL) {
                 st.execute(ddl);

@@ -23,7 +23,7 @@ import java.util.function.BooleanSupplier;
  * the application saw. When the database says it is fenced, the writer asks whether the cutover happened and, if so,
  * moves to the target.
  */
-final class DemoWriter implements Runnable {
+public final class DemoWriter implements Runnable {
     private final Endpoint source;
     private final Endpoint target;
     private final int rate;
@@ -31,6 +31,9 @@ final class DemoWriter implements Runnable {
     private final int documents;
     private final BooleanSupplier cutoverDone;
     final AtomicBoolean running = new AtomicBoolean(true);
+    /** Set from outside when the migration completed: the writer moves to the target before its next write. */
+    private volatile boolean switchRequested;
+    private Thread thread;
 
     // the acknowledged state, per key (null: deleted)
     private final Map<Long, String> orderTotals = new HashMap<>();
@@ -54,6 +57,39 @@ final class DemoWriter implements Runnable {
         this.cutoverDone = cutoverDone;
     }
 
+    public Thread start() {
+        thread = new Thread(this, "demo-writer");
+        thread.start();
+        return thread;
+    }
+
+    /**
+     * Ends the application's run: after a completed migration it moves to the target (if no refused write moved it
+     * already) and keeps writing there for 3 s; then it stops. Returns the acknowledged writes that the database it
+     * last wrote to does not show.
+     */
+    public long finish(boolean migrated) throws InterruptedException, SQLException {
+        if (migrated) {
+            switchRequested = true;
+            Thread.sleep(3000); // the application keeps writing after the switch
+        }
+        running.set(false);
+        thread.join(60_000);
+        return lost(onTarget ? target : source);
+    }
+
+    public long acknowledged() {
+        return acknowledged;
+    }
+
+    public long failed() {
+        return failed;
+    }
+
+    public long maxPauseMs() {
+        return Math.round(maxPauseNanos / 1e6);
+    }
+
     @Override
     public void run() {
         long period = 1_000_000_000L / rate;
@@ -64,6 +100,10 @@ final class DemoWriter implements Runnable {
                 LockSupport.parkNanos(wait);
             }
             next += period;
+            if (switchRequested && !onTarget) {
+                close();
+                onTarget = true;
+            }
             writeUntilAcknowledged();
         }
         close();
@@ -165,7 +205,7 @@ final class DemoWriter implements Runnable {
             return;
         }
         lastSwitchCheck = System.nanoTime();
-        if (cutoverDone.getAsBoolean()) {
+        if (switchRequested || cutoverDone.getAsBoolean()) {
             close();
             onTarget = true;
         }

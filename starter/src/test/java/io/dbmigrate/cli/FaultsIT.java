@@ -1,0 +1,89 @@
+package io.dbmigrate.cli;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three cells of the fault matrix ({@code ./dbmigrate bench faults}) on every build: the worker killed (-9) in the
+ * snapshot and in the cutover, Kafka Connect killed while streaming. The matrix runs once; each cell is its own test,
+ * and each of its checks is reported on its own (which one failed reads in the test's name and message).
+ */
+class FaultsIT {
+    static final Path HOME = StackIT.ROOT.resolve("starter/target/it-faults");
+    // below the kernel's ephemeral port range (32768-60999 here), so no outgoing connection can hold one of them
+    static final String[] PORTS = {"--source-pg-port", "31532", "--target-pg-port", "31533", "--kafka-port", "31092",
+        "--kafka-controller-port", "31093", "--connect-port", "31083", "--temporal-port", "31233", "--worker-port", "31464"};
+    static final String CELLS = "worker:snapshot,worker:cutover,connect:streaming";
+
+    static JsonNode matrix;
+
+    @BeforeAll
+    static void runTheCells() throws Exception {
+        StackIT.Result up = StackIT.cli(StackIT.with(new String[] {"stack", "up", "--home", HOME.toString()}, PORTS));
+        assertEquals(0, up.exit(), up.out() + up.err());
+        StackIT.Result r = StackIT.cli("bench", "faults", "--home", HOME.toString(), "--cells", CELLS,
+                "--rows", "5000", "--writes-per-sec", "50", "--cell-timeout", "180", "--json");
+        System.out.println(r.err());
+        System.out.println(r.out());
+        matrix = StackIT.lastLineJson(r.out());
+    }
+
+    @AfterAll
+    static void down() {
+        StackIT.cli("stack", "down", "--home", HOME.toString());
+    }
+
+    @Test
+    @DisplayName("worker kill -9 in snapshot: COMPLETED, 0 lost, 0 leftovers")
+    void workerKilledInSnapshot() {
+        assertCell("worker", "snapshot");
+    }
+
+    @Test
+    @DisplayName("worker kill -9 in cutover: COMPLETED, 0 lost, 0 leftovers")
+    void workerKilledInCutover() {
+        assertCell("worker", "cutover");
+    }
+
+    @Test
+    @DisplayName("connect kill -9 while streaming: COMPLETED, 0 lost, 0 leftovers")
+    void connectKilledWhileStreaming() {
+        assertCell("connect", "streaming");
+    }
+
+    @Test
+    @DisplayName("the last line counts what the cells say")
+    void summaryAddsUp() {
+        assertEquals(3, matrix.get("runs").asInt(), matrix.toString());
+        assertEquals(3, matrix.get("cells").size(), matrix.toString());
+        long lost = StreamSupport.stream(matrix.get("cells").spliterator(), false).mapToLong(c -> c.get("lostWrites").asLong()).sum();
+        assertEquals(lost, matrix.get("lostWrites").asLong(), matrix.toString());
+    }
+
+    static void assertCell(String component, String phase) {
+        JsonNode cell = StreamSupport.stream(matrix.get("cells").spliterator(), false)
+                .filter(c -> c.get("component").asText().equals(component) && c.get("phase").asText().equals(phase))
+                .findFirst().orElse(null);
+        String name = "[" + component + ":" + phase + "] ";
+        assertNotNull(cell, name + "not in the matrix: " + matrix);
+        assertAll(name + cell,
+                () -> assertTrue(cell.get("landed").asBoolean(),
+                        name + "the fault did not land in " + phase + " (phase at fault: " + cell.get("phaseAtFault") + ")"),
+                () -> assertEquals("COMPLETED", cell.get("outcome").asText(), name + "outcome; reason: " + cell.get("reason")),
+                () -> assertEquals(0, cell.get("lostWrites").asLong(), name + "acknowledged writes missing"),
+                () -> assertEquals(0, cell.get("leftovers").size(), name + "leftovers " + cell.get("leftovers")),
+                () -> assertEquals(0, cell.get("unansweredQueries").asInt(),
+                        name + "status queries that no worker answered after the recovery (counts as stuck)"),
+                () -> assertTrue(cell.get("acknowledgedWrites").asLong() > 100, name + "the live writer hardly wrote"));
+    }
+}
