@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.dbmigrate.deploy.StackPorts;
 import java.nio.file.Path;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
@@ -20,9 +21,8 @@ import org.junit.jupiter.api.Test;
  */
 class FaultsIT {
     static final Path HOME = StackIT.ROOT.resolve("starter/target/it-faults");
-    // below the kernel's ephemeral port range (32768-60999 here), so no outgoing connection can hold one of them
-    static final String[] PORTS = {"--source-pg-port", "31532", "--target-pg-port", "31533", "--kafka-port", "31092",
-        "--kafka-controller-port", "31093", "--connect-port", "31083", "--temporal-port", "31233", "--worker-port", "31464"};
+    // its own port block below the ephemeral range (see StackIT.PORT_BLOCK)
+    static final String[] PORTS = StackPorts.block(29).asOptions().toArray(String[]::new);
     static final String CELLS = "worker:snapshot,worker:cutover,connect:streaming";
 
     static JsonNode matrix;

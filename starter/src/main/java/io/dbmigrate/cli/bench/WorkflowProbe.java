@@ -1,30 +1,17 @@
 package io.dbmigrate.cli.bench;
 
+import io.dbmigrate.cli.migrate.MigrationCommands;
+import io.dbmigrate.cli.migrate.WorkerAnswers;
 import io.dbmigrate.workflows.model.MigrationStatus;
-import io.dbmigrate.workflows.workflow.MigrationWorkflow;
 import io.grpc.StatusRuntimeException;
-import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
-import io.temporal.api.query.v1.WorkflowQuery;
-import io.temporal.api.workflow.v1.PendingActivityInfo;
-import io.temporal.api.workflow.v1.PendingWorkflowTaskInfo;
-import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
-import io.temporal.api.workflowservice.v1.QueryWorkflowRequest;
-import io.temporal.api.workflowservice.v1.QueryWorkflowResponse;
-import io.temporal.api.workflowservice.v1.WorkflowServiceGrpc;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowUpdateException;
-import io.temporal.common.converter.DefaultDataConverter;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -34,12 +21,6 @@ import java.util.concurrent.TimeoutException;
  * describe, signal, terminate and the result of a closed workflow are answered by the server alone.
  */
 final class WorkflowProbe {
-    private static final ExecutorService CALLS = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "workflow-probe");
-        t.setDaemon(true);
-        return t;
-    });
-
     private final WorkflowClient client;
     private final String workflowId;
     private volatile String lastProblem;
@@ -60,28 +41,16 @@ final class WorkflowProbe {
         return lastProblem;
     }
 
-    private WorkflowServiceGrpc.WorkflowServiceBlockingStub stub(Duration within) {
-        return client.getWorkflowServiceStubs().blockingStub().withDeadlineAfter(within.toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    private WorkflowExecution execution() {
-        return WorkflowExecution.newBuilder().setWorkflowId(workflowId).build();
-    }
-
-    /** The {@code status} query, or empty when no worker answered it in time. */
+    /** The {@code status} query (through the CLI's own deadline), or empty when no worker answered it in time. */
     Optional<MigrationStatus> status(Duration within) {
         try {
-            QueryWorkflowResponse r = stub(within).queryWorkflow(QueryWorkflowRequest.newBuilder()
-                    .setNamespace(client.getOptions().getNamespace()).setExecution(execution())
-                    .setQuery(WorkflowQuery.newBuilder().setQueryType("status")).build());
-            return Optional.ofNullable(DefaultDataConverter.newDefaultInstance().fromPayloads(0,
-                    Optional.of(r.getQueryResult()), MigrationStatus.class, MigrationStatus.class));
-        } catch (StatusRuntimeException e) {
-            if (e.getStatus().getCode() == io.grpc.Status.Code.DEADLINE_EXCEEDED) {
-                timeouts.incrementAndGet();
-            }
-            lastProblem = "status query: " + e.getStatus().getCode() + (e.getStatus().getCode() == io.grpc.Status.Code.DEADLINE_EXCEEDED
-                    ? " after " + within.toSeconds() + " s" : " " + e.getStatus().getDescription());
+            return Optional.ofNullable(WorkerAnswers.status(client, workflowId, within));
+        } catch (WorkerAnswers.NoWorkerAnswer e) {
+            timeouts.incrementAndGet();
+            lastProblem = "status query: " + e.getMessage();
+            return Optional.empty();
+        } catch (StatusRuntimeException | IllegalStateException e) {
+            lastProblem = "status query: " + e.getMessage();
             return Optional.empty();
         }
     }
@@ -91,55 +60,27 @@ final class WorkflowProbe {
 
     Optional<Described> describe(Duration within) {
         try {
-            DescribeWorkflowExecutionResponse d = stub(within).describeWorkflowExecution(DescribeWorkflowExecutionRequest
-                    .newBuilder().setNamespace(client.getOptions().getNamespace()).setExecution(execution()).build());
+            DescribeWorkflowExecutionResponse d = WorkerAnswers.describe(client, workflowId, within);
             WorkflowExecutionStatus s = d.getWorkflowExecutionInfo().getStatus();
-            List<String> pending = new ArrayList<>();
-            if (d.hasPendingWorkflowTask()) {
-                PendingWorkflowTaskInfo t = d.getPendingWorkflowTask();
-                pending.add(String.format("workflow task %s for %d s (attempt %d)", t.getState().name()
-                        .replace("PENDING_WORKFLOW_TASK_STATE_", ""), secondsSince(t.getOriginalScheduledTime()), t.getAttempt()));
-            }
-            for (PendingActivityInfo a : d.getPendingActivitiesList()) {
-                pending.add(String.format("%s %s attempt %d%s", a.getActivityType().getName(),
-                        a.getState().name().replace("PENDING_ACTIVITY_STATE_", ""), a.getAttempt(),
-                        a.hasLastFailure() ? " (last failure: " + describe(a.getLastFailure()) + ")" : ""));
-            }
+            List<String> view = WorkerAnswers.serverView(d);
             return Optional.of(new Described(s != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
-                    s.name().replace("WORKFLOW_EXECUTION_STATUS_", ""), String.join("; ", pending)));
+                    s.name().replace("WORKFLOW_EXECUTION_STATUS_", ""), String.join("; ", view.subList(1, view.size()))));
         } catch (StatusRuntimeException e) {
             lastProblem = "describe: " + e.getStatus().getCode();
             return Optional.empty();
         }
     }
 
-    private static String describe(io.temporal.api.failure.v1.Failure f) {
-        if (f.hasTimeoutFailureInfo()) {
-            return f.getTimeoutFailureInfo().getTimeoutType().name().replace("TIMEOUT_TYPE_", "") + " timeout";
-        }
-        return f.getMessage();
-    }
-
-    private static long secondsSince(com.google.protobuf.Timestamp t) {
-        return t.getSeconds() == 0 ? 0 : System.currentTimeMillis() / 1000 - t.getSeconds();
-    }
-
-    /** The update {@code approveCutover}: true when accepted; false when refused or not answered in time. */
+    /** The update {@code approveCutover} as {@code ./dbmigrate approve} sends it: true when the cutover was approved. */
     boolean approve(String approver, Duration within) {
-        MigrationWorkflow wf = client.newWorkflowStub(MigrationWorkflow.class, workflowId);
         try {
-            CompletableFuture.supplyAsync(() -> wf.approveCutover(approver), CALLS).get(within.toMillis(), TimeUnit.MILLISECONDS);
+            MigrationCommands.approve(client, workflowId, approver, within);
             return true;
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            lastProblem = "approval refused: " + (c instanceof WorkflowUpdateException u && u.getCause() != null
-                    ? u.getCause().getMessage() : String.valueOf(c));
+        } catch (WorkflowUpdateException e) {
+            lastProblem = "approval refused: " + MigrationCommands.rootMessage(e);
             return false;
-        } catch (TimeoutException e) {
-            lastProblem = "approveCutover not answered within " + within.toSeconds() + " s";
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        } catch (WorkerAnswers.NoWorkerAnswer e) {
+            lastProblem = e.getMessage();
             return false;
         }
     }

@@ -163,7 +163,7 @@ public final class MigrationCommands {
         }
     }
 
-    static String rootMessage(Throwable t) {
+    public static String rootMessage(Throwable t) {
         Throwable c = t;
         while (c.getCause() != null) {
             c = c.getCause();

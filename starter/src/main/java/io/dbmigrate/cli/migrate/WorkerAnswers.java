@@ -7,7 +7,9 @@ import io.grpc.StatusRuntimeException;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.query.v1.WorkflowQuery;
+import io.temporal.api.failure.v1.Failure;
 import io.temporal.api.workflow.v1.PendingActivityInfo;
+import io.temporal.api.workflow.v1.PendingWorkflowTaskInfo;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
 import io.temporal.api.workflowservice.v1.QueryWorkflowRequest;
@@ -97,27 +99,40 @@ public final class WorkerAnswers {
         return b.toString();
     }
 
-    static List<String> serverView(DescribeWorkflowExecutionResponse d) {
+    /** The workflow's state, then its pending workflow task and activities, as the server alone knows them. */
+    public static List<String> serverView(DescribeWorkflowExecutionResponse d) {
         List<String> out = new ArrayList<>();
         out.add("workflow " + d.getWorkflowExecutionInfo().getStatus().name().replace("WORKFLOW_EXECUTION_STATUS_", ""));
-        Instant now = Instant.now();
+        long now = Instant.now().getEpochSecond();
+        if (d.hasPendingWorkflowTask()) {
+            PendingWorkflowTaskInfo t = d.getPendingWorkflowTask();
+            out.add("workflow task " + t.getState().name().replace("PENDING_WORKFLOW_TASK_STATE_", "") + " for "
+                    + (t.getOriginalScheduledTime().getSeconds() == 0 ? 0 : now - t.getOriginalScheduledTime().getSeconds())
+                    + " s (attempt " + t.getAttempt() + ")");
+        }
         for (PendingActivityInfo p : d.getPendingActivitiesList()) {
             String s = p.getActivityType().getName() + " " + p.getState().name().replace("PENDING_ACTIVITY_STATE_", "")
                     + " attempt " + p.getAttempt();
             if (p.hasLastHeartbeatTime()) {
-                long ago = now.getEpochSecond() - p.getLastHeartbeatTime().getSeconds();
-                s += ", last heartbeat " + ago + " s ago";
+                s += ", last heartbeat " + (now - p.getLastHeartbeatTime().getSeconds()) + " s ago";
             }
             if (p.hasLastFailure()) {
-                s += ", last failure: " + p.getLastFailure().getMessage();
+                Failure f = p.getLastFailure();
+                s += ", last failure: " + (f.hasTimeoutFailureInfo()
+                        ? f.getTimeoutFailureInfo().getTimeoutType().name().replace("TIMEOUT_TYPE_", "") + " timeout"
+                        : f.getMessage());
             }
             out.add(s);
         }
         return out;
     }
 
-    static DescribeWorkflowExecutionResponse describe(WorkflowClient client, String workflowId) {
-        return client.getWorkflowServiceStubs().blockingStub().withDeadlineAfter(WAIT.toMillis(), TimeUnit.MILLISECONDS)
+    public static DescribeWorkflowExecutionResponse describe(WorkflowClient client, String workflowId) {
+        return describe(client, workflowId, WAIT);
+    }
+
+    public static DescribeWorkflowExecutionResponse describe(WorkflowClient client, String workflowId, Duration wait) {
+        return client.getWorkflowServiceStubs().blockingStub().withDeadlineAfter(wait.toMillis(), TimeUnit.MILLISECONDS)
                 .describeWorkflowExecution(DescribeWorkflowExecutionRequest.newBuilder()
                         .setNamespace(client.getOptions().getNamespace())
                         .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId)).build());
