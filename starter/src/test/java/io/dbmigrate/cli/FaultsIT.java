@@ -49,10 +49,16 @@ class FaultsIT {
         assertCell("worker", "snapshot");
     }
 
+    /**
+     * A worker killed inside the write pause is replaced within seconds, and the applier within its 10 s heartbeat
+     * timeout, so the cutover usually completes inside the 30 s pause. When the replacement comes too late the only
+     * safe outcome is the one the workflow takes: give up at the deadline and reopen the source (docs/benchmarks.md).
+     * Any other end, a lost write or a leftover fails.
+     */
     @Test
-    @DisplayName("worker kill -9 in cutover: COMPLETED, 0 lost, 0 leftovers")
+    @DisplayName("worker kill -9 in cutover: COMPLETED (or reopened at the pause's deadline), 0 lost, 0 leftovers")
     void workerKilledInCutover() {
-        assertCell("worker", "cutover");
+        assertCell("worker", "cutover", "write pause reached cutover.maxWritePauseSeconds");
     }
 
     @Test
@@ -71,6 +77,11 @@ class FaultsIT {
     }
 
     static void assertCell(String component, String phase) {
+        assertCell(component, phase, null);
+    }
+
+    /** {@code safeRollback}: the start of the one rollback reason this cell documents as safe, or null for none. */
+    static void assertCell(String component, String phase, String safeRollback) {
         JsonNode cell = StreamSupport.stream(matrix.get("cells").spliterator(), false)
                 .filter(c -> c.get("component").asText().equals(component) && c.get("phase").asText().equals(phase))
                 .findFirst().orElse(null);
@@ -79,7 +90,10 @@ class FaultsIT {
         assertAll(name + cell,
                 () -> assertTrue(cell.get("landed").asBoolean(),
                         name + "the fault did not land in " + phase + " (phase at fault: " + cell.get("phaseAtFault") + ")"),
-                () -> assertEquals("COMPLETED", cell.get("outcome").asText(), name + "outcome; reason: " + cell.get("reason")),
+                () -> assertTrue(cell.get("outcome").asText().equals("COMPLETED") || safeRollback != null
+                        && cell.get("outcome").asText().equals("ROLLED_BACK")
+                        && cell.get("reason").asText().contains(safeRollback),
+                        name + "outcome " + cell.get("outcome") + "; reason: " + cell.get("reason")),
                 () -> assertEquals(0, cell.get("lostWrites").asLong(), name + "acknowledged writes missing"),
                 () -> assertEquals(0, cell.get("leftovers").size(), name + "leftovers " + cell.get("leftovers")),
                 () -> assertEquals(0, cell.get("unansweredQueries").asInt(),

@@ -73,9 +73,13 @@ final class MigrationContext {
         this.pipeline = Workflow.newActivityStub(PipelineActivities.class, ActivityOptions.newBuilder()
                 .setStartToCloseTimeout(Duration.ofMinutes(10)).setHeartbeatTimeout(Duration.ofSeconds(60))
                 .setRetryOptions(retry).build());
-        // the applier runs for the whole migration; a crashed worker is noticed through the missed heartbeat
+        // the applier runs for the whole migration; a crashed worker is noticed through the missed heartbeat. It
+        // beats every second (and in its retry loops); 10 s, not 30: the cutover's drain needs a running applier, and a
+        // replacement that waited 30 s could never finish inside the default 30 s write pause (fault matrix: the worker
+        // killed in the cutover always rolled back). A group that blocks longer costs a restart, not a change: the
+        // stream's lock keeps the new attempt out until the old one has gone.
         this.applierStub = Workflow.newActivityStub(PipelineActivities.class, ActivityOptions.newBuilder()
-                .setStartToCloseTimeout(Duration.ofDays(30)).setHeartbeatTimeout(Duration.ofSeconds(30))
+                .setStartToCloseTimeout(Duration.ofDays(30)).setHeartbeatTimeout(Duration.ofSeconds(10))
                 .setCancellationType(io.temporal.activity.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
                 .setRetryOptions(RetryOptions.newBuilder().setInitialInterval(Duration.ofSeconds(1))
                         .setMaximumInterval(Duration.ofSeconds(30)).setDoNotRetry(NON_RETRYABLE).build())
