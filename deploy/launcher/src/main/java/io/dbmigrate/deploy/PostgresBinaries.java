@@ -78,26 +78,72 @@ public final class PostgresBinaries {
         }
     }
 
-    private static Path unpackEmbedded(Path target) {
+    /** Written last into a complete unpack; a directory without it is the remains of an interrupted run. */
+    static final String COMPLETE_MARKER = ".dbmigrate-complete";
+    /** Threads of one JVM: a FileChannel lock is per process and throws when the same JVM asks twice. */
+    private static final Object UNPACK = new Object();
+
+    /**
+     * Unpacks once, whatever starts first: the source and the target cluster of one {@code stack up} (and two CLIs
+     * started at once) ask for the binaries together. Under a lock (per JVM, then a file lock across processes) the
+     * archive goes into a fresh sibling directory, gets its completion marker, and is renamed into place in one step;
+     * a {@code target} left half-unpacked by an interrupted run (no marker) is removed first.
+     */
+    static Path unpackEmbedded(Path target) {
         Path bin = target.resolve("bin");
-        if (Files.isExecutable(bin.resolve("initdb"))) {
+        if (Files.isRegularFile(target.resolve(COMPLETE_MARKER))) {
             return bin;
         }
+        synchronized (UNPACK) {
+            try {
+                Files.createDirectories(target.getParent());
+                try (java.nio.channels.FileChannel lockFile = java.nio.channels.FileChannel.open(
+                        target.resolveSibling(target.getFileName() + ".lock"), java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.WRITE);
+                        java.nio.channels.FileLock ignored = lockFile.lock()) {
+                    if (Files.isRegularFile(target.resolve(COMPLETE_MARKER))) {
+                        return bin; // another process finished while this one waited
+                    }
+                    deleteTree(target);
+                    Path staging = Files.createTempDirectory(target.getParent(), target.getFileName() + ".unpacking-");
+                    try {
+                        extract(staging);
+                        Files.writeString(staging.resolve(COMPLETE_MARKER), "io.zonky.test embedded PostgreSQL\n");
+                        Files.move(staging, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                    } finally {
+                        deleteTree(staging);
+                    }
+                    return bin;
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot unpack the embedded PostgreSQL binaries into " + target, e);
+            }
+        }
+    }
+
+    private static void extract(Path into) throws IOException {
         try (InputStream in = PostgresBinaries.class.getClassLoader().getResourceAsStream(ZONKY_ARCHIVE)) {
             if (in == null) {
                 throw new StackException("no PostgreSQL server found (looked in /usr/lib/postgresql and DBMIGRATE_PG_BIN) "
                         + "and the embedded binaries jar is not on the classpath: install postgresql-15 or rebuild");
             }
-            Files.createDirectories(target);
-            Path archive = target.resolve(ZONKY_ARCHIVE);
-            Files.copy(in, archive, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            ChildProcess.run(List.of("tar", "-xJf", archive.toString(), "-C", target.toString()), Map.of(), Duration.ofMinutes(2));
+            Path archive = into.resolve(ZONKY_ARCHIVE);
+            Files.copy(in, archive);
+            ChildProcess.run(List.of("tar", "-xJf", archive.toString(), "-C", into.toString()), Map.of(), Duration.ofMinutes(2));
             Files.delete(archive);
             // the unprivileged user that runs the server must be able to read and execute them
-            ChildProcess.run(List.of("chmod", "-R", "a+rX", target.toString()), Map.of(), Duration.ofSeconds(30));
-            return bin;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot unpack the embedded PostgreSQL binaries into " + target, e);
+            ChildProcess.run(List.of("chmod", "-R", "a+rX", into.toString()), Map.of(), Duration.ofSeconds(30));
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(p)) {
+            for (Path each : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(each);
+            }
         }
     }
 }
