@@ -161,11 +161,16 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
         });
     }
 
+    /** This activity's heartbeat, for steps that call back between their statements. */
+    private static Runnable heartbeat() {
+        ActivityExecutionContext ctx = Activity.getExecutionContext();
+        return () -> ctx.heartbeat(null);
+    }
+
     @Override
     public String fenceSource(MigrationPlan plan, List<TableRef> tables) {
         try {
-            ActivityExecutionContext ctx = Activity.getExecutionContext();
-            return Fence.set(plan, tables, () -> ctx.heartbeat(null));
+            return Fence.set(plan, tables, heartbeat());
         } catch (SQLException e) {
             if ("55P03".equals(e.getSQLState())) {
                 throw ApplicationFailure.newFailure("could not fence the source within cutover.lockTimeoutSeconds: a long "
@@ -187,8 +192,7 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
     @Override
     public List<String> syncSequences(MigrationPlan plan, List<TableRef> tables) {
         try {
-            ActivityExecutionContext ctx = Activity.getExecutionContext();
-            return Sequences.sync(plan, tables, () -> ctx.heartbeat(null));
+            return Sequences.sync(plan, tables, heartbeat());
         } catch (SQLException e) {
             throw Activity.wrap(e);
         }

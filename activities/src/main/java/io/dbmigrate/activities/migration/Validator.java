@@ -11,8 +11,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
@@ -35,8 +37,8 @@ public final class Validator {
      * Whole-table statements (chunk boundaries, keyless tables, the live re-check's full read) run as long as the table
      * is big: bounded by the validation activities' 12-hour limit instead of the default five minutes.
      */
-    private static final java.util.Map<String, String> LONG_SCANS =
-            Pg.timeouts(java.time.Duration.ofHours(12), java.time.Duration.ofHours(12).plusMinutes(1));
+    private static final Map<String, String> LONG_SCANS =
+            Pg.timeouts(Duration.ofHours(12), Duration.ofHours(12).plusMinutes(1));
 
     private Validator() {}
 
@@ -61,15 +63,15 @@ public final class Validator {
             if (meta.primaryKey().isEmpty()) {
                 return first;
             }
-            java.util.Map<List<String>, String> srcRows = rowHashes(src, meta, null);
+            Map<List<String>, String> srcRows = rowHashes(src, meta, null);
             drain.run();
-            java.util.Map<List<String>, String> tgtRows = rowHashes(tgt, meta, null);
+            Map<List<String>, String> tgtRows = rowHashes(tgt, meta, null);
             java.util.Set<List<String>> differing = differing(srcRows, tgtRows);
             for (int round = 0; round < rounds && !differing.isEmpty(); round++) {
                 progress.accept(t + ": re-checking " + differing.size() + " rows changed under the writer");
-                java.util.Map<List<String>, String> s = rowHashes(src, meta, differing);
+                Map<List<String>, String> s = rowHashes(src, meta, differing);
                 drain.run();
-                java.util.Map<List<String>, String> g = rowHashes(tgt, meta, differing);
+                Map<List<String>, String> g = rowHashes(tgt, meta, differing);
                 java.util.Set<List<String>> still = new java.util.HashSet<>();
                 for (List<String> k : differing) {
                     if (!java.util.Objects.equals(s.get(k), g.get(k))) {
@@ -85,7 +87,7 @@ public final class Validator {
         }
     }
 
-    private static java.util.Set<List<String>> differing(java.util.Map<List<String>, String> a, java.util.Map<List<String>, String> b) {
+    private static java.util.Set<List<String>> differing(Map<List<String>, String> a, Map<List<String>, String> b) {
         java.util.Set<List<String>> keys = new java.util.HashSet<>(a.keySet());
         keys.addAll(b.keySet());
         keys.removeIf(k -> java.util.Objects.equals(a.get(k), b.get(k)));
@@ -93,11 +95,11 @@ public final class Validator {
     }
 
     /** pk text -> row hash, for every row (keys == null) or for the given keys only. */
-    static java.util.Map<List<String>, String> rowHashes(Connection c, TableMeta meta, java.util.Set<List<String>> keys) throws SQLException {
+    static Map<List<String>, String> rowHashes(Connection c, TableMeta meta, java.util.Set<List<String>> keys) throws SQLException {
         List<String> pk = meta.primaryKey();
         String keyText = pk.stream().map(k -> "t." + Sql.ident(k) + "::text").collect(Collectors.joining(", "));
         String base = "SELECT " + keyText + ", hashtextextended(t::text, 0)::text FROM " + Sql.table(meta.table()) + " t";
-        java.util.Map<List<String>, String> out = new java.util.HashMap<>();
+        Map<List<String>, String> out = new java.util.HashMap<>();
         if (keys == null) {
             try (PreparedStatement ps = c.prepareStatement(base); ResultSet rs = ps.executeQuery()) {
                 read(rs, pk.size(), out);
@@ -119,7 +121,7 @@ public final class Validator {
         return out;
     }
 
-    private static void read(ResultSet rs, int keyCols, java.util.Map<List<String>, String> out) throws SQLException {
+    private static void read(ResultSet rs, int keyCols, Map<List<String>, String> out) throws SQLException {
         while (rs.next()) {
             List<String> k = new ArrayList<>();
             for (int i = 1; i <= keyCols; i++) {

@@ -235,10 +235,11 @@ public final class ChangeApplier {
                 log.info("{}: the target refused a batch ({}); applying the group again one change at a time",
                         spec.streamId(), e.getMessage());
             } catch (SQLException e) {
-                rollbackQuietly();
                 if (!ApplyErrors.isTransient(e)) {
+                    rollbackQuietly();
                     throw e;
                 }
+                // the connection is replaced below (or by run()'s finally): closeQuietly rolls back
                 retrying = "SQLSTATE " + e.getSQLState() + ": " + e.getMessage();
                 log.warn("{}: transient error, retrying in {} ms: {}", spec.streamId(), backoff, retrying);
                 if (!keepGoing.getAsBoolean()) {
@@ -434,7 +435,7 @@ public final class ChangeApplier {
             }
             if (System.nanoTime() > deadline) {
                 throw new ApplierConflictException(ApplierConflictException.Kind.ALREADY_RUNNING, "stream "
-                        + spec.streamId() + ": the lock " + StreamLock.keySql(spec.streamId()) + " on " + target()
+                        + spec.streamId() + ": the lock " + StreamLock.keySql(spec.streamId()) + " on " + spec.to().describe()
                         + " stayed taken for " + OWN_SESSION_WAIT.toSeconds() + " s by sessions that ended as they were looked up");
             }
             pause(100); // the holder is going (it just ended, or was told to): a moment, then try again
@@ -443,7 +444,7 @@ public final class ChangeApplier {
 
     private ApplierConflictException alreadyRunning(StreamLock.Holder holder, boolean own) {
         return new ApplierConflictException(ApplierConflictException.Kind.ALREADY_RUNNING, "another applier is running "
-                + "for stream " + spec.streamId() + ": the stream's lock on " + target() + " is held by "
+                + "for stream " + spec.streamId() + ": the stream's lock on " + spec.to().describe() + " is held by "
                 + holder.describe() + (own ? ", this applier's previous session, which did not end when told to" : "")
                 + ". Only one applier may write a stream; this one stops (and is retried). A session that is gone "
                 + "but still listed can be ended with SELECT pg_terminate_backend(" + holder.session().pid()
@@ -452,15 +453,11 @@ public final class ChangeApplier {
 
     private ApplierConflictException positionMoved(Optional<ApplyPosition> stored, long groupEnd) {
         return new ApplierConflictException(ApplierConflictException.Kind.POSITION_MOVED, "stream " + spec.streamId()
-                + ": the applied position on " + target() + " is no longer topic offset " + position.kafkaOffset()
+                + ": the applied position on " + spec.to().describe() + " is no longer topic offset " + position.kafkaOffset()
                 + ", which this applier read or wrote last, but " + stored.map(p -> "offset " + p.kafkaOffset() + " (LSN "
                 + Lsn.format(p.lsn()) + ")").orElse("gone") + ": another writer changed " + ApplyPosition.table(applySchema)
                 + " (an applier not holding the stream's lock, a manual change, or a new capture that reset it). This applier's "
                 + "group up to offset " + groupEnd + " is not applied (rolled back), so nothing lands twice; it stops (and is retried)");
-    }
-
-    private String target() {
-        return spec.to().host() + ":" + spec.to().port() + "/" + spec.to().database();
     }
 
     /** Reports progress (the activity's heartbeat) at most once a second; it may throw to stop the applier. */

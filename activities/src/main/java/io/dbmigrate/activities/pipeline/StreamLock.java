@@ -1,5 +1,6 @@
 package io.dbmigrate.activities.pipeline;
 
+import io.dbmigrate.activities.sql.Pg;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -13,7 +14,7 @@ import java.util.Optional;
  * transactions, and goes with the session however the session ends.
  */
 final class StreamLock {
-    static final String KEY_PREFIX = "dbmigrate.applier:";
+    private static final String KEY_PREFIX = "dbmigrate.applier:";
     private static final String KEY = "hashtextextended(CAST(? AS text), 0)";
 
     /** One backend, told apart from a later one with the same pid by its start time. */
@@ -40,13 +41,7 @@ final class StreamLock {
 
     /** Takes the lock if no other session holds it (a session that already holds it gets it again). */
     static boolean tryLock(Connection c, String stream) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_lock(" + KEY + ")")) {
-            ps.setString(1, KEY_PREFIX + stream);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
+        return Pg.exists(c, "SELECT 1 WHERE pg_try_advisory_lock(" + KEY + ")", KEY_PREFIX + stream);
     }
 
     static Session self(Connection c) throws SQLException {
@@ -85,11 +80,8 @@ final class StreamLock {
 
     /** Ends another backend of this role (pg_terminate_backend); false when it is gone already or not allowed. */
     static boolean terminate(Connection c, int pid) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_terminate_backend(?)")) {
-            ps.setInt(1, pid);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() && rs.getBoolean(1);
-            }
+        try {
+            return Pg.exists(c, "SELECT 1 WHERE pg_terminate_backend(CAST(? AS int))", Integer.toString(pid));
         } catch (SQLException e) {
             if ("42501".equals(e.getSQLState())) {
                 return false; // not this role's backend (nor pg_signal_backend): the caller reports the holder instead

@@ -113,9 +113,9 @@ public final class LocalStack {
             progress.accept("note: " + range.note());
         }
         // a component this stack already runs holds its own port: only the others must find theirs free
-        Set<String> starting = components().stream().filter(c -> c.pid().isEmpty()).map(Component::name)
-                .collect(Collectors.toSet());
-        if (starting.size() < components().size()) {
+        List<Component> all = components();
+        Set<String> starting = all.stream().filter(c -> c.pid().isEmpty()).map(Component::name).collect(Collectors.toSet());
+        if (starting.size() < all.size()) {
             requireRunningOnThesePorts();
         }
         List<String> problems = PortCheck.problems(ctx.ports(), starting, range);
@@ -130,9 +130,7 @@ public final class LocalStack {
      * changed the default ports.
      */
     private void requireRunningOnThesePorts() {
-        if (!Files.isRegularFile(ctx.layout().stateFile())) {
-            return;
-        }
+        // with no state file recordedPorts gives back the asked ports: nothing moved
         StackPorts running = recordedPorts(ctx.layout(), ctx.ports());
         List<String> moved = new ArrayList<>();
         List<StackPorts.Assignment> was = running.assignments();
@@ -202,8 +200,8 @@ public final class LocalStack {
         }
     }
 
-    private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
+    static void deleteTree(Path root) {
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         try (Stream<Path> walk = Files.walk(root)) {

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /** Whether the stack's ports can be used, and if not, why and who holds them. */
@@ -129,42 +130,51 @@ final class PortCheck {
         if (onPort.isEmpty()) {
             return Optional.empty();
         }
+        // one walk of /proc for every socket on the port, then the first owned one in that order
+        java.util.Map<Long, Long> owners = pidsOwning(onPort.stream().map(TcpSocket::inode).collect(Collectors.toSet()), proc);
         for (TcpSocket s : onPort) {
-            Optional<Long> pid = pidOwning(s.inode(), proc);
-            if (pid.isPresent()) {
-                return Optional.of("pid " + pid.get() + " (" + commandLine(pid.get(), proc) + ")");
+            Long pid = owners.get(s.inode());
+            if (pid != null) {
+                return Optional.of("pid " + pid + " (" + commandLine(pid, proc) + ")");
             }
         }
         return Optional.of("a process of uid " + onPort.get(0).uid() + " that this user may not inspect"
                 + " (`sudo ss -ltnp 'sport = :" + port + "'` names it)");
     }
 
-    /** The process with a file descriptor on socket {@code inode}: /proc/PID/fd/N links to "socket:[INODE]". */
-    static Optional<Long> pidOwning(long inode, Path proc) {
-        String target = "socket:[" + inode + "]";
+    /** Which process has a file descriptor on each socket {@code inodes}: /proc/PID/fd/N links to "socket:[INODE]". */
+    static java.util.Map<Long, Long> pidsOwning(Set<Long> inodes, Path proc) {
+        java.util.Map<Long, Long> owners = new java.util.HashMap<>();
         List<Long> pids;
         try (Stream<Path> entries = Files.list(proc)) {
             pids = entries.map(p -> p.getFileName().toString()).filter(n -> n.chars().allMatch(Character::isDigit))
                     .map(Long::parseLong).sorted().toList();
         } catch (IOException e) {
-            return Optional.empty();
+            return owners;
         }
         for (long pid : pids) {
             try (DirectoryStream<Path> fds = Files.newDirectoryStream(proc.resolve(pid + "/fd"))) {
                 for (Path fd : fds) {
                     try {
-                        if (target.equals(Files.readSymbolicLink(fd).toString())) {
-                            return Optional.of(pid);
+                        String link = Files.readSymbolicLink(fd).toString();
+                        if (link.startsWith("socket:[") && link.endsWith("]")) {
+                            long inode = Long.parseLong(link, 8, link.length() - 1, 10);
+                            if (inodes.contains(inode)) {
+                                owners.putIfAbsent(inode, pid);
+                            }
                         }
-                    } catch (IOException e) {
+                    } catch (IOException | NumberFormatException e) {
                         // the descriptor closed meanwhile
                     }
                 }
             } catch (IOException | SecurityException e) {
                 // another user's process (not permitted), or it exited: skip it
             }
+            if (owners.size() == inodes.size()) {
+                break;
+            }
         }
-        return Optional.empty();
+        return owners;
     }
 
     /** The process's command line, long arguments (class paths) shortened so the message stays readable. */

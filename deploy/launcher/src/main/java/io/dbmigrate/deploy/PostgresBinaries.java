@@ -3,8 +3,12 @@ package io.dbmigrate.deploy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
@@ -97,21 +101,21 @@ public final class PostgresBinaries {
         synchronized (UNPACK) {
             try {
                 Files.createDirectories(target.getParent());
-                try (java.nio.channels.FileChannel lockFile = java.nio.channels.FileChannel.open(
-                        target.resolveSibling(target.getFileName() + ".lock"), java.nio.file.StandardOpenOption.CREATE,
-                        java.nio.file.StandardOpenOption.WRITE);
-                        java.nio.channels.FileLock ignored = lockFile.lock()) {
+                try (FileChannel lockFile = FileChannel.open(
+                        target.resolveSibling(target.getFileName() + ".lock"), StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE);
+                        FileLock ignored = lockFile.lock()) {
                     if (Files.isRegularFile(target.resolve(COMPLETE_MARKER))) {
                         return bin; // another process finished while this one waited
                     }
-                    deleteTree(target);
+                    LocalStack.deleteTree(target);
                     Path staging = Files.createTempDirectory(target.getParent(), target.getFileName() + ".unpacking-");
                     try {
                         extract(staging);
                         Files.writeString(staging.resolve(COMPLETE_MARKER), "io.zonky.test embedded PostgreSQL\n");
-                        Files.move(staging, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                        Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
                     } finally {
-                        deleteTree(staging);
+                        LocalStack.deleteTree(staging);
                     }
                     return bin;
                 }
@@ -133,17 +137,6 @@ public final class PostgresBinaries {
             Files.delete(archive);
             // the unprivileged user that runs the server must be able to read and execute them
             ChildProcess.run(List.of("chmod", "-R", "a+rX", into.toString()), Map.of(), Duration.ofSeconds(30));
-        }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(p)) {
-            for (Path each : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(each);
-            }
         }
     }
 }

@@ -8,6 +8,7 @@ import io.dbmigrate.cli.bench.FaultCell.When;
 import io.dbmigrate.cli.demo.DemoSetup;
 import io.dbmigrate.cli.demo.DemoWriter;
 import io.dbmigrate.cli.migrate.MigrationCommands;
+import io.dbmigrate.cli.migrate.TemporalOptions;
 import io.dbmigrate.deploy.Component;
 import io.dbmigrate.deploy.LocalStack;
 import io.dbmigrate.deploy.StackException;
@@ -120,11 +121,15 @@ public final class BenchFaultsCommand implements Callable<Integer> {
         final DemoSetup setup;
         final FaultCell cell;
         final String id;
+        final String workflowId;
         final WorkflowProbe wf;
         long t0;
         String lastShown;
         DemoWriter writer;
         boolean started;
+        /** The cutover was approved (the update answered); asked again at most once a second while it waits. */
+        boolean approved;
+        long lastApproval;
 
         CellRun(LocalStack stack, DemoSetup setup, FaultCell cell) {
             this.stack = stack;
@@ -133,13 +138,14 @@ public final class BenchFaultsCommand implements Callable<Integer> {
             // unique per run: the test server keeps every workflow, and slot names must not repeat a live one
             this.id = ID_PREFIX + cell.fault().label + "_" + cell.when().label + "_"
                     + Long.toString(System.currentTimeMillis() / 1000, 36);
-            this.wf = new WorkflowProbe(setup.temporal, "migration-" + id);
+            this.workflowId = TemporalOptions.workflowId(id);
+            this.wf = new WorkflowProbe(setup.temporal, workflowId);
         }
 
         CellResult run() throws Exception {
             setup.recreate();
             // the application asks on a probe of its own, so its timeouts while the worker is down are not counted below
-            WorkflowProbe app = new WorkflowProbe(setup.temporal, "migration-" + id);
+            WorkflowProbe app = new WorkflowProbe(setup.temporal, workflowId);
             writer = setup.writer(writesPerSec,
                     () -> app.status(Duration.ofSeconds(1)).map(s -> s.cutover() != null).orElse(false));
             writer.start();
@@ -151,7 +157,6 @@ public final class BenchFaultsCommand implements Callable<Integer> {
             String reason = null;
             Double recoverySeconds = null;
             int timeoutsBefore = wf.timeouts();
-            boolean approved = at.approved;
             if (at.reached) {
                 inject();
                 Thread.sleep(downSeconds * 1000L);
@@ -163,7 +168,7 @@ public final class BenchFaultsCommand implements Callable<Integer> {
                 }
                 recoverySeconds = round1((System.nanoTime() - r0) / 1e9);
             }
-            End end = awaitEnd(approved);
+            End end = awaitEnd();
             int unanswered = wf.timeouts() - timeoutsBefore;
             Outcome outcome;
             if (end.closed) {
@@ -210,14 +215,20 @@ public final class BenchFaultsCommand implements Callable<Integer> {
             }
         }
 
-        record Reached(boolean reached, String phaseAtKill, boolean approved, String why) {}
+        record Reached(boolean reached, String phaseAtKill, String why) {}
+
+        /** Approves once the migration waits for approval (the update is asked at most once a second). */
+        void approveIfWaiting(MigrationStatus s) {
+            if (!approved && s.state() == State.AWAITING_APPROVAL && System.nanoTime() - lastApproval > 1_000_000_000L) {
+                lastApproval = System.nanoTime();
+                approved = wf.approve("bench-faults", Duration.ofSeconds(10));
+            }
+        }
 
         /** Polls the status query until the cell's phase is on (fast around the short cutover); approves for the cutover cell. */
         Reached awaitPhase() throws Exception {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(cellTimeout);
             long phaseSeenAt = 0;
-            long lastApproval = 0;
-            boolean approved = false;
             MigrationStatus last = null;
             while (System.nanoTime() < deadline) {
                 Optional<MigrationStatus> s = wf.status(Duration.ofSeconds(5));
@@ -225,24 +236,22 @@ public final class BenchFaultsCommand implements Callable<Integer> {
                     last = s.get();
                     show(last);
                     if (ended(last)) {
-                        return new Reached(false, last.phase().label(), approved, "the migration ended (" + last.state()
+                        return new Reached(false, last.phase().label(), "the migration ended (" + last.state()
                                 + ") before phase " + cell.when().phase.label());
                     }
                     if (last.phase() == cell.when().phase) {
                         phaseSeenAt = phaseSeenAt == 0 ? System.nanoTime() : phaseSeenAt;
                         if (ready(last, phaseSeenAt)) {
-                            return new Reached(true, last.phase().label(), approved, null);
+                            return new Reached(true, last.phase().label(), null);
                         }
                     }
-                    if (cell.when() == When.CUTOVER && !approved && last.state() == State.AWAITING_APPROVAL
-                            && System.nanoTime() - lastApproval > 1_000_000_000L) {
-                        lastApproval = System.nanoTime();
-                        approved = wf.approve("bench-faults", Duration.ofSeconds(10));
+                    if (cell.when() == When.CUTOVER) {
+                        approveIfWaiting(last);
                     }
                 }
                 Thread.sleep(cell.when() == When.CUTOVER && approved ? 5 : 100);
             }
-            return new Reached(false, last == null ? "unknown" : last.phase().label(), approved,
+            return new Reached(false, last == null ? "unknown" : last.phase().label(),
                     "phase " + cell.when().phase.label() + " not reached within " + cellTimeout + " s");
         }
 
@@ -287,9 +296,8 @@ public final class BenchFaultsCommand implements Callable<Integer> {
         record End(boolean closed, String diagnosis) {}
 
         /** Waits for the workflow to close, approving once it waits for approval; the deadline runs from the recovery. */
-        End awaitEnd(boolean approved) throws InterruptedException {
+        End awaitEnd() throws InterruptedException {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(cellTimeout);
-            long lastApproval = 0;
             MigrationStatus last = null;
             String pending = "";
             while (System.nanoTime() < deadline) {
@@ -302,10 +310,7 @@ public final class BenchFaultsCommand implements Callable<Integer> {
                 if (s.isPresent()) {
                     last = s.get();
                     show(last);
-                    if (!approved && last.state() == State.AWAITING_APPROVAL && System.nanoTime() - lastApproval > 1_000_000_000L) {
-                        lastApproval = System.nanoTime();
-                        approved = wf.approve("bench-faults", Duration.ofSeconds(10));
-                    }
+                    approveIfWaiting(last);
                 }
                 Thread.sleep(500);
             }
@@ -323,9 +328,9 @@ public final class BenchFaultsCommand implements Callable<Integer> {
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (System.nanoTime() < deadline) {
-                if (wf.describe(Duration.ofSeconds(5)).map(WorkflowProbe.Described::closed).orElse(false)) {
-                    return "abort sent: the workflow then ended (" + wf.describe(Duration.ofSeconds(5))
-                            .map(WorkflowProbe.Described::executionStatus).orElse("?") + ")";
+                Optional<WorkflowProbe.Described> d = wf.describe(Duration.ofSeconds(5));
+                if (d.map(WorkflowProbe.Described::closed).orElse(false)) {
+                    return "abort sent: the workflow then ended (" + d.get().executionStatus() + ")";
                 }
                 Thread.sleep(1000);
             }

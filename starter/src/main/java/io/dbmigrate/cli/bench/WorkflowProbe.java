@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -24,7 +25,7 @@ final class WorkflowProbe {
     private final WorkflowClient client;
     private final String workflowId;
     private volatile String lastProblem;
-    private final java.util.concurrent.atomic.AtomicInteger timeouts = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger timeouts = new AtomicInteger();
 
     WorkflowProbe(WorkflowClient client, String workflowId) {
         this.client = client;

@@ -57,10 +57,9 @@ public final class DemoWriter implements Runnable {
         this.cutoverDone = cutoverDone;
     }
 
-    public Thread start() {
+    public void start() {
         thread = new Thread(this, "demo-writer");
         thread.start();
-        return thread;
     }
 
     /**

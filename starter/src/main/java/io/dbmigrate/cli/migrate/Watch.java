@@ -3,9 +3,7 @@ package io.dbmigrate.cli.migrate;
 import io.dbmigrate.workflows.model.ApplierProgress;
 import io.dbmigrate.workflows.model.MigrationStatus;
 import io.dbmigrate.workflows.model.TableValidation;
-import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.workflow.v1.PendingActivityInfo;
-import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
 import io.temporal.client.WorkflowClient;
 import io.temporal.common.converter.DefaultDataConverter;
@@ -33,8 +31,10 @@ public final class Watch implements Callable<Integer> {
         String last = null;
         while (true) {
             MigrationStatus s;
+            DescribeWorkflowExecutionResponse described;
             try {
-                s = MigrationCommands.status(client, wf);
+                described = WorkerAnswers.describe(client, wf);
+                s = WorkerAnswers.status(client, wf, WorkerAnswers.WAIT, described);
             } catch (WorkerAnswers.NoWorkerAnswer e) {
                 // keep watching: a worker that comes back resumes the migration, and this line says what is missing
                 String line = "[waiting for a worker] " + e.getMessage();
@@ -46,7 +46,7 @@ public final class Watch implements Callable<Integer> {
                 Thread.sleep(1000);
                 continue;
             }
-            String line = render(s, applierProgress(client, wf).orElse(s.applier()));
+            String line = render(s, applierProgress(described).orElse(s.applier()));
             if (!line.equals(last)) {
                 out.println(line);
                 out.flush();
@@ -99,20 +99,13 @@ public final class Watch implements Callable<Integer> {
         return "[" + "#".repeat(filled) + ".".repeat(20 - filled) + "] " + String.format("%,d", rows);
     }
 
-    /** The applier's latest heartbeat, read from the workflow's pending activities. */
-    static Optional<ApplierProgress> applierProgress(WorkflowClient client, String workflowId) {
-        try {
-            DescribeWorkflowExecutionResponse d = client.getWorkflowServiceStubs().blockingStub().describeWorkflowExecution(
-                    DescribeWorkflowExecutionRequest.newBuilder().setNamespace(client.getOptions().getNamespace())
-                            .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId)).build());
-            for (PendingActivityInfo p : d.getPendingActivitiesList()) {
-                if (p.getActivityType().getName().equals("RunApplier") && p.hasHeartbeatDetails()) {
-                    return Optional.ofNullable(DefaultDataConverter.newDefaultInstance().fromPayloads(0,
-                            Optional.of(p.getHeartbeatDetails()), ApplierProgress.class, ApplierProgress.class));
-                }
+    /** The applier's latest heartbeat, from the workflow's pending activities (none once it is closed). */
+    static Optional<ApplierProgress> applierProgress(DescribeWorkflowExecutionResponse d) {
+        for (PendingActivityInfo p : d.getPendingActivitiesList()) {
+            if (p.getActivityType().getName().equals("RunApplier") && p.hasHeartbeatDetails()) {
+                return Optional.ofNullable(DefaultDataConverter.newDefaultInstance().fromPayloads(0,
+                        Optional.of(p.getHeartbeatDetails()), ApplierProgress.class, ApplierProgress.class));
             }
-        } catch (RuntimeException e) {
-            // the workflow may be closed: no pending activities
         }
         return Optional.empty();
     }

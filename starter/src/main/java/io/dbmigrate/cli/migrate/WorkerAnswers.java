@@ -45,7 +45,12 @@ public final class WorkerAnswers {
     }
 
     public static MigrationStatus status(WorkflowClient client, String workflowId, Duration wait) {
-        DescribeWorkflowExecutionResponse d = describe(client, workflowId);
+        return status(client, workflowId, wait, describe(client, workflowId));
+    }
+
+    /** The same, with the server's description already read (watch reads it once a second for the applier too). */
+    public static MigrationStatus status(WorkflowClient client, String workflowId, Duration wait,
+            DescribeWorkflowExecutionResponse d) {
         WorkflowExecutionStatus state = d.getWorkflowExecutionInfo().getStatus();
         if (state != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
             // the result is in the history; a query on a closed workflow would need a worker to replay it

@@ -75,7 +75,7 @@ public final class MigrationWorkflowImpl implements MigrationWorkflow {
      */
     @Override
     public String approveCutover(String approver) {
-        String by = approver == null || approver.isBlank() ? "unknown" : approver;
+        String by = approverName(approver);
         if (c.approvalReadsLag) {
             String refused = Phases.lagRefusalNow(c);
             if (refused == null) {
@@ -97,6 +97,10 @@ public final class MigrationWorkflowImpl implements MigrationWorkflow {
         }
     }
 
+    private static String approverName(String approver) {
+        return approver == null || approver.isBlank() ? "unknown" : approver;
+    }
+
     /** Null when an approval would be accepted now; reads workflow state only. */
     private String notReadyReason() {
         if (c == null || c.phase != Phase.APPROVAL || c.state != State.AWAITING_APPROVAL
@@ -116,7 +120,7 @@ public final class MigrationWorkflowImpl implements MigrationWorkflow {
         if (reason != null) {
             log.info("approve signal ignored: {}", reason);
         } else if (c.approvalReadsLag) {
-            c.approveRequestedBy = approver == null || approver.isBlank() ? "unknown" : approver;
+            c.approveRequestedBy = approverName(approver);
         } else {
             approveCutover(approver);
         }

@@ -182,11 +182,16 @@ final class Phases {
         io.dbmigrate.workflows.model.CutoverReport steps = freeze.get(0).get();
         // the timer and the last step can complete in the same workflow task (a worker that came back late)
         checkDeadline(c, fencedAt, deadlineMs, "final validation");
-        // point of no return: the target holds everything the source committed; applications move to it now
+        pointOfNoReturn(c, steps.fenceLsn(), steps.drainedLsn(), steps.sequences(), steps.finalValidation(), fencedAt);
+    }
+
+    /** The target holds everything the source committed: applications move to it now, and nothing is undone after. */
+    private static void pointOfNoReturn(MigrationContext c, String fenceLsn, String drained, List<String> sequences,
+            ValidationReport finalCheck, long fencedAt) {
         c.pastPointOfNoReturn = true;
         c.saga.forget();
-        c.cutover = new io.dbmigrate.workflows.model.CutoverReport(steps.fenceLsn(), steps.drainedLsn(), steps.sequences(),
-                steps.finalValidation(), Workflow.currentTimeMillis() - fencedAt);
+        c.cutover = new io.dbmigrate.workflows.model.CutoverReport(fenceLsn, drained, sequences, finalCheck,
+                Workflow.currentTimeMillis() - fencedAt);
     }
 
     /** The steps inside the write pause; the pause itself is measured by {@link #cutover}. */
@@ -221,10 +226,7 @@ final class Phases {
         List<String> sequences = c.steps.syncSequences(c.plan, c.tables);
         ValidationReport finalCheck = finalValidation(c);
         checkDeadline(c, fencedAt, deadline, "final validation");
-        c.pastPointOfNoReturn = true;
-        c.saga.forget();
-        c.cutover = new io.dbmigrate.workflows.model.CutoverReport(fenceLsn, drained, sequences, finalCheck,
-                Workflow.currentTimeMillis() - fencedAt);
+        pointOfNoReturn(c, fenceLsn, drained, sequences, finalCheck, fencedAt);
     }
 
     private static void checkDeadline(MigrationContext c, long fencedAt, long deadlineMs, String step) {
