@@ -1,10 +1,10 @@
 package io.dbmigrate.cli;
 
+import io.dbmigrate.it.ItPorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.dbmigrate.deploy.StackPorts;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class DemoIT {
     static final Path HOME = StackIT.ROOT.resolve("starter/target/it-demo");
     // its own port block (see StackIT.PORT_BLOCK)
-    static final String[] PORTS = StackPorts.block(27).asOptions().toArray(String[]::new);
+    static final String[] PORTS = ItPorts.block(27).asOptions().toArray(String[]::new);
 
     @BeforeAll
     static void up() {

@@ -1,12 +1,12 @@
 package io.dbmigrate.cli;
 
+import io.dbmigrate.it.ItPorts;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.dbmigrate.deploy.StackPorts;
 import java.nio.file.Path;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class FaultsIT {
     static final Path HOME = StackIT.ROOT.resolve("starter/target/it-faults");
     // its own port block below the ephemeral range (see StackIT.PORT_BLOCK)
-    static final String[] PORTS = StackPorts.block(29).asOptions().toArray(String[]::new);
+    static final String[] PORTS = ItPorts.block(29).asOptions().toArray(String[]::new);
     static final String CELLS = "worker:snapshot,worker:cutover,connect:streaming";
 
     static JsonNode matrix;

@@ -1,5 +1,6 @@
 package io.dbmigrate.cli;
 
+import io.dbmigrate.it.ItPorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -30,7 +31,7 @@ class StackIT {
     static final Path HOME = ROOT.resolve("starter/target/it-stack");
     // Each test stack has a block of its own (StackIT 26xxx, DemoIT 27xxx, PipelineStack 28xxx), away from the
     // defaults (25xxx) so a developer's running stack is not disturbed, and below the ephemeral port range.
-    static final StackPorts PORT_BLOCK = StackPorts.block(26);
+    static final StackPorts PORT_BLOCK = ItPorts.block(26);
     static final String[] PORTS = PORT_BLOCK.asOptions().toArray(String[]::new);
 
     record Result(int exit, String out, String err) {}

@@ -1,5 +1,6 @@
 package io.dbmigrate.pipeline;
 
+import io.dbmigrate.it.ItPorts;
 import io.dbmigrate.activities.connect.ConnectClient;
 import io.dbmigrate.activities.pipeline.CaptureSetup;
 import io.dbmigrate.activities.sql.Pg;
@@ -19,7 +20,7 @@ import java.util.List;
 public final class PipelineStack {
     static final Path ROOT = StackLayout.findRepoRoot(Path.of(""));
     // its own port block (see StackIT.PORT_BLOCK)
-    static final StackPorts PORTS = StackPorts.block(28);
+    static final StackPorts PORTS = ItPorts.block(28);
     private static LocalStack stack;
 
     private PipelineStack() {}

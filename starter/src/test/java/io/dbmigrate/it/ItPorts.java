@@ -1,0 +1,20 @@
+package io.dbmigrate.it;
+
+import io.dbmigrate.deploy.StackPorts;
+
+/**
+ * The integration tests' port blocks (StackIT 26xxx, DemoIT 27xxx, PipelineStack 28xxx, FaultsIT 29xxx), below the
+ * ephemeral range and away from the default stack (25xxx). {@code -Ddbmigrate.it.blockShift=N} moves every block by N
+ * and {@code -Ddbmigrate.it.portOffset=500} moves every port within its block, so a second checkout can run its
+ * integration tests beside the first without sharing a port.
+ */
+public final class ItPorts {
+    private ItPorts() {}
+
+    public static StackPorts block(int prefix) {
+        StackPorts p = StackPorts.block(prefix + Integer.getInteger("dbmigrate.it.blockShift", 0));
+        int o = Integer.getInteger("dbmigrate.it.portOffset", 0);
+        return new StackPorts(p.sourcePostgres() + o, p.targetPostgres() + o, p.kafka() + o, p.kafkaController() + o,
+                p.connect() + o, p.temporal() + o, p.workerHttp() + o);
+    }
+}
