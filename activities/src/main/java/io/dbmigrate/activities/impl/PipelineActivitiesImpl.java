@@ -7,7 +7,10 @@ import io.dbmigrate.activities.pipeline.CaptureSetup;
 import io.dbmigrate.activities.pipeline.CaptureWatchdog;
 import io.dbmigrate.activities.pipeline.ChangeApplier;
 import io.dbmigrate.activities.pipeline.StreamMonitor;
+import io.dbmigrate.activities.snapshot.CopyMetrics;
+import io.dbmigrate.activities.snapshot.SnapshotCopy;
 import io.dbmigrate.workflows.activities.PipelineActivities;
+import io.dbmigrate.workflows.model.SnapshotCopyReport;
 import io.dbmigrate.workflows.model.StreamLag;
 import io.dbmigrate.workflows.model.StreamSpec;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -25,11 +28,19 @@ public final class PipelineActivitiesImpl implements PipelineActivities {
     private final String bootstrap;
     private final ConnectClient connect;
     private final MeterRegistry registry;
+    private final SnapshotCopy.Options copyOptions;
+    private final CopyMetrics copyMetrics;
 
     public PipelineActivitiesImpl(String bootstrap, String connectUrl, MeterRegistry registry) {
+        this(bootstrap, connectUrl, registry, SnapshotCopy.Options.defaults());
+    }
+
+    public PipelineActivitiesImpl(String bootstrap, String connectUrl, MeterRegistry registry, SnapshotCopy.Options copyOptions) {
         this.bootstrap = bootstrap;
         this.connect = new ConnectClient(connectUrl);
         this.registry = registry;
+        this.copyOptions = copyOptions;
+        this.copyMetrics = new CopyMetrics(registry);
     }
 
     @Override
@@ -37,6 +48,29 @@ public final class PipelineActivitiesImpl implements PipelineActivities {
         try {
             new CaptureSetup(bootstrap, connect).prepare(spec);
         } catch (SQLException e) {
+            throw Activity.wrap(e);
+        }
+    }
+
+    @Override
+    public SnapshotCopyReport copySnapshot(StreamSpec spec) {
+        ActivityExecutionContext ctx = Activity.getExecutionContext();
+        try {
+            new CaptureSetup(bootstrap, connect).preparePublication(spec);
+            SnapshotCopyReport r = new SnapshotCopy(spec, copyOptions).run(progress -> {
+                copyMetrics.record(spec, progress);
+                ctx.heartbeat(progress);
+            });
+            copyMetrics.record(spec, r);
+            return r;
+        } catch (SQLException e) {
+            if ("42501".equals(e.getSQLState())) {
+                // a privilege or a row-level security policy: retrying reads the same
+                throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "CopyRefused");
+            }
+            throw Activity.wrap(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             throw Activity.wrap(e);
         }
     }

@@ -49,28 +49,35 @@ public final class CaptureSetup {
 
     /** Creates (or completes) everything capture needs, then registers the connector (create-or-update). */
     public void prepare(StreamSpec spec) throws SQLException {
-        List<TableRef> roots;
+        Map<TableRef, List<String>> columns = preparePublication(spec);
+        createTopic(spec.topic());
+        connect.createFresh(spec.connectorName(), connectorConfig(spec, columns));
+    }
+
+    /**
+     * Control schema and publication (before any slot: pgoutput reads the publication as of each change's position).
+     * Without a slot nothing was captured yet, so whatever an earlier attempt left in Kafka or in the applied position
+     * is stale and would be replayed onto the target: it goes. Returns the published roots and their columns.
+     */
+    public Map<TableRef, List<String>> preparePublication(StreamSpec spec) throws SQLException {
         Map<TableRef, List<String>> columns = new LinkedHashMap<>();
         boolean fresh;
         try (Connection c = Pg.connect(spec.from(), "dbmigrate-capture-setup")) {
             fresh = !Pg.exists(c, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?", spec.slotName());
-            roots = partitionRoots(c, spec.tables());
+            List<TableRef> roots = partitionRoots(c, spec.tables());
             createControlObjects(c, spec, roots);
             for (TableRef t : roots) {
                 columns.put(t, TableMeta.load(c, t).columns().keySet().stream().toList());
             }
         }
         if (fresh) {
-            // no slot: nothing was captured yet, so whatever an earlier attempt left in Kafka or in the applied
-            // position is stale and would be replayed onto the target
             connect.deleteWithOffsets(spec.connectorName());
             deleteTopic(spec.topic());
             try (Connection to = Pg.connect(spec.to(), "dbmigrate-capture-setup")) {
                 ApplyPosition.forget(to, ChangeApplier.applySchema(spec), spec.streamId());
             }
         }
-        createTopic(spec.topic());
-        connect.createFresh(spec.connectorName(), connectorConfig(spec, columns));
+        return columns;
     }
 
     /** Partitions are captured through their root (publish_via_partition_root); listing both would duplicate rows. */
@@ -334,7 +341,7 @@ public final class CaptureSetup {
     }
 
     /** A slot stays active for a moment after its connector is deleted; wait, then end only our own walsender. */
-    static boolean dropSlot(Connection c, String slot) throws SQLException {
+    public static boolean dropSlot(Connection c, String slot) throws SQLException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             Integer activePid = null;

@@ -1,5 +1,6 @@
 package io.dbmigrate.workflows.activities;
 
+import io.dbmigrate.workflows.model.SnapshotCopyReport;
 import io.dbmigrate.workflows.model.StreamLag;
 import io.dbmigrate.workflows.model.StreamSpec;
 import io.temporal.activity.ActivityInterface;
@@ -9,6 +10,15 @@ import java.util.List;
 /** The change pipeline as activities. Names are what an operator reads in the workflow history. */
 @ActivityInterface
 public interface PipelineActivities {
+
+    /**
+     * The initial copy: control schema and publication, then the stream's slot created with an exported snapshot, and
+     * every table copied inside it by parallel {@code COPY} (heartbeats {@code SnapshotCopyProgress}). A retry copies
+     * only unfinished tables and ranges; if the snapshot was lost (the worker that held it died) it starts over from a
+     * new slot and says so in the result. Debezium then streams from the slot's consistent point.
+     */
+    @ActivityMethod(name = "CopySnapshot")
+    SnapshotCopyReport copySnapshot(StreamSpec spec);
 
     /** Control schema, publication, topic and Debezium connector for one stream. Idempotent. */
     @ActivityMethod(name = "PrepareCapture")

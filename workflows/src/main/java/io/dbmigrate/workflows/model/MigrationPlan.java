@@ -2,6 +2,7 @@ package io.dbmigrate.workflows.model;
 
 import com.fasterxml.jackson.annotation.JsonAnyGetter;
 import com.fasterxml.jackson.annotation.JsonAnySetter;
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.LinkedHashMap;
@@ -24,10 +25,33 @@ public record MigrationPlan(
         @JsonProperty("approval") String approval,
         @JsonProperty("cutover") CutoverOptions cutover,
         @JsonProperty("faultInjection") String faultInjection,
+        @JsonProperty("snapshot") String snapshot,
         @JsonAnySetter @JsonAnyGetter Map<String, Object> unknownFields) {
 
+    /** The initial copy: dbmigrate's parallel COPY in the slot's exported snapshot (the default). */
+    public static final String SNAPSHOT_COPY = "copy";
+    /** The initial copy by Debezium's own snapshot, for sources that cannot export a snapshot. */
+    public static final String SNAPSHOT_DEBEZIUM = "debezium";
+
+    @JsonCreator
     public MigrationPlan {
         unknownFields = unknownFields == null ? new LinkedHashMap<>() : unknownFields;
+    }
+
+    /** A plan with the default initial copy. */
+    public MigrationPlan(String migrationId, Endpoint source, Endpoint target, List<String> schemas, List<String> tables,
+            Thresholds thresholds, String approval, CutoverOptions cutover, String faultInjection,
+            Map<String, Object> unknownFields) {
+        this(migrationId, source, target, schemas, tables, thresholds, approval, cutover, faultInjection, null, unknownFields);
+    }
+
+    public String snapshotOrDefault() {
+        return snapshot == null ? SNAPSHOT_COPY : snapshot;
+    }
+
+    public MigrationPlan withSnapshot(String mode) {
+        return new MigrationPlan(migrationId, source, target, schemas, tables, thresholds, approval, cutover, faultInjection,
+                mode, unknownFields);
     }
 
     /** Proceed to validation once lag is under these; validation reads chunks of this many rows. */

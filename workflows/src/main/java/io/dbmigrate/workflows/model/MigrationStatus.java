@@ -16,6 +16,7 @@ public record MigrationStatus(
         @JsonProperty("timings") List<PhaseTiming> timings,
         @JsonProperty("compensations") List<String> compensations,
         @JsonProperty("approvedBy") String approvedBy,
+        @JsonProperty("snapshotCopy") SnapshotCopyReport snapshotCopy,
         @JsonProperty("error") String error) {
 
     public enum State {

@@ -59,6 +59,10 @@ public final class PlanValidator {
                 out.add("field 'thresholds.validationChunkRows' must be 100-10000000");
             }
         }
+        if (p.snapshot() != null && !p.snapshot().equals(MigrationPlan.SNAPSHOT_COPY)
+                && !p.snapshot().equals(MigrationPlan.SNAPSHOT_DEBEZIUM)) {
+            out.add("field 'snapshot' must be copy or debezium, got '" + p.snapshot() + "'");
+        }
         MigrationPlan.CutoverOptions c = p.cutover();
         if (c != null) {
             if (c.maxWritePauseSeconds() != null && (c.maxWritePauseSeconds() < 1 || c.maxWritePauseSeconds() > 600)) {

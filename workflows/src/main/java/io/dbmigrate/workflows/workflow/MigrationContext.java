@@ -28,7 +28,7 @@ import java.util.Map;
 /** Everything the phases share: the plan, activity stubs, the saga, the running applier and the status being built. */
 final class MigrationContext {
     static final String[] NON_RETRYABLE = {MigrationActivities.PREFLIGHT_FAILED, MigrationActivities.VALIDATION_FAILED,
-        MigrationActivities.INJECTED_FAULT, "ApplyDataError", "IllegalArgumentException"};
+        MigrationActivities.INJECTED_FAULT, "ApplyDataError", "IllegalArgumentException", "CopyRefused"};
 
     final MigrationPlan plan;
     final Compensations saga = new Compensations();
@@ -39,6 +39,8 @@ final class MigrationContext {
     final MigrationActivities watchStub;
     /** Fence, unfence and sequences: short, heartbeating, so a dead worker is noticed within seconds of the pause. */
     final MigrationActivities freezeSteps;
+    /** The initial copy: hours on a large database; beats every second, so a dead worker is noticed in 30 s. */
+    final PipelineActivities copyStub;
 
     State state = State.RUNNING;
     Phase phase = Phase.PREFLIGHT;
@@ -47,10 +49,14 @@ final class MigrationContext {
     StreamLag lag;
     ValidationReport validation;
     CutoverReport cutover;
+    /** The initial copy's result (plan snapshot "copy"); null with Debezium's snapshot. */
+    io.dbmigrate.workflows.model.SnapshotCopyReport snapshotCopy;
     ApplierProgress applier;
     String approvedBy;
     String abortReason;
     boolean pastPointOfNoReturn;
+    /** Set by the prepare phase (version {@link Phases#SNAPSHOT_COPY}): the initial copy is CopySnapshot's. */
+    boolean copiesSnapshot;
     /** Set by the approval phase (version {@link Phases#APPROVAL_LAG_ON_DEMAND}): lag is read when approval is asked. */
     boolean approvalReadsLag;
     /** An {@code approve} signal waiting for the approval phase to check lag (the signal itself cannot answer). */
@@ -89,6 +95,9 @@ final class MigrationContext {
                 .setCancellationType(io.temporal.activity.ActivityCancellationType.TRY_CANCEL)
                 .setRetryOptions(RetryOptions.newBuilder().setMaximumInterval(Duration.ofSeconds(30)).build())
                 .build());
+        this.copyStub = Workflow.newActivityStub(PipelineActivities.class, ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofDays(7)).setHeartbeatTimeout(Duration.ofSeconds(30))
+                .setRetryOptions(retry).build());
         // the fence may wait lockTimeoutSeconds for locks; everything else here is a few statements
         int lockWait = plan.cutoverOrDefault().lockTimeoutSeconds();
         this.freezeSteps = Workflow.newActivityStub(MigrationActivities.class, ActivityOptions.newBuilder()
@@ -152,7 +161,7 @@ final class MigrationContext {
 
     MigrationStatus status() {
         return new MigrationStatus(plan == null ? null : plan.migrationId(), state, phase, tables, applier, lag, validation,
-                cutover, List.copyOf(timings), List.copyOf(saga.ran()), approvedBy, error);
+                cutover, List.copyOf(timings), List.copyOf(saga.ran()), approvedBy, snapshotCopy, error);
     }
 
     static String describe(Throwable t) {

@@ -30,7 +30,13 @@ final class Phases {
         c.maybeInject(Phase.PREFLIGHT);
     }
 
-    /** Target tables, then capture (publication, slot, connector), then the applier; each undo registered first. */
+    /** Version marker: the initial copy is dbmigrate's own (CopySnapshot), then capture starts on its slot. */
+    static final String SNAPSHOT_COPY = "snapshot-copy";
+
+    /**
+     * Target tables, then (with Debezium's snapshot) capture and the applier; each undo registered first. With the
+     * copy (the default), capture and the applier start in the snapshot phase, after the copy, on the copy's slot.
+     */
     static void prepare(MigrationContext c) {
         c.enter(Phase.PREPARE);
         List<String> created = new java.util.ArrayList<>();
@@ -38,16 +44,35 @@ final class Phases {
         created.addAll(c.steps.prepareTarget(c.plan, c.tables));
         c.saga.register("CleanupTarget", () -> c.steps.cleanupTarget(c.plan));
         c.saga.register("TeardownCapture", () -> c.pipeline.teardownCapture(c.forward));
-        c.pipeline.prepareCapture(c.forward);
-        c.saga.register("StopApplier", () -> stopApplier(c));
-        c.applierScope = Workflow.newCancellationScope(() -> c.applierRun = Async.procedure(c.applierStub::runApplier, c.forward));
-        c.applierScope.run();
+        c.copiesSnapshot = Workflow.getVersion(SNAPSHOT_COPY, Workflow.DEFAULT_VERSION, 1) >= 1
+                && io.dbmigrate.workflows.model.MigrationPlan.SNAPSHOT_COPY.equals(c.plan.snapshotOrDefault());
+        if (c.copiesSnapshot) {
+            c.forward = new StreamSpec(c.forward.migrationId(), c.forward.direction(), c.forward.from(), c.forward.to(),
+                    c.forward.tables(), false);
+        } else {
+            c.pipeline.prepareCapture(c.forward);
+            startApplier(c);
+        }
         c.maybeInject(Phase.PREPARE);
     }
 
-    /** The initial snapshot travels the same ordered stream; wait for it and for lag under the thresholds. */
+    private static void startApplier(MigrationContext c) {
+        c.saga.register("StopApplier", () -> stopApplier(c));
+        c.applierScope = Workflow.newCancellationScope(() -> c.applierRun = Async.procedure(c.applierStub::runApplier, c.forward));
+        c.applierScope.run();
+    }
+
+    /**
+     * The initial copy (CopySnapshot, then Debezium streams from the copy's slot with no snapshot of its own; or
+     * Debezium's snapshot through the same ordered stream); then wait for lag under the thresholds.
+     */
     static void snapshot(MigrationContext c) {
         c.enter(Phase.SNAPSHOT);
+        if (c.copiesSnapshot) {
+            c.snapshotCopy = c.copyStub.copySnapshot(c.forward);
+            c.pipeline.prepareCapture(c.forward);
+            startApplier(c);
+        }
         c.withApplier(Async.procedure(c.longSteps::awaitCatchUp, c.forward, c.plan.thresholdsOrDefault()));
         c.lag = c.pipeline.lag(c.forward);
         c.maybeInject(Phase.SNAPSHOT);

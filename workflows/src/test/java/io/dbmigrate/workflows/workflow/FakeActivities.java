@@ -64,6 +64,9 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
         return calls.stream().filter(call::equals).count();
     }
 
+    /** The specs CopySnapshot was given (the stream must not ask Debezium for a snapshot of its own then). */
+    final List<StreamSpec> copiedSpecs = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     private void record(String call) {
         callTimes.add(System.currentTimeMillis());
         calls.add(call);
@@ -193,6 +196,13 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
     }
 
     // --- PipelineActivities
+
+    @Override
+    public io.dbmigrate.workflows.model.SnapshotCopyReport copySnapshot(StreamSpec spec) {
+        record("CopySnapshot");
+        copiedSpecs.add(spec);
+        return new io.dbmigrate.workflows.model.SnapshotCopyReport("0/1000", 3, 300, 5, 3, 3, null, List.of());
+    }
 
     @Override
     public void prepareCapture(StreamSpec spec) {

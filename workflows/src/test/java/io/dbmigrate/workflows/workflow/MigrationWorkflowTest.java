@@ -1,6 +1,7 @@
 package io.dbmigrate.workflows.workflow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -158,11 +159,16 @@ class MigrationWorkflowTest {
         assertNull(s.error());
         assertEquals(List.of(), s.compensations());
         assertEquals(FakeActivities.TABLES, s.tables());
-        assertEquals(List.of("Preflight", "PrepareTargetSchema", "PrepareCapture", "RunApplier", "AwaitCatchUp",
-                "StreamLag", "ValidateData(frozen=false)", "FenceSourceWrites", "DrainStream", "SyncSequences",
-                "ValidateData(frozen=true)", "RunApplier(cancelled)", "TeardownCapture", "UnfenceSourceWrites",
-                "CleanupTarget"), fakes.calls);
+        // the copy first, then capture starts on the copy's slot with no snapshot of Debezium's own
+        assertEquals(List.of("Preflight", "PrepareTargetSchema", "CopySnapshot", "PrepareCapture", "RunApplier",
+                "AwaitCatchUp", "StreamLag", "ValidateData(frozen=false)", "FenceSourceWrites", "DrainStream",
+                "SyncSequences", "ValidateData(frozen=true)", "RunApplier(cancelled)", "TeardownCapture",
+                "UnfenceSourceWrites", "CleanupTarget"), fakes.calls);
         assertEquals(0, fakes.count("DropCreatedTargetTables"));
+        assertEquals(1, fakes.copiedSpecs.size());
+        assertFalse(fakes.copiedSpecs.get(0).snapshot(), "Debezium must not snapshot what the copy copied");
+        assertNotNull(s.snapshotCopy());
+        assertEquals(3, s.snapshotCopy().rows());
 
         List<String> phases = s.timings().stream().map(PhaseTiming::phase).toList();
         assertEquals(List.of("preflight", "prepare", "snapshot", "validation", "approval", "cutover", "cleanup", "done"),
@@ -185,12 +191,25 @@ class MigrationWorkflowTest {
         assertReplays(plan);
     }
 
+    @Test
+    void debeziumSnapshotPlanKeepsTheStreamedSnapshot() {
+        MigrationPlan plan = plan("debezium_snap", "auto", null).withSnapshot(MigrationPlan.SNAPSHOT_DEBEZIUM);
+        MigrationStatus s = stub(plan).migrate(plan);
+
+        assertEquals(State.COMPLETED, s.state(), () -> "error: " + s.error());
+        assertEquals(0, fakes.count("CopySnapshot"));
+        assertEquals(List.of("Preflight", "PrepareTargetSchema", "PrepareCapture", "RunApplier", "AwaitCatchUp"),
+                fakes.calls.subList(0, 5));
+        assertNull(s.snapshotCopy());
+    }
+
     // --- rollback rehearsal per phase
 
     static Stream<Arguments> faults() {
         return Stream.of(
                 Arguments.of("preflight", List.of()),
-                Arguments.of("prepare", APPLIER_SAGA),
+                // with the copy, capture and the applier start in the snapshot phase
+                Arguments.of("prepare", List.of("TeardownCapture", "CleanupTarget", "DropCreatedTargetTables")),
                 Arguments.of("snapshot", APPLIER_SAGA),
                 Arguments.of("validation", APPLIER_SAGA),
                 Arguments.of("cutover", List.of("UnfenceSourceWrites", "StopApplier", "TeardownCapture",
