@@ -70,12 +70,17 @@ public final class MigrationCommands {
 
         @Override
         public Integer call() throws Exception {
-            MigrationStatus s = status(temporal.client(), TemporalOptions.workflowId(id));
+            WorkflowClient client = temporal.client();
+            String wf = TemporalOptions.workflowId(id);
+            MigrationStatus s = status(client, wf);
+            // while the initial copy runs, its per-table progress is in the activity's heartbeat, not in the workflow
+            com.fasterxml.jackson.databind.node.ObjectNode doc = JSON.valueToTree(s);
+            Watch.copyProgress(WorkerAnswers.describe(client, wf)).ifPresent(p -> doc.set("snapshotCopyProgress", JSON.valueToTree(p)));
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
-                out.println(JSON.writeValueAsString(s));
+                out.println(JSON.writeValueAsString(doc));
             } else {
-                out.println(JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(s));
+                out.println(JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
             }
             return 0;
         }

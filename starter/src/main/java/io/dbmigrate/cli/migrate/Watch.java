@@ -2,6 +2,7 @@ package io.dbmigrate.cli.migrate;
 
 import io.dbmigrate.workflows.model.ApplierProgress;
 import io.dbmigrate.workflows.model.MigrationStatus;
+import io.dbmigrate.workflows.model.SnapshotCopyProgress;
 import io.dbmigrate.workflows.model.TableValidation;
 import io.temporal.api.workflow.v1.PendingActivityInfo;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
@@ -46,7 +47,8 @@ public final class Watch implements Callable<Integer> {
                 Thread.sleep(1000);
                 continue;
             }
-            String line = render(s, applierProgress(described).orElse(s.applier()));
+            String line = render(s, applierProgress(described).orElse(s.applier()))
+                    + copyProgress(described).map(Watch::render).orElse("");
             if (!line.equals(last)) {
                 out.println(line);
                 out.flush();
@@ -73,6 +75,9 @@ public final class Watch implements Callable<Integer> {
             if (a.retrying() != null) {
                 b.append("  RETRYING: ").append(a.retrying());
             }
+        }
+        if (s.snapshotCopy() != null && s.phase() == MigrationStatus.Phase.SNAPSHOT) {
+            b.append(String.format("  copied %,d rows in %.1f s", s.snapshotCopy().rows(), s.snapshotCopy().millis() / 1000.0));
         }
         if (s.lag() != null) {
             b.append(String.format("  lag %,d B / %.1f s", s.lag().bytes(), s.lag().secondsSinceLastApplied()));
@@ -101,12 +106,35 @@ public final class Watch implements Callable<Integer> {
 
     /** The applier's latest heartbeat, from the workflow's pending activities (none once it is closed). */
     static Optional<ApplierProgress> applierProgress(DescribeWorkflowExecutionResponse d) {
+        return heartbeat(d, "RunApplier", ApplierProgress.class);
+    }
+
+    /** The initial copy's latest heartbeat: rows, bytes and ETA per table while CopySnapshot runs. */
+    static Optional<SnapshotCopyProgress> copyProgress(DescribeWorkflowExecutionResponse d) {
+        return heartbeat(d, "CopySnapshot", SnapshotCopyProgress.class);
+    }
+
+    private static <T> Optional<T> heartbeat(DescribeWorkflowExecutionResponse d, String activity, Class<T> type) {
         for (PendingActivityInfo p : d.getPendingActivitiesList()) {
-            if (p.getActivityType().getName().equals("RunApplier") && p.hasHeartbeatDetails()) {
+            if (p.getActivityType().getName().equals(activity) && p.hasHeartbeatDetails()) {
                 return Optional.ofNullable(DefaultDataConverter.newDefaultInstance().fromPayloads(0,
-                        Optional.of(p.getHeartbeatDetails()), ApplierProgress.class, ApplierProgress.class));
+                        Optional.of(p.getHeartbeatDetails()), type, type));
             }
         }
         return Optional.empty();
+    }
+
+    /** One line for the copy, and one per table still copying. */
+    static String render(SnapshotCopyProgress p) {
+        StringBuilder b = new StringBuilder(String.format("  copy %d/%d units  %,d of ~%,d rows  %,.1f MB  %,.0f rows/s  ETA %s",
+                p.unitsDone(), p.units(), p.rows(), p.estimatedRows(), p.bytes() / 1e6, p.rowsPerSec(),
+                p.etaSeconds() == null ? "?" : p.etaSeconds() + " s"));
+        for (SnapshotCopyProgress.Table t : p.tables()) {
+            if (t.unitsDone() < t.units()) {
+                b.append(String.format("%n    %s: %d/%d units, %,d of ~%,d rows", t.table(), t.unitsDone(), t.units(),
+                        t.rows(), t.estimatedRows()));
+            }
+        }
+        return b.toString();
     }
 }

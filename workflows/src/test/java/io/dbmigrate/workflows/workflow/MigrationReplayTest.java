@@ -7,9 +7,16 @@ import org.junit.jupiter.api.Test;
  * against today's workflow code: a change to the command sequence without Workflow.getVersion fails here.
  */
 class MigrationReplayTest {
+    /** Recorded before snapshot-copy: Debezium's snapshot, capture and the applier started in prepare. */
     @Test
     void completedDemoMigrationReplays() throws Exception {
         Replays.replayResource("histories/migration-demo-completed.json");
+    }
+
+    /** Recorded with snapshot-copy: CopySnapshot, then capture and the applier in the snapshot phase. */
+    @Test
+    void completedDemoWithSnapshotCopyReplays() throws Exception {
+        Replays.replayResource("histories/migration-demo-completed-snapshot-copy.json");
     }
 
     /** Recorded before approval-lag-on-demand (commit f4cb0c6): WatchStream, lagReport signals, a refused update. */

@@ -1,0 +1,30 @@
+package io.dbmigrate.cli.migrate;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dbmigrate.workflows.model.SnapshotCopyProgress;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class WatchTest {
+    @Test
+    void copyProgressShowsTotalsEtaAndOnlyTheTablesStillCopying() {
+        SnapshotCopyProgress p = new SnapshotCopyProgress("0/16B3748", 12, 9, 1_500_000, 250_000_000, 2_000_000,
+                50_000, 10L, List.of(
+                        new SnapshotCopyProgress.Table("public.small", 1, 1, 1_000, 100_000, 1_000),
+                        new SnapshotCopyProgress.Table("public.big", 11, 8, 1_499_000, 249_900_000, 1_999_000)));
+        String line = Watch.render(p);
+        assertTrue(line.contains("copy 9/12 units"), line);
+        assertTrue(line.contains("1,500,000 of ~2,000,000 rows"), line);
+        assertTrue(line.contains("ETA 10 s"), line);
+        assertTrue(line.contains("public.big: 8/11 units"), line);
+        assertFalse(line.contains("public.small"), "a finished table is not listed: " + line);
+    }
+
+    @Test
+    void anUnknownEtaSaysSo() {
+        SnapshotCopyProgress p = new SnapshotCopyProgress("0/1", 1, 0, 0, 0, 0, 0, null, List.of());
+        assertTrue(Watch.render(p).contains("ETA ?"), Watch.render(p));
+    }
+}
