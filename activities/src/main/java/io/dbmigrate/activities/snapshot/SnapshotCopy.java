@@ -153,7 +153,10 @@ public final class SnapshotCopy {
 
     /** Leaf tables (a partitioned table's partitions), their size, and their units. */
     List<CopyUnit> plan(Connection src, Connection tgt) throws SQLException {
-        boolean sameMajor = major(src) == major(tgt);
+        int sourceMajor = major(src);
+        boolean sameMajor = sourceMajor == major(tgt);
+        // before PostgreSQL 14 a ctid range is a full scan: one unit per table there
+        long unitPages = sourceMajor >= 14 ? options.unitPages() : Long.MAX_VALUE;
         List<CopyUnit> units = new ArrayList<>();
         try (PreparedStatement ps = src.prepareStatement("""
                 WITH root AS (SELECT ?::regclass::oid AS oid)
@@ -172,16 +175,16 @@ public final class SnapshotCopy {
                         long tuples = rs.getLong(3);
                         long pages = rs.getLong(4);
                         String format = sameMajor && binaryColumns(src, leaf) ? "binary" : "text";
-                        if (pages <= options.unitPages()) {
+                        if (pages <= unitPages) {
                             units.add(new CopyUnit(leaf, 0, null, null, tuples, format, null, null));
                             continue;
                         }
-                        int n = (int) ((pages + options.unitPages() - 1) / options.unitPages());
+                        int n = (int) ((pages + unitPages - 1) / unitPages);
                         for (int i = 0; i < n; i++) {
                             // the last range is open: rows of the snapshot cannot be past the end it had, but the
                             // size was read outside the snapshot
-                            Long end = i == n - 1 ? null : (i + 1) * options.unitPages();
-                            units.add(new CopyUnit(leaf, i, i * options.unitPages(), end, tuples / n, format, null, null));
+                            Long end = i == n - 1 ? null : (i + 1) * unitPages;
+                            units.add(new CopyUnit(leaf, i, i * unitPages, end, tuples / n, format, null, null));
                         }
                     }
                 }
