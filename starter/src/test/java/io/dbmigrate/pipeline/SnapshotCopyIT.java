@@ -83,21 +83,33 @@ class SnapshotCopyIT {
         PipelineStack.assertNoLeftovers(db);
     }
 
-    @Test
-    void copyAndStreamMeetWithoutGapOrOverlapUnderLiveWrites() throws Exception {
-        String db = "snapcopy";
+    /** A test body run while the ledger's writer writes, with the publication in place; everything removed after. */
+    interface Scenario {
+        void run(LedgerWorkload w, StreamSpec spec, Thread writer) throws Exception;
+    }
+
+    static void underLiveWrites(String db, Scenario scenario) throws Exception {
         LedgerWorkload w = workload(db);
         StreamSpec spec = PipelineStack.forward(db, db, TABLES, false);
         Thread writer = w.writer(0);
         writer.start();
-        Thread parts = partitionWriter(w);
-        parts.start();
         try {
             PipelineStack.capture().preparePublication(spec);
+            scenario.run(w, spec, writer);
+        } finally {
+            w.writing.set(false);
+            cleanup(spec, db);
+        }
+    }
+
+    @Test
+    void copyAndStreamMeetWithoutGapOrOverlapUnderLiveWrites() throws Exception {
+        underLiveWrites("snapcopy", (w, spec, writer) -> {
+            Thread parts = partitionWriter(w);
+            parts.start();
             List<SnapshotCopyProgress> beats = new CopyOnWriteArrayList<>();
             SnapshotCopyReport r = new SnapshotCopy(spec, SMALL_UNITS).run(beats::add);
             long during = w.committed.get();
-            System.out.println("copy report: " + r);
             streamAndCompare(w, spec, writer);
             parts.join();
 
@@ -115,21 +127,12 @@ class SnapshotCopyIT {
             assertEquals(last.units(), last.unitsDone());
             System.out.println("copy: " + r.rows() + " rows, " + r.bytes() + " bytes in " + r.millis() + " ms, " + r.units()
                     + " units, while the writer committed " + during + " transactions; " + w.committed.get() + " in all");
-        } finally {
-            w.writing.set(false);
-            cleanup(spec, db);
-        }
+        });
     }
 
     @Test
     void aRetryWhileTheSnapshotLivesCopiesOnlyWhatIsLeft() throws Exception {
-        String db = "snapretry";
-        LedgerWorkload w = workload(db);
-        StreamSpec spec = PipelineStack.forward(db, db, TABLES, false);
-        Thread writer = w.writer(0);
-        writer.start();
-        try {
-            PipelineStack.capture().preparePublication(spec);
+        underLiveWrites("snapretry", (w, spec, writer) -> {
             SnapshotCopy copy = new SnapshotCopy(spec, new SnapshotCopy.Options(1, 4));
             RuntimeException stop = stopMidway(spec, copy);
             assertEquals("stopped by the test", stop.getMessage());
@@ -141,21 +144,12 @@ class SnapshotCopyIT {
             assertEquals(pending, r.unitsCopiedThisAttempt(), "units copied: " + r.unitsCopiedThisAttempt() + " of " + r.units());
             assertTrue(pending < r.units());
             streamAndCompare(w, spec, writer);
-        } finally {
-            w.writing.set(false);
-            cleanup(spec, db);
-        }
+        });
     }
 
     @Test
     void aLostSnapshotStartsTheCopyOverFromANewSlotAndSaysSo() throws Exception {
-        String db = "snaplost";
-        LedgerWorkload w = workload(db);
-        StreamSpec spec = PipelineStack.forward(db, db, TABLES, false);
-        Thread writer = w.writer(0);
-        writer.start();
-        try {
-            PipelineStack.capture().preparePublication(spec);
+        underLiveWrites("snaplost", (w, spec, writer) -> {
             SnapshotCopy copy = new SnapshotCopy(spec, new SnapshotCopy.Options(1, 4));
             stopMidway(spec, copy);
             String firstLsn = plannedLsn(spec);
@@ -172,10 +166,7 @@ class SnapshotCopyIT {
             assertFalse(firstLsn.equals(r.slotLsn()), "a new slot has a new consistent point");
             assertEquals(r.slotLsn(), plannedLsn(spec));
             streamAndCompare(w, spec, writer);
-        } finally {
-            w.writing.set(false);
-            cleanup(spec, db);
-        }
+        });
     }
 
     @Test
