@@ -107,10 +107,14 @@ final class WorkflowProbe {
     }
 
     /**
-     * Ends the workflow: {@code abort} (the rollback runs if a worker runs the workflow), then terminate if it is still
+     * Ends the workflow unless it has ended: {@code abort} (the rollback runs if a worker runs the workflow), then terminate if it is still
      * open after {@code within}. Says which of the two ended it.
      */
     String abortOrTerminate(String reason, Duration within) throws InterruptedException {
+        Optional<Described> before = describe(Duration.ofSeconds(5));
+        if (before.map(Described::closed).orElse(false)) {
+            return "the workflow had ended already (" + before.get().executionStatus() + ")";
+        }
         try {
             abort(reason);
         } catch (RuntimeException e) {
