@@ -28,11 +28,8 @@ class SnapshotBenchIT {
 
     @BeforeAll
     static void runTheBench() throws Exception {
-        StackIT.Result up = StackIT.cli(StackIT.with(new String[] {"stack", "up", "--home", HOME.toString()}, PORTS));
-        assertEquals(0, up.exit(), up.out() + up.err());
-        run = StackIT.cli("bench", "snapshot", "--home", HOME.toString(), "--rows", Long.toString(ROWS), "--json");
-        System.out.println(run.err());
-        System.out.println(run.out());
+        StackIT.up(HOME, PORTS);
+        run = StackIT.printed("bench", "snapshot", "--home", HOME.toString(), "--rows", Long.toString(ROWS), "--json");
         result = StackIT.lastLineJson(run.out());
     }
 
