@@ -110,9 +110,9 @@ public final class BenchSnapshotCommand implements Callable<Integer> {
                 + (modeField ? "" : " (the plan has no \"snapshot\" field: Debezium's snapshot is the only path, measured once)"));
         PathResult ours = migration(setup, null, ourLabel);
         info("2/4 raw binary COPY pipe, " + jobs + " tables at a time");
-        PathResult raw = rawCopy(setup);
+        PathResult raw = orFailed("raw binary COPY pipe", () -> rawCopy(setup));
         info("3/4 pgcopydb clone");
-        PathResult pgcopydb = pgcopydb(setup, stack);
+        PathResult pgcopydb = orFailed("pgcopydb clone", () -> pgcopydb(setup, stack));
         PathResult debezium;
         if (modeField) {
             info("4/4 dbmigrate with \"snapshot\": \"debezium\"");
@@ -147,10 +147,8 @@ public final class BenchSnapshotCommand implements Callable<Integer> {
         verified.put("debezium", debezium.verified());
         r.put("verified", verified);
         Map<String, Object> unavailable = new LinkedHashMap<>();
-        for (var e : Map.of("rawCopy", raw, "pgcopydb", pgcopydb).entrySet()) {
-            if (e.getValue().unavailable() != null) {
-                unavailable.put(e.getKey(), e.getValue().unavailable());
-            }
+        if (pgcopydb.unavailable() != null) {
+            unavailable.put("pgcopydb", pgcopydb.unavailable());
         }
         r.put("unavailable", unavailable);
         r.put("leftovers", all.stream().flatMap(p -> p.leftovers().stream()).distinct().toList());
@@ -237,6 +235,16 @@ public final class BenchSnapshotCommand implements Callable<Integer> {
 
     private static String describe(MigrationStatus s) {
         return s.phase().label() + " " + s.state() + (s.error() == null ? "" : ", " + s.error());
+    }
+
+    /** A comparison path that throws has no figure; the bench goes on with the next one. */
+    private PathResult orFailed(String label, Callable<PathResult> path) {
+        try {
+            return path.call();
+        } catch (Exception e) {
+            info("  " + label + " failed: " + e);
+            return PathResult.failed(label, null, e.toString(), List.of());
+        }
     }
 
     private PathResult rawCopy(DemoSetup setup) throws Exception {
