@@ -18,8 +18,7 @@ class DemoIT {
 
     @BeforeAll
     static void up() {
-        StackIT.Result r = StackIT.cli(StackIT.with(new String[] {"stack", "up", "--home", HOME.toString()}, PORTS));
-        assertEquals(0, r.exit(), r.out() + r.err());
+        StackIT.up(HOME, PORTS);
     }
 
     @AfterAll
@@ -29,10 +28,7 @@ class DemoIT {
 
     static JsonNode demo(String... extra) throws Exception {
         String[] args = StackIT.with(new String[] {"demo", "--home", HOME.toString(), "--rows", "3000", "--writes-per-sec", "50", "--json"}, extra);
-        StackIT.Result r = StackIT.cli(args);
-        System.out.println(r.err());
-        System.out.println(r.out());
-        return StackIT.lastLineJson(r.out());
+        return StackIT.lastLineJson(StackIT.printed(args).out());
     }
 
     @Test

@@ -29,12 +29,9 @@ class FaultsIT {
 
     @BeforeAll
     static void runTheCells() throws Exception {
-        StackIT.Result up = StackIT.cli(StackIT.with(new String[] {"stack", "up", "--home", HOME.toString()}, PORTS));
-        assertEquals(0, up.exit(), up.out() + up.err());
-        StackIT.Result r = StackIT.cli("bench", "faults", "--home", HOME.toString(), "--cells", CELLS,
+        StackIT.up(HOME, PORTS);
+        StackIT.Result r = StackIT.printed("bench", "faults", "--home", HOME.toString(), "--cells", CELLS,
                 "--rows", "5000", "--writes-per-sec", "50", "--cell-timeout", "180", "--json");
-        System.out.println(r.err());
-        System.out.println(r.out());
         matrix = StackIT.lastLineJson(r.out());
     }
 

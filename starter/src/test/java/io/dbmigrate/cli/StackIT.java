@@ -53,6 +53,20 @@ class StackIT {
         return all.toArray(String[]::new);
     }
 
+    /** {@code stack up} in {@code home} on {@code ports}; the calling test fails when the stack does not come up. */
+    static void up(Path home, String[] ports) {
+        Result r = cli(with(new String[] {"stack", "up", "--home", home.toString()}, ports));
+        assertEquals(0, r.exit(), r.out() + r.err());
+    }
+
+    /** A command whose progress (stderr) and result (stdout) belong in the test's log. */
+    static Result printed(String... args) {
+        Result r = cli(args);
+        System.out.println(r.err());
+        System.out.println(r.out());
+        return r;
+    }
+
     static JsonNode lastLineJson(String out) throws Exception {
         String[] lines = out.strip().split("\n");
         return new ObjectMapper().readTree(lines[lines.length - 1]);

@@ -12,8 +12,6 @@ import io.dbmigrate.cli.migrate.TemporalOptions;
 import io.dbmigrate.deploy.Component;
 import io.dbmigrate.deploy.LocalStack;
 import io.dbmigrate.deploy.StackException;
-import io.dbmigrate.workflows.model.Endpoint;
-import io.dbmigrate.workflows.model.MigrationId;
 import io.dbmigrate.workflows.model.MigrationStatus;
 import io.dbmigrate.workflows.model.MigrationStatus.State;
 import java.io.PrintWriter;
@@ -235,7 +233,7 @@ public final class BenchFaultsCommand implements Callable<Integer> {
                 if (s.isPresent()) {
                     last = s.get();
                     show(last);
-                    if (ended(last)) {
+                    if (WorkflowProbe.ended(last)) {
                         return new Reached(false, last.phase().label(), "the migration ended (" + last.state()
                                 + ") before phase " + cell.when().phase.label());
                     }
@@ -321,21 +319,7 @@ public final class BenchFaultsCommand implements Callable<Integer> {
 
         /** A STUCK cell: abort (the rollback runs if a worker runs the workflow), else terminate. */
         String giveUp() throws InterruptedException {
-            try {
-                wf.abort("bench faults: no end within the cell's deadline");
-            } catch (RuntimeException e) {
-                return "abort failed: " + e.getMessage();
-            }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (System.nanoTime() < deadline) {
-                Optional<WorkflowProbe.Described> d = wf.describe(Duration.ofSeconds(5));
-                if (d.map(WorkflowProbe.Described::closed).orElse(false)) {
-                    return "abort sent: the workflow then ended (" + d.get().executionStatus() + ")";
-                }
-                Thread.sleep(1000);
-            }
-            wf.terminate("bench faults: no end within the cell's deadline, abort did not end it");
-            return "abort sent but not acted on within 30 s: terminated";
+            return wf.abortOrTerminate("bench faults: no end within the cell's deadline", Duration.ofSeconds(30));
         }
 
         void show(MigrationStatus s) {
@@ -351,10 +335,6 @@ public final class BenchFaultsCommand implements Callable<Integer> {
         }
     }
 
-    private static boolean ended(MigrationStatus s) {
-        return s.state() == State.COMPLETED || s.state() == State.ROLLED_BACK || s.state() == State.FAILED;
-    }
-
     /** After a harness error: whatever is down comes back before the next cell. */
     private void recover(LocalStack stack) {
         try {
@@ -364,47 +344,9 @@ public final class BenchFaultsCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * What an abandoned cell leaves that would stop the next one: this harness's connectors and replication slots (a
-     * database with a slot cannot be dropped). Publications, schemas and fences go with the database it recreates.
-     */
+    /** What an abandoned cell leaves that would stop the next one (see {@link DemoSetup#removeByHand}). */
     private void removeByHand(DemoSetup setup) {
-        try {
-            for (String name : setup.connect.list()) {
-                if (name.startsWith(MigrationId.objectName(ID_PREFIX))) {
-                    setup.connect.deleteWithOffsets(name);
-                }
-            }
-        } catch (RuntimeException e) {
-            info("could not remove connectors: " + e.getMessage());
-        }
-        String slots = "FROM pg_replication_slots WHERE slot_name LIKE 'dbmigrate\\_faults\\_%' AND database = current_database()";
-        for (Endpoint e : List.of(setup.source, setup.target)) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (true) {
-                try (Connection c = Pg.connect(e, "dbmigrate-bench-faults")) {
-                    if (!Pg.exists(c, "SELECT 1 " + slots)) {
-                        break;
-                    }
-                    Pg.exists(c, "SELECT pg_terminate_backend(active_pid) " + slots + " AND active_pid IS NOT NULL");
-                    Pg.exists(c, "SELECT pg_drop_replication_slot(slot_name) " + slots + " AND NOT active");
-                } catch (SQLException ex) {
-                    if ("3D000".equals(ex.getSQLState())) {
-                        break; // no such database yet
-                    }
-                    if (System.nanoTime() > deadline) {
-                        info("could not drop the slots on " + e.describe() + ": " + ex.getMessage());
-                        break;
-                    }
-                }
-                try {
-                    Thread.sleep(200);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
-        }
+        setup.removeByHand(ID_PREFIX, this::info);
     }
 
     private void printMatrix(List<CellResult> results) {

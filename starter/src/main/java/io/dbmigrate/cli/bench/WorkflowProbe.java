@@ -106,6 +106,38 @@ final class WorkflowProbe {
         client.newUntypedWorkflowStub(workflowId).signal("abort", reason);
     }
 
+    /**
+     * Ends the workflow unless it has ended: {@code abort} (the rollback runs if a worker runs the workflow), then terminate if it is still
+     * open after {@code within}. Says which of the two ended it.
+     */
+    String abortOrTerminate(String reason, Duration within) throws InterruptedException {
+        Optional<Described> before = describe(Duration.ofSeconds(5));
+        if (before.map(Described::closed).orElse(false)) {
+            return "the workflow had ended already (" + before.get().executionStatus() + ")";
+        }
+        try {
+            abort(reason);
+        } catch (RuntimeException e) {
+            return "abort failed: " + e.getMessage();
+        }
+        long deadline = System.nanoTime() + within.toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<Described> d = describe(Duration.ofSeconds(5));
+            if (d.map(Described::closed).orElse(false)) {
+                return "abort sent: the workflow then ended (" + d.get().executionStatus() + ")";
+            }
+            Thread.sleep(1000);
+        }
+        terminate(reason + "; abort did not end it");
+        return "abort sent but not acted on within " + within.toSeconds() + " s: terminated";
+    }
+
+    /** Whether the status is a final one (the workflow ended or is about to return it). */
+    static boolean ended(MigrationStatus s) {
+        return s.state() == MigrationStatus.State.COMPLETED || s.state() == MigrationStatus.State.ROLLED_BACK
+                || s.state() == MigrationStatus.State.FAILED;
+    }
+
     /** Ends the workflow without running anything more: what it created stays behind. */
     void terminate(String reason) {
         client.newUntypedWorkflowStub(workflowId).terminate(reason);

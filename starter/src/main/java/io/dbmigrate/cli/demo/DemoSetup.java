@@ -8,16 +8,20 @@ import io.dbmigrate.cli.migrate.TemporalOptions;
 import io.dbmigrate.deploy.LocalStack;
 import io.dbmigrate.deploy.StackContext;
 import io.dbmigrate.workflows.model.Endpoint;
+import io.dbmigrate.workflows.model.MigrationId;
 import io.dbmigrate.workflows.model.MigrationPlan;
 import io.temporal.client.WorkflowClient;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
  * The demo's world on the local stack: one database of the sample schema on each cluster, Connect, Temporal, the plan
- * and the live writer. Shared by {@code demo} and {@code bench faults}, which runs the same migration once per fault.
+ * and the live writer. Shared by {@code demo}, {@code bench faults}, which runs the same migration once per fault, and
+ * {@code bench snapshot}, which migrates data of its own.
  */
 public final class DemoSetup {
     public final Endpoint source;
@@ -46,12 +50,16 @@ public final class DemoSetup {
 
     /** Drops and creates the database on both sides (with anything dbmigrate left in it), then loads the source. */
     public void recreate() throws SQLException {
-        for (Endpoint e : List.of(source, target)) {
-            Pg.exec(new Endpoint(e.host(), e.port(), "postgres", e.user(), e.passwordRef()), "dbmigrate-demo",
-                    "DROP DATABASE IF EXISTS " + Sql.ident(e.database()) + " WITH (FORCE)",
-                    "CREATE DATABASE " + Sql.ident(e.database()));
-        }
+        recreate(source);
+        recreate(target);
         DemoSchema.load(source, rows);
+    }
+
+    /** Drops and creates the database of one side, empty (with anything dbmigrate left in it). */
+    public static void recreate(Endpoint e) throws SQLException {
+        Pg.exec(new Endpoint(e.host(), e.port(), "postgres", e.user(), e.passwordRef()), "dbmigrate-demo",
+                "DROP DATABASE IF EXISTS " + Sql.ident(e.database()) + " WITH (FORCE)",
+                "CREATE DATABASE " + Sql.ident(e.database()));
     }
 
     /** The demo's plan: its thresholds and cutover options; approval {@code auto} or {@code manual}. */
@@ -64,6 +72,51 @@ public final class DemoSetup {
     /** The application, not started yet; {@code cutoverDone} says whether to move to the target after a refused write. */
     public DemoWriter writer(int writesPerSec, BooleanSupplier cutoverDone) {
         return new DemoWriter(source, target, writesPerSec, DemoSchema.customers(rows), DemoSchema.documents(rows), cutoverDone);
+    }
+
+    /**
+     * What an abandoned run leaves that would stop the next one: the connectors and replication slots of migrations
+     * whose id starts with {@code idPrefix} (a database with a slot cannot be dropped). Publications, schemas and
+     * fences go with the database that {@link #recreate} drops.
+     */
+    public void removeByHand(String idPrefix, Consumer<String> info) {
+        try {
+            for (String name : connect.list()) {
+                if (name.startsWith(MigrationId.objectName(idPrefix))) {
+                    connect.deleteWithOffsets(name);
+                }
+            }
+        } catch (RuntimeException e) {
+            info.accept("could not remove connectors: " + e.getMessage());
+        }
+        String slots = "FROM pg_replication_slots WHERE slot_name LIKE ? AND database = current_database()";
+        String pattern = MigrationId.objectName(idPrefix).replace("_", "\\_") + "%";
+        for (Endpoint e : List.of(source, target)) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (true) {
+                try (Connection c = Pg.connect(e, "dbmigrate-demo")) {
+                    if (!Pg.exists(c, "SELECT 1 " + slots, pattern)) {
+                        break;
+                    }
+                    Pg.exists(c, "SELECT pg_terminate_backend(active_pid) " + slots + " AND active_pid IS NOT NULL", pattern);
+                    Pg.exists(c, "SELECT pg_drop_replication_slot(slot_name) " + slots + " AND NOT active", pattern);
+                } catch (SQLException ex) {
+                    if ("3D000".equals(ex.getSQLState())) {
+                        break; // no such database yet
+                    }
+                    if (System.nanoTime() > deadline) {
+                        info.accept("could not drop the slots on " + e.describe() + ": " + ex.getMessage());
+                        break;
+                    }
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
     }
 
     /** What dbmigrate still owns on either side and in Connect. */
