@@ -103,28 +103,19 @@ public final class BenchSnapshotCommand implements Callable<Integer> {
         info(String.format("  %,d rows, %,d bytes of table data (heap and TOAST, %.0f MiB) in %.1f s", sourceRows, bytes,
                 bytes / 1048576.0, (System.nanoTime() - g0) / 1e9));
 
-        boolean modeField = SnapshotMode.selectable(setup.plan(ID_PREFIX + "probe", "manual", null, VALIDATION_CHUNK_ROWS),
-                SnapshotMode.DEBEZIUM);
-        String ourLabel = modeField ? "dbmigrate, plan default" : "dbmigrate (Debezium snapshot)";
-        info("1/4 " + ourLabel + ": migration start to caught up"
-                + (modeField ? "" : " (the plan has no \"snapshot\" field: Debezium's snapshot is the only path, measured once)"));
-        PathResult ours = migration(setup, null, ourLabel);
+        String ourLabel = "dbmigrate, \"snapshot\": \"" + MigrationPlan.SNAPSHOT_COPY + "\" (the default)";
+        info("1/4 " + ourLabel + ": migration start to caught up");
+        PathResult ours = migration(setup, MigrationPlan.SNAPSHOT_COPY, ourLabel);
         info("2/4 raw binary COPY pipe, " + jobs + " tables at a time");
         PathResult raw = orFailed("raw binary COPY pipe", () -> rawCopy(setup));
         info("3/4 pgcopydb clone");
         PathResult pgcopydb = orFailed("pgcopydb clone", () -> pgcopydb(setup, stack));
-        PathResult debezium;
-        if (modeField) {
-            info("4/4 dbmigrate with \"snapshot\": \"debezium\"");
-            debezium = migration(setup, SnapshotMode.DEBEZIUM, "dbmigrate, Debezium snapshot");
-        } else {
-            info("4/4 dbmigrate with the Debezium snapshot: the same as 1/4");
-            debezium = ours;
-        }
+        info("4/4 dbmigrate with \"snapshot\": \"debezium\"");
+        PathResult debezium = migration(setup, MigrationPlan.SNAPSHOT_DEBEZIUM, "dbmigrate, Debezium snapshot");
         DemoSetup.recreate(setup.target); // nothing of the last copy stays behind
 
         List<PathResult> all = List.of(ours, raw, pgcopydb, debezium);
-        summary(sourceRows, modeField ? all : all.subList(0, 3));
+        summary(sourceRows, all);
         Map<String, Object> r = new LinkedHashMap<>();
         Double ourRate = ours.rowsPerSec(sourceRows);
         r.put("rows", sourceRows);
@@ -136,7 +127,7 @@ public final class BenchSnapshotCommand implements Callable<Integer> {
         r.put("debeziumRowsPerSec", whole(debezium.rowsPerSec(sourceRows)));
         r.put("ratioVsRawCopy", ratio(ourRate, raw.rowsPerSec(sourceRows)));
         r.put("ratioVsPgcopydb", ratio(ourRate, pgcopydb.rowsPerSec(sourceRows)));
-        r.put("snapshotMode", modeField ? "default" : SnapshotMode.DEBEZIUM);
+        r.put("snapshotMode", MigrationPlan.SNAPSHOT_COPY);
         r.put("rawCopySeconds", round(raw.seconds(), 3));
         r.put("pgcopydbSeconds", round(pgcopydb.seconds(), 3));
         r.put("debeziumSeconds", round(debezium.seconds(), 3));
@@ -165,8 +156,8 @@ public final class BenchSnapshotCommand implements Callable<Integer> {
      */
     private PathResult migration(DemoSetup setup, String mode, String label) throws Exception {
         DemoSetup.recreate(setup.target);
-        String id = ID_PREFIX + (mode == null ? "default" : mode) + "_" + Long.toString(System.currentTimeMillis() / 1000, 36);
-        MigrationPlan plan = SnapshotMode.with(setup.plan(id, "manual", null, VALIDATION_CHUNK_ROWS), mode);
+        String id = ID_PREFIX + mode + "_" + Long.toString(System.currentTimeMillis() / 1000, 36);
+        MigrationPlan plan = setup.plan(id, "manual", null, VALIDATION_CHUNK_ROWS).withSnapshot(mode);
         WorkflowProbe wf = new WorkflowProbe(setup.temporal, plan.workflowId());
         PathResult r;
         try {
