@@ -108,7 +108,9 @@ class SnapshotCopyIT {
             Thread parts = partitionWriter(w);
             parts.start();
             List<SnapshotCopyProgress> beats = new CopyOnWriteArrayList<>();
-            SnapshotCopyReport r = new SnapshotCopy(spec, SMALL_UNITS).run(beats::add);
+            // capture starts as soon as the slot exists: Debezium reads into Kafka while the copy runs
+            SnapshotCopyReport r = new SnapshotCopy(spec, SMALL_UNITS).run(beats::add,
+                    SnapshotCopy.through(PipelineStack.capture(), spec));
             long during = w.committed.get();
             streamAndCompare(w, spec, writer);
             parts.join();
@@ -159,7 +161,9 @@ class SnapshotCopyIT {
             held.close();
             Thread.sleep(500); // the writer moves on, so a copy from the old point would miss rows
 
-            SnapshotCopyReport r = copy.run(p -> {});
+            // the stream from the first slot must go with it
+            PipelineStack.capture().prepare(spec);
+            SnapshotCopyReport r = copy.run(p -> {}, SnapshotCopy.through(PipelineStack.capture(), spec));
             assertNotNull(r.restartedBecause());
             assertTrue(r.restartedBecause().contains("exported snapshot"), r.restartedBecause());
             assertEquals(r.units(), r.unitsCopiedThisAttempt());

@@ -56,11 +56,12 @@ public final class PipelineActivitiesImpl implements PipelineActivities {
     public SnapshotCopyReport copySnapshot(StreamSpec spec) {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
         try {
-            new CaptureSetup(bootstrap, connect).preparePublication(spec);
+            CaptureSetup setup = new CaptureSetup(bootstrap, connect);
+            setup.preparePublication(spec);
             SnapshotCopyReport r = new SnapshotCopy(spec, copyOptions).run(progress -> {
                 copyMetrics.record(spec, progress);
                 ctx.heartbeat(progress);
-            });
+            }, SnapshotCopy.through(setup, spec));
             copyMetrics.record(spec, r);
             return r;
         } catch (SQLException e) {

@@ -71,13 +71,18 @@ public final class CaptureSetup {
             }
         }
         if (fresh) {
-            connect.deleteWithOffsets(spec.connectorName());
-            deleteTopic(spec.topic());
-            try (Connection to = Pg.connect(spec.to(), "dbmigrate-capture-setup")) {
-                ApplyPosition.forget(to, ChangeApplier.applySchema(spec), spec.streamId());
-            }
+            forgetStream(spec);
         }
         return columns;
+    }
+
+    /** The connector with its offsets, the topic and the applied position: what a stream from an older slot left. */
+    public void forgetStream(StreamSpec spec) throws SQLException {
+        connect.deleteWithOffsets(spec.connectorName());
+        deleteTopic(spec.topic());
+        try (Connection to = Pg.connect(spec.to(), "dbmigrate-capture-setup")) {
+            ApplyPosition.forget(to, ChangeApplier.applySchema(spec), spec.streamId());
+        }
     }
 
     /** Partitions are captured through their root (publish_via_partition_root); listing both would duplicate rows. */

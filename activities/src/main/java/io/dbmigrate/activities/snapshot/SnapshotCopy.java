@@ -64,6 +64,41 @@ public final class SnapshotCopy {
         void beat(SnapshotCopyProgress progress);
     }
 
+    /**
+     * The stream's capture, started as soon as the slot exists: Debezium reads the slot into Kafka while the copy
+     * runs (the applier starts after it), so the source's WAL is not held for the whole copy and streaming is under
+     * way when the copy ends. {@code forget} removes a stream that read an older slot.
+     */
+    public interface Capture {
+        void start() throws SQLException;
+
+        void forget() throws SQLException;
+    }
+
+    /** Capture by {@link CaptureSetup}: topic and connector ({@code snapshot.mode=no_data}) on the copy's slot. */
+    public static Capture through(CaptureSetup setup, StreamSpec spec) {
+        return new Capture() {
+            @Override
+            public void start() throws SQLException {
+                setup.prepare(spec);
+            }
+
+            @Override
+            public void forget() throws SQLException {
+                setup.forgetStream(spec);
+            }
+        };
+    }
+
+    /** For a copy whose caller starts capture itself, after the copy. */
+    public static final Capture CAPTURE_LATER = new Capture() {
+        @Override
+        public void start() {}
+
+        @Override
+        public void forget() {}
+    };
+
     private final StreamSpec spec;
     private final Options options;
     private final CopyState state;
@@ -77,6 +112,10 @@ public final class SnapshotCopy {
     }
 
     public SnapshotCopyReport run(Heartbeat heartbeat) throws SQLException, InterruptedException {
+        return run(heartbeat, CAPTURE_LATER);
+    }
+
+    public SnapshotCopyReport run(Heartbeat heartbeat, Capture capture) throws SQLException, InterruptedException {
         long started = System.nanoTime();
         ExportedSnapshot snapshot = null;
         String restartedBecause = null;
@@ -110,6 +149,7 @@ public final class SnapshotCopy {
                 if (snapshot == null) {
                     if (restartedBecause != null) {
                         log.warn("{}: {}", spec.streamId(), restartedBecause);
+                        capture.forget();
                         CaptureSetup.dropSlot(src, spec.slotName());
                         truncate(tgt);
                     }
@@ -120,6 +160,7 @@ public final class SnapshotCopy {
                     state.replace(tgt, units, slotLsn);
                     tgt.commit();
                     tgt.setAutoCommit(true);
+                    capture.start();
                 } else {
                     units = loaded.units();
                     slotLsn = loaded.slotLsn();
