@@ -11,8 +11,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 
@@ -171,27 +173,35 @@ public final class TargetSchema {
 
     /**
      * Compensation: drops exactly what {@link #prepare} created, newest first (a view before the table it reads, a
-     * table before its types), each on its own so one that cannot go (something created since depends on it) does not
-     * keep the others; those are named in the error. Tables go with CASCADE, as before: their own indexes,
-     * constraints, triggers and partitions, and whatever was built on them since.
+     * table before its types), each on its own. Newest first is not always enough: a table's trigger may call a
+     * function created after the table. So what could not go is tried again once the rest went, until a round drops
+     * nothing more; what is still there then (something created since depends on it) is named in the error. Tables
+     * go with CASCADE, as before: their own indexes, constraints, triggers and partitions, and whatever was built on
+     * them since. Every drop is IF EXISTS: a second run finds nothing to do.
      */
     public static void dropCreated(MigrationPlan plan, List<DbObject> created) throws SQLException {
-        if (created.isEmpty()) {
-            return;
-        }
-        List<String> failed = new ArrayList<>();
+        List<DbObject> left = new ArrayList<>(created);
+        java.util.Collections.reverse(left);
+        Map<DbObject, String> errors = new LinkedHashMap<>();
         try (Connection tgt = Pg.connect(plan.target(), "dbmigrate-schema"); Statement st = tgt.createStatement()) {
-            for (int i = created.size() - 1; i >= 0; i--) {
-                DbObject o = created.get(i);
-                try {
-                    st.execute(dropStatement(o));
-                } catch (SQLException e) {
-                    failed.add(o + ": " + e.getMessage());
+            while (!left.isEmpty()) {
+                errors.clear();
+                for (DbObject o : left) {
+                    try {
+                        st.execute(dropStatement(o));
+                    } catch (SQLException e) {
+                        errors.put(o, e.getMessage());
+                    }
                 }
+                if (errors.size() == left.size()) {
+                    break; // a round without progress
+                }
+                left = new ArrayList<>(errors.keySet());
             }
         }
-        if (!failed.isEmpty()) {
-            throw new SQLException("could not drop what the schema step created on the target: " + String.join("; ", failed));
+        if (!errors.isEmpty()) {
+            throw new SQLException("could not drop what the schema step created on the target: " + errors.entrySet().stream()
+                    .map(e -> e.getKey() + ": " + e.getValue()).collect(java.util.stream.Collectors.joining("; ")));
         }
     }
 
