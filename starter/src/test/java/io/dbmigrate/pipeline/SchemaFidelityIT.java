@@ -165,7 +165,8 @@ class SchemaFidelityIT {
 
     /**
      * The compensation removes everything the step created (types, functions, sequences, views and schemas too, not
-     * only tables) and nothing that was there before: an identical type and an unrelated table the target already
+     * only tables) and nothing that was there before: an identical type, a sequence a created table owns on the source
+     * (the table must not take it over, or dropping the table would drop it) and an unrelated table the target already
      * had stay, and the created list does not name them.
      */
     @Test
@@ -174,12 +175,14 @@ class SchemaFidelityIT {
         PipelineStack.freshDatabases(db);
         PipelineStack.exec(PipelineStack.source(db), richSchema());
         PipelineStack.exec(PipelineStack.target(db), "CREATE SCHEMA \"Reports\"", "CREATE TABLE \"Reports\".keep (id int PRIMARY KEY)",
-                "CREATE SCHEMA \"App \"\"Core\"\"\"", "CREATE TYPE \"App \"\"Core\"\"\".mood AS ENUM ('sad', 'ok', 'happy', 'it''s complicated')");
+                "CREATE SCHEMA \"App \"\"Core\"\"\"", "CREATE TYPE \"App \"\"Core\"\"\".mood AS ENUM ('sad', 'ok', 'happy', 'it''s complicated')",
+                "CREATE SEQUENCE \"App \"\"Core\"\"\".invoice_serial_id_seq AS integer");
         List<String> before = catalog(PipelineStack.target(db));
 
         MigrationPlan plan = plan(db, null);
         List<DbObject> made = TargetSchema.prepare(plan, rootTables(PipelineStack.source(db)));
         assertFalse(made.contains(DbObject.of(Kind.TYPE, "App \"Core\"", "mood")), made.toString());
+        assertFalse(made.contains(DbObject.of(Kind.SEQUENCE, "App \"Core\"", "invoice_serial_id_seq")), made.toString());
         assertFalse(made.contains(DbObject.of(Kind.SCHEMA, null, "Reports")), made.toString());
         assertFalse(made.contains(DbObject.of(Kind.SCHEMA, null, "App \"Core\"")), made.toString());
         assertTrue(made.contains(DbObject.of(Kind.DOMAIN, "App \"Core\"", "good_mood")), made.toString());

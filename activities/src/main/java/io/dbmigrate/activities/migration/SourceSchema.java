@@ -98,9 +98,12 @@ public final class SourceSchema {
         boolean postData;
         final List<String> sql = new ArrayList<>();
         final Set<Node> needs = new LinkedHashSet<>();
+        /** Tie-break after the oid (a sequence and its OWNED BY share one): the order the queries met them. */
+        final int made;
 
-        Node(long oid, DbObject id, TableRef table, boolean postData) {
+        Node(long oid, int made, DbObject id, TableRef table, boolean postData) {
             this.oid = oid;
+            this.made = made;
             this.id = id;
             this.table = table;
             this.postData = postData;
@@ -395,16 +398,16 @@ public final class SourceSchema {
                         + sequenceOptions(rs, 5));
                 Table owner = tables.get(rs.getLong(12));
                 if (owner != null) {
-                    // after the table (which names the sequence in its default), as part of it
-                    owner.node.needs.add(n);
-                    ownedBy.add(new Owned(owner, "ALTER SEQUENCE " + name(n) + " OWNED BY " + Sql.table(owner.ref) + "." + Sql.ident(rs.getString(13))));
+                    // an object of its own, after both, named as the sequence: where the target has the sequence
+                    // already, neither is created (a created table must not own, and drop, what was there before)
+                    Node owned = new Node(rs.getLong(1), nodes.size(), n.id, owner.ref, false);
+                    nodes.add(owned);
+                    owned.needs.add(n);
+                    owned.needs.add(owner.node);
+                    owned.sql.add("ALTER SEQUENCE " + name(n) + " OWNED BY " + Sql.table(owner.ref) + "." + Sql.ident(rs.getString(13)));
                 }
             }, texts(schemas));
         }
-
-        private record Owned(Table table, String sql) {}
-
-        private final List<Owned> ownedBy = new ArrayList<>();
 
         /** START WITH ... [NO] CYCLE from pg_sequence's columns seqstart, seqincrement, seqmin, seqmax, seqcache, seqcycle. */
         private static String sequenceOptions(ResultSet rs, int from) throws SQLException {
@@ -555,9 +558,6 @@ public final class SourceSchema {
                     sql.add("ALTER TABLE ONLY " + Sql.table(t.ref) + " FORCE ROW LEVEL SECURITY");
                 }
             }, all);
-            for (Owned o : ownedBy) {
-                o.table.node.sql.add(o.sql);
-            }
         }
 
         private record ColumnState(boolean notNull, String defaultExpr) {}
@@ -844,7 +844,7 @@ public final class SourceSchema {
                     }
                 }
             }
-            Comparator<Node> order = Comparator.comparing((Node n) -> n.postData).thenComparingLong(n -> n.oid);
+            Comparator<Node> order = Comparator.comparing((Node n) -> n.postData).thenComparingLong(n -> n.oid).thenComparingInt(n -> n.made);
             Map<Node, Integer> waiting = new HashMap<>();
             Map<Node, List<Node>> dependents = new HashMap<>();
             for (Node n : nodes) {
@@ -884,7 +884,7 @@ public final class SourceSchema {
         // ---- helpers
 
         private Node node(String catalog, long oid, DbObject id, TableRef table, boolean postData) {
-            Node n = new Node(oid, id, table, postData);
+            Node n = new Node(oid, nodes.size(), id, table, postData);
             nodes.add(n);
             byKey.put(key(catalog, oid), n);
             return n;

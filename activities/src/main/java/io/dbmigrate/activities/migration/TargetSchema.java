@@ -148,7 +148,8 @@ public final class TargetSchema {
                 }
             }
         }
-        return o -> o.table() == null && present.contains(o.object());
+        // a sequence's OWNED BY (table set, object the sequence) goes with the sequence
+        return o -> present.contains(o.object());
     }
 
     static boolean exists(Connection tgt, DbObject o) throws SQLException {
