@@ -110,8 +110,11 @@ public final class SourceSchema {
         }
     }
 
-    /** A table being extracted. */
-    private record Table(long oid, TableRef ref, boolean partition, Node node) {}
+    /**
+     * A table being extracted; {@code parent} is the partitioned table it is a partition of (0 if none). A partition
+     * whose parent is extracted too is created PARTITION OF it; one asked for on its own, as a plain table.
+     */
+    private record Table(long oid, TableRef ref, long parent, Node node) {}
 
     /** The statements a query's rows render to. */
     @FunctionalInterface
@@ -184,7 +187,9 @@ public final class SourceSchema {
                         UNION
                         SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN t ON i.inhparent = t.oid
                           JOIN pg_catalog.pg_class p ON p.oid = i.inhrelid AND p.relispartition)
-                    SELECT c.oid, n.nspname, c.relname, c.relispartition, c.reltype, ty.typarray
+                    SELECT c.oid, n.nspname, c.relname,
+                           (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid AND c.relispartition),
+                           c.reltype, ty.typarray
                       FROM t JOIN pg_catalog.pg_class c ON c.oid = t.oid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                       LEFT JOIN pg_catalog.pg_type ty ON ty.oid = c.reltype
                      ORDER BY c.oid""", rs -> {
@@ -193,9 +198,10 @@ public final class SourceSchema {
                 Node n = node("pg_class", oid, DbObject.table(ref), null, false);
                 alias("pg_type", rs.getLong(5), n);
                 alias("pg_type", rs.getLong(6), n);
-                tables.put(oid, new Table(oid, ref, rs.getBoolean(4), n));
+                tables.put(oid, new Table(oid, ref, rs.getLong(4), n));
                 schemas.add(ref.schema());
             }, oids(rootOids));
+            tables.replaceAll((oid, t) -> tables.containsKey(t.parent) ? t : new Table(oid, t.ref, 0, t.node));
         }
 
         // ---- schema-level objects
@@ -389,10 +395,7 @@ public final class SourceSchema {
                       LEFT JOIN pg_catalog.pg_depend od ON od.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND od.objid = c.oid
                            AND od.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND od.deptype = 'a'
                       LEFT JOIN pg_catalog.pg_attribute oa ON oa.attrelid = od.refobjid AND oa.attnum = od.refobjsubid
-                     WHERE n.nspname = ANY (?) AND c.relkind = 'S'
-                       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-                                       AND d.objid = c.oid AND d.deptype IN ('i', 'e'))
-                     ORDER BY c.oid""", rs -> {
+                     WHERE n.nspname = ANY (?) AND c.relkind = 'S'""" + own("pg_class", "c") + " ORDER BY c.oid", rs -> {
                 Node n = node("pg_class", rs.getLong(1), DbObject.of(Kind.SEQUENCE, rs.getString(2), rs.getString(3)), null, false);
                 n.sql.add("CREATE " + ("u".equals(rs.getString(11)) ? "UNLOGGED " : "") + "SEQUENCE " + name(n) + " AS " + rs.getString(4)
                         + sequenceOptions(rs, 5));
@@ -506,24 +509,23 @@ public final class SourceSchema {
                     return;
                 }
                 alias("pg_constraint", rs.getLong(1), t.node);
-                if (t.partition && rs.getInt(6) > 0) {
+                if (t.parent != 0 && rs.getInt(6) > 0) {
                     return; // inherited from the parent with the partition
                 }
-                (t.partition ? partitionChecks : checks).computeIfAbsent(t.oid, k -> new ArrayList<>()).add(constraint);
+                (t.parent != 0 ? partitionChecks : checks).computeIfAbsent(t.oid, k -> new ArrayList<>()).add(constraint);
             }, all);
             query("""
                     SELECT c.oid, c.relpersistence, c.reloptions, c.relreplident, c.relrowsecurity, c.relforcerowsecurity,
                            CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END,
-                           CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END,
-                           (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid AND c.relispartition)
+                           CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END
                       FROM pg_catalog.pg_class c WHERE c.oid = ANY (?::pg_catalog.oid[]) ORDER BY c.oid""", rs -> {
                 Table t = tables.get(rs.getLong(1));
                 List<String> sql = t.node.sql;
                 String head = "CREATE " + ("u".equals(rs.getString(2)) ? "UNLOGGED " : "") + "TABLE " + Sql.table(t.ref);
                 String partitionBy = rs.getString(7) == null ? "" : " PARTITION BY " + rs.getString(7);
                 String with = storageParameters(rs.getArray(3));
-                Table parent = tables.get(rs.getLong(9));
-                if (t.partition && parent != null) {
+                Table parent = tables.get(t.parent);
+                if (parent != null) {
                     sql.add(head + " PARTITION OF " + Sql.table(parent.ref) + " " + rs.getString(8) + partitionBy + with);
                     // the columns come from the parent; what a partition declares of its own is a default or NOT NULL
                     Map<String, ColumnState> theirs = states.getOrDefault(parent.oid, Map.of());
@@ -588,7 +590,7 @@ public final class SourceSchema {
             Map<Long, Long> clonedFrom = new LinkedHashMap<>();
             query("""
                     SELECT co.oid, co.conrelid, co.conname, co.contype, pg_catalog.pg_get_constraintdef(co.oid), co.conparentid,
-                           co.conindid, i.indisclustered, i.indisreplident, ic.relname, parent.conindid
+                           co.conindid, i.indisclustered, i.indisreplident, ic.relname, parent.conindid, parent.conrelid
                       FROM pg_catalog.pg_constraint co
                       LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = co.conindid AND co.contype <> 'f'
                       LEFT JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
@@ -599,7 +601,7 @@ public final class SourceSchema {
                 String type = rs.getString(4);
                 long oid = rs.getLong(1);
                 if ("f".equals(type)) {
-                    if (rs.getLong(6) != 0) {
+                    if (rs.getLong(6) != 0 && tables.containsKey(rs.getLong(12))) {
                         clonedFrom.put(oid, rs.getLong(6)); // a partition's copy of its parent's key: comes with it
                         return;
                     }
@@ -694,7 +696,8 @@ public final class SourceSchema {
             query("""
                     SELECT t.oid, t.tgrelid, t.tgname, pg_catalog.pg_get_triggerdef(t.oid), t.tgenabled
                       FROM pg_catalog.pg_trigger t
-                     WHERE t.tgrelid = ANY (?::pg_catalog.oid[]) AND NOT t.tgisinternal AND t.tgparentid = 0
+                     WHERE t.tgrelid = ANY (?::pg_catalog.oid[]) AND NOT t.tgisinternal
+                       AND (t.tgparentid = 0 OR (SELECT p.tgrelid FROM pg_catalog.pg_trigger p WHERE p.oid = t.tgparentid) <> ALL (?::pg_catalog.oid[]))
                        AND t.tgname NOT LIKE 'dbmigrate\\_%\\_fence'
                      ORDER BY t.oid""", rs -> {
                 Table t = tables.get(rs.getLong(2));
@@ -709,7 +712,7 @@ public final class SourceSchema {
                 if (state != null) {
                     n.sql.add("ALTER TABLE " + Sql.table(t.ref) + " " + state + Sql.ident(rs.getString(3)));
                 }
-            }, oids(tables.keySet()));
+            }, oids(tables.keySet()), oids(tables.keySet()));
         }
 
         private void views() throws SQLException {
