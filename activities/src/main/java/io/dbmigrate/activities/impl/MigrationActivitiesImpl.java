@@ -9,6 +9,7 @@ import io.dbmigrate.activities.pipeline.StreamMonitor;
 import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.activities.sql.Sql;
 import io.dbmigrate.workflows.activities.MigrationActivities;
+import io.dbmigrate.workflows.model.DbObject;
 import io.dbmigrate.workflows.model.MigrationId;
 import io.dbmigrate.workflows.model.MigrationPlan;
 import io.dbmigrate.workflows.model.PreflightReport;
@@ -47,16 +48,21 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
     }
 
     @Override
-    public List<String> prepareTarget(MigrationPlan plan, List<TableRef> tables) {
+    public List<DbObject> prepareTarget(MigrationPlan plan, List<TableRef> tables) {
         try {
             return TargetSchema.prepare(plan, tables);
+        } catch (TargetSchema.Refused e) {
+            if (e.transientFailure()) {
+                throw Activity.wrap(e);
+            }
+            throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), TARGET_SCHEMA_FAILED);
         } catch (Exception e) {
             throw Activity.wrap(e);
         }
     }
 
     @Override
-    public void dropCreatedTargetTables(MigrationPlan plan, List<String> created) {
+    public void dropCreatedTargetTables(MigrationPlan plan, List<DbObject> created) {
         try {
             TargetSchema.dropCreated(plan, created);
         } catch (SQLException e) {

@@ -17,12 +17,18 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Finds PostgreSQL server binaries: {@code DBMIGRATE_PG_BIN}, else the machine's own (Debian puts them in
- * /usr/lib/postgresql/VERSION/bin), else the embedded binaries from Maven Central (io.zonky.test), unpacked once
- * into the stack home.
+ * Finds PostgreSQL server binaries: {@code DBMIGRATE_PG_BIN} (a directory, or {@code embedded}), else the machine's
+ * own (Debian puts them in /usr/lib/postgresql/VERSION/bin), else the embedded binaries from Maven Central
+ * (io.zonky.test), unpacked once into the stack home.
  */
 public final class PostgresBinaries {
     private static final String ZONKY_ARCHIVE = "postgres-linux-x86_64.txz";
+    /** A directory holding initdb, pg_ctl and postgres; or {@link #EMBEDDED}. */
+    public static final String ENV = "DBMIGRATE_PG_BIN";
+    /** The same choice as {@link #ENV} from inside a JVM (the integration tests); it wins over the environment. */
+    public static final String PROPERTY = "dbmigrate.pgBin";
+    /** Use the embedded binaries even where the machine has its own: what a machine without PostgreSQL gets. */
+    public static final String EMBEDDED = "embedded";
 
     private final Path bin;
     private final String origin;
@@ -45,19 +51,33 @@ public final class PostgresBinaries {
     }
 
     public static PostgresBinaries locate(Path home) {
-        String override = System.getenv("DBMIGRATE_PG_BIN");
-        if (override != null && !override.isBlank()) {
+        String override = choice();
+        if (EMBEDDED.equals(override)) {
+            return new PostgresBinaries(unpackEmbedded(home.resolve("pgbin")), "embedded (io.zonky.test), as " + ENV + "=" + EMBEDDED + " asks");
+        }
+        if (override != null) {
             Path p = Path.of(override);
             if (!Files.isExecutable(p.resolve("initdb"))) {
-                throw new StackException("DBMIGRATE_PG_BIN=" + override + " has no executable initdb");
+                throw new StackException(ENV + "=" + override + " has no executable initdb (give a directory of PostgreSQL "
+                        + "server binaries, or " + EMBEDDED + " for the embedded ones)");
             }
-            return new PostgresBinaries(p, "DBMIGRATE_PG_BIN");
+            return new PostgresBinaries(p, ENV);
         }
         Optional<Path> system = systemBinaries();
         if (system.isPresent()) {
             return new PostgresBinaries(system.get(), "system");
         }
         return new PostgresBinaries(unpackEmbedded(home.resolve("pgbin")), "embedded (io.zonky.test)");
+    }
+
+    /** {@value #PROPERTY}, else {@value #ENV}; null when neither is set. */
+    static String choice() {
+        String property = System.getProperty(PROPERTY);
+        if (property != null && !property.isBlank()) {
+            return property.strip();
+        }
+        String env = System.getenv(ENV);
+        return env == null || env.isBlank() ? null : env.strip();
     }
 
     static Optional<Path> systemBinaries() {

@@ -71,4 +71,30 @@ class PostgresBinariesTest {
         assertTrue(Files.isExecutable(bin.resolve("pg_ctl")));
         assertTrue(Files.isRegularFile(target.resolve(PostgresBinaries.COMPLETE_MARKER)));
     }
+
+    /**
+     * DBMIGRATE_PG_BIN=embedded (here its system property) takes the embedded binaries even on a machine that has its
+     * own: how CI runs the path of a machine without PostgreSQL.
+     */
+    @Test
+    void embeddedIsChosenOverTheMachinesOwnWhenAsked(@TempDir Path home) {
+        String before = System.getProperty(PostgresBinaries.PROPERTY);
+        try {
+            System.setProperty(PostgresBinaries.PROPERTY, PostgresBinaries.EMBEDDED);
+            PostgresBinaries pg = PostgresBinaries.locate(home);
+            assertEquals(home.resolve("pgbin/bin"), pg.bin());
+            assertTrue(pg.origin().contains("DBMIGRATE_PG_BIN=embedded"), pg.origin());
+            assertTrue(version(pg.bin()).contains("(PostgreSQL) 17."), version(pg.bin()));
+
+            System.setProperty(PostgresBinaries.PROPERTY, home.resolve("nothing-here").toString());
+            StackException wrong = org.junit.jupiter.api.Assertions.assertThrows(StackException.class, () -> PostgresBinaries.locate(home));
+            assertTrue(wrong.getMessage().contains("has no executable initdb") && wrong.getMessage().contains("embedded"), wrong.getMessage());
+        } finally {
+            if (before == null) {
+                System.clearProperty(PostgresBinaries.PROPERTY);
+            } else {
+                System.setProperty(PostgresBinaries.PROPERTY, before);
+            }
+        }
+    }
 }

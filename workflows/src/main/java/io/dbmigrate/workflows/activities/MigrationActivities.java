@@ -1,5 +1,6 @@
 package io.dbmigrate.workflows.activities;
 
+import io.dbmigrate.workflows.model.DbObject;
 import io.dbmigrate.workflows.model.MigrationPlan;
 import io.dbmigrate.workflows.model.PreflightReport;
 import io.dbmigrate.workflows.model.StreamSpec;
@@ -16,18 +17,24 @@ public interface MigrationActivities {
     String PREFLIGHT_FAILED = "PreflightFailed";
     String VALIDATION_FAILED = "ValidationFailed";
     String INJECTED_FAULT = "InjectedFault";
+    /** The target refused a definition of the source (the message names the object); nothing was left created. */
+    String TARGET_SCHEMA_FAILED = "TargetSchemaFailed";
 
     /** Reachability, wal_level, privileges, slots and senders, keys, types, long transactions, large objects, extensions. Changes nothing. */
     @ActivityMethod(name = "Preflight")
     PreflightReport preflight(MigrationPlan plan);
 
-    /** Creates on the target the tables it lacks, from the source's definitions; returns the ones it created. */
+    /**
+     * Creates on the target the tables it lacks, with the types, sequences, functions, views, keys, indexes and
+     * triggers of their schemas that it lacks, from the source's catalogs, in one transaction; returns what it created
+     * (schema-level objects, in creation order).
+     */
     @ActivityMethod(name = "PrepareTargetSchema")
-    List<String> prepareTarget(MigrationPlan plan, List<TableRef> tables);
+    List<DbObject> prepareTarget(MigrationPlan plan, List<TableRef> tables);
 
-    /** Compensation: drops exactly the tables {@link #prepareTarget} created. */
+    /** Compensation: drops exactly what {@link #prepareTarget} created, newest first (the name is the history's). */
     @ActivityMethod(name = "DropCreatedTargetTables")
-    void dropCreatedTargetTables(MigrationPlan plan, List<String> created);
+    void dropCreatedTargetTables(MigrationPlan plan, List<DbObject> created);
 
     /** Waits (heartbeating) until the snapshot is through and the stream's lag is under the plan's thresholds. */
     @ActivityMethod(name = "AwaitCatchUp")

@@ -1,5 +1,6 @@
 package io.dbmigrate.workflows.workflow;
 
+import io.dbmigrate.workflows.model.DbObject;
 import io.dbmigrate.workflows.model.MigrationStatus.Phase;
 import io.dbmigrate.workflows.model.PreflightReport;
 import io.dbmigrate.workflows.model.StreamSpec;
@@ -39,7 +40,7 @@ final class Phases {
      */
     static void prepare(MigrationContext c) {
         c.enter(Phase.PREPARE);
-        List<String> created = new java.util.ArrayList<>();
+        List<DbObject> created = new java.util.ArrayList<>();
         c.saga.register("DropCreatedTargetTables", () -> c.steps.dropCreatedTargetTables(c.plan, created));
         created.addAll(c.steps.prepareTarget(c.plan, c.tables));
         c.saga.register("CleanupTarget", () -> c.steps.cleanupTarget(c.plan));

@@ -2,6 +2,7 @@ package io.dbmigrate.workflows.workflow;
 
 import io.dbmigrate.workflows.activities.MigrationActivities;
 import io.dbmigrate.workflows.activities.PipelineActivities;
+import io.dbmigrate.workflows.model.DbObject;
 import io.dbmigrate.workflows.model.MigrationPlan;
 import io.dbmigrate.workflows.model.PreflightReport;
 import io.dbmigrate.workflows.model.StreamLag;
@@ -27,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class FakeActivities implements MigrationActivities, PipelineActivities {
     static final List<TableRef> TABLES = List.of(new TableRef("public", "accounts"), new TableRef("public", "orders"));
-    static final List<String> CREATED = List.of("public.orders");
+    static final List<DbObject> CREATED = List.of(DbObject.of(DbObject.Kind.TYPE, "public", "status"), DbObject.table(new TableRef("public", "orders")));
     static final String APPLY_ERROR = "duplicate key value violates unique constraint \"orders_pkey\" (public.orders id=42)";
     /** Upper bound for every blocking loop, so a broken test cannot hang the build. */
     private static final long MAX_BLOCK_MS = 20_000;
@@ -35,7 +36,7 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
     final List<String> calls = new CopyOnWriteArrayList<>();
     /** When each call in {@link #calls} started (wall clock ms), same index. */
     final List<Long> callTimes = new CopyOnWriteArrayList<>();
-    final List<List<String>> dropped = new CopyOnWriteArrayList<>();
+    final List<List<DbObject>> dropped = new CopyOnWriteArrayList<>();
     private final CountDownLatch applierStarted = new CountDownLatch(1);
 
     /** While false, AwaitCatchUp blocks (heartbeating) until set, cancelled or the workflow is gone. */
@@ -112,13 +113,13 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
     }
 
     @Override
-    public List<String> prepareTarget(MigrationPlan plan, List<TableRef> tables) {
+    public List<DbObject> prepareTarget(MigrationPlan plan, List<TableRef> tables) {
         record("PrepareTargetSchema");
         return CREATED;
     }
 
     @Override
-    public void dropCreatedTargetTables(MigrationPlan plan, List<String> created) {
+    public void dropCreatedTargetTables(MigrationPlan plan, List<DbObject> created) {
         record("DropCreatedTargetTables");
         dropped.add(new ArrayList<>(created));
     }
