@@ -3,6 +3,7 @@ package io.dbmigrate.activities.impl;
 import io.dbmigrate.activities.migration.Fence;
 import io.dbmigrate.activities.migration.Preflight;
 import io.dbmigrate.activities.migration.Sequences;
+import io.dbmigrate.activities.migration.PostData;
 import io.dbmigrate.activities.migration.TargetSchema;
 import io.dbmigrate.activities.migration.Validator;
 import io.dbmigrate.activities.pipeline.StreamMonitor;
@@ -49,8 +50,27 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
 
     @Override
     public List<DbObject> prepareTarget(MigrationPlan plan, List<TableRef> tables) {
+        return schemaStep(() -> TargetSchema.prepare(plan, tables));
+    }
+
+    @Override
+    public List<DbObject> prepareTargetTables(MigrationPlan plan, List<TableRef> tables) {
+        return schemaStep(() -> TargetSchema.prepare(plan, tables, false));
+    }
+
+    @Override
+    public List<DbObject> finishTargetSchema(MigrationPlan plan, List<DbObject> created) {
+        ActivityExecutionContext ctx = Activity.getExecutionContext();
+        return schemaStep(() -> PostData.finish(plan, created, POST_DATA_PARALLELISM, () -> ctx.heartbeat(null)));
+    }
+
+    /** Index builds in parallel: one per table family at a time, four families at once. */
+    static final int POST_DATA_PARALLELISM = 4;
+
+    /** A definition the target refuses fails for good (TargetSchemaFailed); a lost connection or a deadlock is retried. */
+    private static List<DbObject> schemaStep(java.util.concurrent.Callable<List<DbObject>> step) {
         try {
-            return TargetSchema.prepare(plan, tables);
+            return step.call();
         } catch (TargetSchema.Refused e) {
             if (e.transientFailure()) {
                 throw Activity.wrap(e);

@@ -52,6 +52,15 @@ public final class TargetSchema {
      * order (their indexes, constraints and triggers go with the tables).
      */
     public static List<DbObject> prepare(MigrationPlan plan, List<TableRef> tables) throws SQLException {
+        return prepare(plan, tables, true);
+    }
+
+    /**
+     * As {@link #prepare(MigrationPlan, List)}; without {@code postData} only the preData section (tables with their
+     * primary keys, and what they need), so the data is loaded before indexes and constraints are built
+     * ({@link #finish}).
+     */
+    public static List<DbObject> prepare(MigrationPlan plan, List<TableRef> tables, boolean postData) throws SQLException {
         try (Connection tgt = Pg.connect(plan.target(), "dbmigrate-schema")) {
             List<TableRef> missing = new ArrayList<>();
             for (TableRef t : tables) {
@@ -68,7 +77,7 @@ public final class TargetSchema {
             try (Connection src = Pg.connect(plan.source(), "dbmigrate-schema")) {
                 script = SourceSchema.extract(src, schemas, missing);
             }
-            return create(tgt, script);
+            return create(tgt, postData ? script : new SchemaScript(script.preData(), List.of()));
         }
     }
 

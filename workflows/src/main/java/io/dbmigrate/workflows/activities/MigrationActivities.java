@@ -32,6 +32,21 @@ public interface MigrationActivities {
     @ActivityMethod(name = "PrepareTargetSchema")
     List<DbObject> prepareTarget(MigrationPlan plan, List<TableRef> tables);
 
+    /**
+     * The preData section only: what {@link #prepareTarget} creates, less indexes, constraints other than primary keys,
+     * triggers and views, which {@link #finishTargetSchema} builds after the initial copy.
+     */
+    @ActivityMethod(name = "PrepareTargetTables")
+    List<DbObject> prepareTargetTables(MigrationPlan plan, List<TableRef> tables);
+
+    /**
+     * The postData section of the tables among {@code created}, after the data: each table family's indexes and
+     * unique constraints in parallel, then foreign keys, triggers and views. Idempotent; returns the schema-level
+     * objects it created (views), which the rollback drops too.
+     */
+    @ActivityMethod(name = "FinishTargetSchema")
+    List<DbObject> finishTargetSchema(MigrationPlan plan, List<DbObject> created);
+
     /** Compensation: drops exactly what {@link #prepareTarget} created, newest first (the name is the history's). */
     @ActivityMethod(name = "DropCreatedTargetTables")
     void dropCreatedTargetTables(MigrationPlan plan, List<DbObject> created);

@@ -57,6 +57,10 @@ final class MigrationContext {
     boolean pastPointOfNoReturn;
     /** Set by the prepare phase (version {@link Phases#SNAPSHOT_COPY}): the initial copy is CopySnapshot's. */
     boolean copiesSnapshot;
+    /** Set by the prepare phase (version {@link Phases#TARGET_SCHEMA_SECTIONS}): postData is built after the copy. */
+    boolean schemaInSections;
+    /** What PrepareTargetTables/PrepareTargetSchema and FinishTargetSchema created: the rollback drops it. */
+    final List<io.dbmigrate.workflows.model.DbObject> createdOnTarget = new ArrayList<>();
     /** Set by the approval phase (version {@link Phases#APPROVAL_LAG_ON_DEMAND}): lag is read when approval is asked. */
     boolean approvalReadsLag;
     /** An {@code approve} signal waiting for the approval phase to check lag (the signal itself cannot answer). */

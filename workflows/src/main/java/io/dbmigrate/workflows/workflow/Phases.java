@@ -33,6 +33,8 @@ final class Phases {
 
     /** Version marker: the initial copy is dbmigrate's own (CopySnapshot), then capture starts on its slot. */
     static final String SNAPSHOT_COPY = "snapshot-copy";
+    /** Version marker: with the copy, the target's tables first (PrepareTargetTables), the rest after the data. */
+    static final String TARGET_SCHEMA_SECTIONS = "target-schema-sections";
 
     /**
      * Target tables, then (with Debezium's snapshot) capture and the applier; each undo registered first. With the
@@ -40,9 +42,11 @@ final class Phases {
      */
     static void prepare(MigrationContext c) {
         c.enter(Phase.PREPARE);
-        List<DbObject> created = new java.util.ArrayList<>();
+        List<DbObject> created = c.createdOnTarget;
         c.saga.register("DropCreatedTargetTables", () -> c.steps.dropCreatedTargetTables(c.plan, created));
-        created.addAll(c.steps.prepareTarget(c.plan, c.tables));
+        c.schemaInSections = Workflow.getVersion(TARGET_SCHEMA_SECTIONS, Workflow.DEFAULT_VERSION, 1) >= 1
+                && io.dbmigrate.workflows.model.MigrationPlan.SNAPSHOT_COPY.equals(c.plan.snapshotOrDefault());
+        created.addAll(c.schemaInSections ? c.steps.prepareTargetTables(c.plan, c.tables) : c.steps.prepareTarget(c.plan, c.tables));
         c.saga.register("CleanupTarget", () -> c.steps.cleanupTarget(c.plan));
         c.saga.register("TeardownCapture", () -> c.pipeline.teardownCapture(c.forward));
         c.copiesSnapshot = Workflow.getVersion(SNAPSHOT_COPY, Workflow.DEFAULT_VERSION, 1) >= 1
@@ -71,6 +75,9 @@ final class Phases {
         c.enter(Phase.SNAPSHOT);
         if (c.copiesSnapshot) {
             c.snapshotCopy = c.copyStub.copySnapshot(c.forward);
+            if (c.schemaInSections) {
+                c.createdOnTarget.addAll(c.longSteps.finishTargetSchema(c.plan, List.copyOf(c.createdOnTarget)));
+            }
             c.pipeline.prepareCapture(c.forward);
             startApplier(c);
         }

@@ -65,6 +65,9 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
         return calls.stream().filter(call::equals).count();
     }
 
+    /** What FinishTargetSchema was asked to finish. */
+    final List<List<DbObject>> finishedFor = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     /** The specs CopySnapshot was given (the stream must not ask Debezium for a snapshot of its own then). */
     final List<StreamSpec> copiedSpecs = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -116,6 +119,22 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
     public List<DbObject> prepareTarget(MigrationPlan plan, List<TableRef> tables) {
         record("PrepareTargetSchema");
         return CREATED;
+    }
+
+    @Override
+    public List<DbObject> prepareTargetTables(MigrationPlan plan, List<TableRef> tables) {
+        record("PrepareTargetTables");
+        return CREATED;
+    }
+
+    /** A view FinishTargetSchema creates: the rollback must drop it with the tables. */
+    static final DbObject VIEW = DbObject.of(DbObject.Kind.VIEW, "public", "open_orders");
+
+    @Override
+    public List<DbObject> finishTargetSchema(MigrationPlan plan, List<DbObject> created) {
+        record("FinishTargetSchema");
+        finishedFor.add(List.copyOf(created));
+        return List.of(VIEW);
     }
 
     @Override

@@ -160,13 +160,14 @@ class MigrationWorkflowTest {
         assertEquals(List.of(), s.compensations());
         assertEquals(FakeActivities.TABLES, s.tables());
         // the copy first, then capture starts on the copy's slot with no snapshot of Debezium's own
-        assertEquals(List.of("Preflight", "PrepareTargetSchema", "CopySnapshot", "PrepareCapture", "RunApplier",
-                "AwaitCatchUp", "StreamLag", "ValidateData(frozen=false)", "FenceSourceWrites", "DrainStream",
+        assertEquals(List.of("Preflight", "PrepareTargetTables", "CopySnapshot", "FinishTargetSchema", "PrepareCapture",
+                "RunApplier", "AwaitCatchUp", "StreamLag", "ValidateData(frozen=false)", "FenceSourceWrites", "DrainStream",
                 "SyncSequences", "ValidateData(frozen=true)", "RunApplier(cancelled)", "TeardownCapture",
                 "UnfenceSourceWrites", "CleanupTarget"), fakes.calls);
         assertEquals(0, fakes.count("DropCreatedTargetTables"));
         assertEquals(1, fakes.copiedSpecs.size());
         assertFalse(fakes.copiedSpecs.get(0).snapshot(), "Debezium must not snapshot what the copy copied");
+        assertEquals(List.of(FakeActivities.CREATED), fakes.finishedFor, "postData is built for what prepare created");
         assertNotNull(s.snapshotCopy());
         assertEquals(3, s.snapshotCopy().rows());
 
@@ -231,7 +232,12 @@ class MigrationWorkflowTest {
         boolean prepared = !phase.equals("preflight");
         assertEquals(1, fakes.count("InjectFault"), "a non-retryable fault is not retried");
         assertEquals(prepared ? 1 : 0, fakes.count("DropCreatedTargetTables"));
-        assertEquals(prepared ? List.of(FakeActivities.CREATED) : List.of(), fakes.dropped);
+        // what FinishTargetSchema created after the copy (a view) is dropped with what prepare created
+        List<io.dbmigrate.workflows.model.DbObject> drop = new java.util.ArrayList<>(FakeActivities.CREATED);
+        if (prepared && !phase.equals("prepare")) {
+            drop.add(FakeActivities.VIEW);
+        }
+        assertEquals(prepared ? List.of(drop) : List.of(), fakes.dropped);
         assertEquals(prepared ? 1 : 0, fakes.count("TeardownCapture"));
         assertEquals(prepared ? 1 : 0, fakes.count("CleanupTarget"));
         // at the end of prepare the fault and the applier start together: the applier may be cancelled before it ran
