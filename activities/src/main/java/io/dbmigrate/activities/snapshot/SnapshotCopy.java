@@ -118,6 +118,7 @@ public final class SnapshotCopy {
     public SnapshotCopyReport run(Heartbeat heartbeat, Capture capture) throws SQLException, InterruptedException {
         long started = System.nanoTime();
         ExportedSnapshot snapshot = null;
+        java.util.concurrent.CompletableFuture<Void> captureStarted = null;
         String restartedBecause = null;
         List<CopyUnit> units;
         String slotLsn;
@@ -160,7 +161,14 @@ public final class SnapshotCopy {
                     state.replace(tgt, units, slotLsn);
                     tgt.commit();
                     tgt.setAutoCommit(true);
-                    capture.start();
+                    // topic and connector (Connect's REST, seconds) beside the copy, not before it
+                    captureStarted = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                        try {
+                            capture.start();
+                        } catch (SQLException e) {
+                            throw new java.util.concurrent.CompletionException(e);
+                        }
+                    });
                 } else {
                     units = loaded.units();
                     slotLsn = loaded.slotLsn();
@@ -168,6 +176,7 @@ public final class SnapshotCopy {
             }
             int before = (int) units.stream().filter(CopyUnit::done).count();
             List<CopyUnit> finished = copy(snapshot, slotLsn, units, heartbeat);
+            awaitCapture(captureStarted);
             SnapshotCopyReport r = report(slotLsn, finished, started, finished.size() - before, restartedBecause);
             ok = true;
             return r;
@@ -179,6 +188,21 @@ public final class SnapshotCopy {
                     snapshot.release();
                 }
             }
+        }
+    }
+
+    private static void awaitCapture(java.util.concurrent.CompletableFuture<Void> started) throws SQLException, InterruptedException {
+        if (started == null) {
+            return;
+        }
+        try {
+            started.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause() instanceof java.util.concurrent.CompletionException ce ? ce.getCause() : e.getCause();
+            if (c instanceof SQLException s) {
+                throw s;
+            }
+            throw c instanceof RuntimeException r ? r : new IllegalStateException(c);
         }
     }
 
