@@ -13,6 +13,12 @@ class MigrationReplayTest {
         Replays.replayResource("histories/migration-demo-completed.json");
     }
 
+    /** Recorded with snapshot-copy and target-schema-sections: PrepareTargetTables, CopySnapshot, FinishTargetSchema. */
+    @Test
+    void completedDemoWithTargetSchemaSectionsReplays() throws Exception {
+        Replays.replayResource("histories/migration-demo-completed-schema-sections.json");
+    }
+
     /** Recorded with snapshot-copy: CopySnapshot, then capture and the applier in the snapshot phase. */
     @Test
     void completedDemoWithSnapshotCopyReplays() throws Exception {
