@@ -52,7 +52,7 @@ public final class SnapshotCopy {
     /** Statement and socket timeouts of the copying sessions: one unit's COPY may take minutes on a slow target. */
     static final Duration COPY_TIMEOUT = Duration.ofHours(2);
 
-    /** Parallel workers and the size of a unit of a large table (pages of 8 kB: 8192 = 64 MB). */
+    /** Parallel workers, and the size of a unit of a large table in pages of 8 kB, TOAST included (8192 = 64 MB). */
     public record Options(int parallelism, long unitPages) {
         public static Options defaults() {
             return new Options(4, 8192);
@@ -223,10 +223,12 @@ public final class SnapshotCopy {
         // before PostgreSQL 14 a ctid range is a full scan: one unit per table there
         long unitPages = sourceMajor >= 14 ? options.unitPages() : Long.MAX_VALUE;
         List<CopyUnit> units = new ArrayList<>();
+        List<Long> sizes = new ArrayList<>();
         try (PreparedStatement ps = src.prepareStatement("""
                 WITH root AS (SELECT ?::regclass::oid AS oid)
                 SELECT n.nspname, c.relname, greatest(c.reltuples, 0)::bigint,
-                       pg_relation_size(c.oid) / current_setting('block_size')::bigint
+                       pg_relation_size(c.oid) / current_setting('block_size')::bigint,
+                       pg_table_size(c.oid) / current_setting('block_size')::bigint
                   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                  WHERE c.relkind = 'r'
                    AND (c.oid = (SELECT oid FROM root)
@@ -238,24 +240,35 @@ public final class SnapshotCopy {
                     while (rs.next()) {
                         TableRef leaf = new TableRef(rs.getString(1), rs.getString(2));
                         long tuples = rs.getLong(3);
-                        long pages = rs.getLong(4);
+                        long heapPages = rs.getLong(4);
+                        // the table's whole size, TOAST included: a table of large values has few heap pages
+                        long allPages = rs.getLong(5);
                         String format = sameMajor && binaryColumns(src, leaf) ? "binary" : "text";
-                        if (pages <= unitPages) {
+                        long n = Math.min(heapPages, (allPages + unitPages - 1) / unitPages);
+                        if (n <= 1) {
                             units.add(new CopyUnit(leaf, 0, null, null, tuples, format, null, null));
+                            sizes.add(allPages);
                             continue;
                         }
-                        int n = (int) ((pages + unitPages - 1) / unitPages);
+                        long step = (heapPages + n - 1) / n;
                         for (int i = 0; i < n; i++) {
                             // the last range is open: rows of the snapshot cannot be past the end it had, but the
                             // size was read outside the snapshot
-                            Long end = i == n - 1 ? null : (i + 1) * unitPages;
-                            units.add(new CopyUnit(leaf, i, i * unitPages, end, tuples / n, format, null, null));
+                            Long end = i == n - 1 ? null : (i + 1) * step;
+                            units.add(new CopyUnit(leaf, i, i * step, end, tuples / n, format, null, null));
+                            sizes.add(allPages / n);
                         }
                     }
                 }
             }
         }
-        return units;
+        // largest first, so the longest unit does not start last and hold the copy's end
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < units.size(); i++) {
+            order.add(i);
+        }
+        order.sort((a, b) -> Long.compare(sizes.get(b), sizes.get(a)));
+        return order.stream().map(units::get).toList();
     }
 
     static int major(Connection c) throws SQLException {
