@@ -26,7 +26,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.postgresql.PGConnection;
@@ -504,7 +504,8 @@ public final class SnapshotCopy {
     static final class Progress {
         private final String slotLsn;
         private final long startedNanos = System.nanoTime();
-        private final Map<TableRef, AtomicLong[]> tables = new ConcurrentHashMap<>();
+        // counted per row by several workers: adders, not one contended atomic
+        private final Map<TableRef, LongAdder[]> tables = new ConcurrentHashMap<>();
         private final Map<TableRef, int[]> unitCounts = new LinkedHashMap<>();
         private final Map<TableRef, Long> estimates = new LinkedHashMap<>();
         private final AtomicInteger unitsDone = new AtomicInteger();
@@ -516,15 +517,15 @@ public final class SnapshotCopy {
             this.units = all.size();
             long done = 0;
             for (CopyUnit u : all) {
-                AtomicLong[] t = tables.computeIfAbsent(u.table(), k -> new AtomicLong[] {new AtomicLong(), new AtomicLong()});
+                LongAdder[] t = tables.computeIfAbsent(u.table(), k -> new LongAdder[] {new LongAdder(), new LongAdder()});
                 int[] c = unitCounts.computeIfAbsent(u.table(), k -> new int[2]);
                 c[0]++;
                 estimates.merge(u.table(), u.estimatedRows(), Long::sum);
                 if (u.done()) {
                     c[1]++;
                     unitsDone.incrementAndGet();
-                    t[0].addAndGet(u.rows());
-                    t[1].addAndGet(u.bytes());
+                    t[0].add(u.rows());
+                    t[1].add(u.bytes());
                     done += u.rows();
                 }
             }
@@ -532,9 +533,9 @@ public final class SnapshotCopy {
         }
 
         void add(TableRef t, long rows, long bytes) {
-            AtomicLong[] v = tables.get(t);
-            v[0].addAndGet(rows);
-            v[1].addAndGet(bytes);
+            LongAdder[] v = tables.get(t);
+            v[0].add(rows);
+            v[1].add(bytes);
         }
 
         void unitDone(TableRef t) {
@@ -551,13 +552,13 @@ public final class SnapshotCopy {
             long estimated = 0;
             synchronized (unitCounts) {
                 for (Map.Entry<TableRef, int[]> e : unitCounts.entrySet()) {
-                    AtomicLong[] v = tables.get(e.getKey());
-                    long est = Math.max(estimates.get(e.getKey()), v[0].get());
-                    rows += v[0].get();
-                    bytes += v[1].get();
+                    LongAdder[] v = tables.get(e.getKey());
+                    long est = Math.max(estimates.get(e.getKey()), v[0].sum());
+                    rows += v[0].sum();
+                    bytes += v[1].sum();
                     estimated += est;
                     list.add(new SnapshotCopyProgress.Table(e.getKey().toString(), e.getValue()[0], e.getValue()[1],
-                            v[0].get(), v[1].get(), est));
+                            v[0].sum(), v[1].sum(), est));
                 }
             }
             double secs = Math.max(0.001, (System.nanoTime() - startedNanos) / 1e9);
