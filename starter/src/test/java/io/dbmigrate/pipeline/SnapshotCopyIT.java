@@ -173,6 +173,20 @@ class SnapshotCopyIT {
         });
     }
 
+    /**
+     * The worker died between creating the connector stopped and resuming it (createFresh's steps): the connector is
+     * left STOPPED. PrepareCapture after the copy must start it, or the stream never flows (found by the fault matrix).
+     */
+    @Test
+    void aConnectorLeftStoppedIsStartedByPrepareCapture() throws Exception {
+        underLiveWrites("snapstopped", (w, spec, writer) -> {
+            new SnapshotCopy(spec, SMALL_UNITS).run(p -> {}, SnapshotCopy.through(PipelineStack.capture(), spec));
+            PipelineStack.connect().stop(spec.connectorName());
+            assertEquals("STOPPED", PipelineStack.connect().state(spec.connectorName()));
+            streamAndCompare(w, spec, writer);
+        });
+    }
+
     @Test
     void rowsHiddenFromTheRoleByRowLevelSecurityFailTheCopyInsteadOfThinningIt() throws Exception {
         String db = "snaprls";
@@ -195,14 +209,20 @@ class SnapshotCopyIT {
         try {
             SQLException e = assertThrows(SQLException.class, () -> new SnapshotCopy(spec, SMALL_UNITS).run(p -> {}));
             assertTrue(e.getMessage().contains("tenants") && e.getMessage().contains("row-level security"), e.getMessage());
-            assertEquals("0", Pg.one(Pg.connect(PipelineStack.target(db), "it"), "SELECT count(*) FROM tenants"));
+            try (var c = Pg.connect(PipelineStack.target(db), "it")) {
+                assertEquals("0", Pg.one(c, "SELECT count(*) FROM tenants"));
+            }
         } finally {
+            // what the activity does on this non-retryable failure
+            ExportedSnapshot.discard(spec.slotName());
             PipelineStack.exec(admin, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'dbmigrate_snaprls'");
             PipelineStack.exec(PipelineStack.target(db), "DROP SCHEMA IF EXISTS dbmigrate_snaprls CASCADE");
             PipelineStack.exec(admin, "DROP TABLE tenants", "REVOKE CREATE ON DATABASE \"" + db + "\" FROM rls_owner",
                     "REVOKE CREATE ON SCHEMA public FROM rls_owner",
                     "DROP ROLE rls_owner");
         }
+        // no exported snapshot left open to hold the source's xmin
+        PipelineStack.assertNoLeftovers(db);
     }
 
     /**

@@ -88,7 +88,13 @@ public final class ConnectClient {
      * restart stalls the stream for seconds.
      */
     public void createFresh(String name, Map<String, String> config) {
-        if (status(name).isPresent()) {
+        Optional<JsonNode> status = status(name);
+        if (status.isPresent()) {
+            if ("STOPPED".equals(status.get().path("connector").path("state").asText())) {
+                // an earlier call ended between creating it stopped and resuming it (its worker died), seen in the
+                // fault matrix as a stream that never started: resume it (whatever offsets it has are its own)
+                resume(name);
+            }
             if (!config(name).equals(withName(name, config))) {
                 putConfig(name, config);
             }

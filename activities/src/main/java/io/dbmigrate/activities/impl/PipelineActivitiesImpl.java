@@ -8,6 +8,7 @@ import io.dbmigrate.activities.pipeline.CaptureWatchdog;
 import io.dbmigrate.activities.pipeline.ChangeApplier;
 import io.dbmigrate.activities.pipeline.StreamMonitor;
 import io.dbmigrate.activities.snapshot.CopyMetrics;
+import io.dbmigrate.activities.snapshot.ExportedSnapshot;
 import io.dbmigrate.activities.snapshot.SnapshotCopy;
 import io.dbmigrate.workflows.activities.PipelineActivities;
 import io.dbmigrate.workflows.model.SnapshotCopyReport;
@@ -64,9 +65,15 @@ public final class PipelineActivitiesImpl implements PipelineActivities {
             }, SnapshotCopy.through(setup, spec));
             copyMetrics.record(spec, r);
             return r;
+        } catch (io.temporal.client.ActivityCompletionException e) {
+            // cancelled (the migration rolls back) or no longer wanted: no retry will claim the snapshot, and an open
+            // exported snapshot holds the source's xmin
+            ExportedSnapshot.discard(spec.slotName());
+            throw e;
         } catch (SQLException e) {
             if ("42501".equals(e.getSQLState())) {
                 // a privilege or a row-level security policy: retrying reads the same
+                ExportedSnapshot.discard(spec.slotName());
                 throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "CopyRefused");
             }
             throw Activity.wrap(e);

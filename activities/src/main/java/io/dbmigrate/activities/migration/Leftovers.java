@@ -23,6 +23,9 @@ public final class Leftovers {
                 collect(st, "SELECT 'publication ' || pubname FROM pg_publication WHERE pubname LIKE 'dbmigrate\\_%'", side, out);
                 collect(st, "SELECT 'schema ' || nspname FROM pg_namespace WHERE nspname LIKE 'dbmigrate\\_%'", side, out);
                 collect(st, "SELECT 'fence ' || tgname || ' on ' || tgrelid::regclass FROM pg_trigger WHERE tgname LIKE 'dbmigrate\\_%\\_fence'", side, out);
+                // an exported snapshot held open holds the source's xmin (ExportedSnapshot names its session so)
+                collect(st, "SELECT 'exported snapshot session ' || application_name || ' (pid ' || pid || ')' FROM pg_stat_activity"
+                        + " WHERE application_name LIKE 'dbmigrate-snapshot-%'", side, out);
             }
         }
         for (String name : connect.list()) {

@@ -84,6 +84,14 @@ public final class ExportedSnapshot implements AutoCloseable {
         return s;
     }
 
+    /** Ends the snapshot this process holds for the slot, if any: the copy will not be retried (cancelled). */
+    public static void discard(String slot) {
+        ExportedSnapshot s = held.get(slot);
+        if (s != null) {
+            s.close();
+        }
+    }
+
     /** The attempt is over but the copy may be retried here: keep the snapshot a while, then let it go. */
     public void release() {
         long at = System.nanoTime();
