@@ -59,6 +59,40 @@ class FenceIT {
     }
 
     /**
+     * The fence is set on a partitioned table (preflight lists partitioned tables by their root), but an application
+     * may write to a partition directly: INSERT, UPDATE, DELETE, COPY or TRUNCATE on it. Each is refused during the
+     * pause; after the fence is removed they succeed again. (Before, only statements on the root were refused: a
+     * write straight into a partition during the pause committed after the drain point and was lost at the switch.)
+     */
+    @Test
+    void writesStraightIntoAPartitionAreFencedToo() throws Exception {
+        String db = "fence_parts";
+        PipelineStack.freshDatabases(db);
+        PipelineStack.exec(PipelineStack.source(db),
+                "CREATE TABLE ev (id int, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at)",
+                "CREATE TABLE ev_2025 PARTITION OF ev FOR VALUES FROM ('2025-01-01') TO ('2026-01-01') PARTITION BY RANGE (at)",
+                "CREATE TABLE ev_2025_h1 PARTITION OF ev_2025 FOR VALUES FROM ('2025-01-01') TO ('2025-07-01')",
+                "CREATE TABLE ev_2025_h2 PARTITION OF ev_2025 FOR VALUES FROM ('2025-07-01') TO ('2026-01-01')",
+                "CREATE TABLE ev_rest PARTITION OF ev DEFAULT",
+                "INSERT INTO ev VALUES (1, '2025-02-01'), (2, '2025-08-01'), (3, '2030-01-01')");
+        MigrationPlan plan = new MigrationPlan("fence_parts", PipelineStack.source(db), PipelineStack.target(db),
+                List.of("public"), null, null, "auto", new MigrationPlan.CutoverOptions(30, 10), null, null);
+        Fence.set(plan, List.of(new TableRef("public", "ev")), () -> {});
+        for (String write : List.of("INSERT INTO ev VALUES (4, '2025-03-01')", "INSERT INTO ev_2025_h1 VALUES (5, '2025-03-01')",
+                "UPDATE ev_2025 SET id = 20 WHERE id = 2", "DELETE FROM ev_rest", "TRUNCATE ev_2025_h2",
+                "COPY ev_2025_h1 FROM PROGRAM 'echo 6,2025-04-01' WITH (FORMAT csv)")) {
+            SQLException refused = assertThrows(SQLException.class, () -> PipelineStack.exec(PipelineStack.source(db), write), write);
+            assertEquals(Fence.SQLSTATE, refused.getSQLState(), write + ": " + refused.getMessage());
+        }
+        assertEquals(List.of("public.ev", "public.ev_2025", "public.ev_2025_h1", "public.ev_2025_h2", "public.ev_rest"),
+                Fence.remove(plan).stream().sorted().toList());
+        PipelineStack.exec(PipelineStack.source(db), "INSERT INTO ev_2025_h1 VALUES (5, '2025-03-01')", "TRUNCATE ev_2025_h2",
+                // the lease's schema goes with the stream's teardown in a migration
+                "DROP SCHEMA dbmigrate_fence_parts CASCADE");
+        PipelineStack.assertNoLeftovers(db);
+    }
+
+    /**
      * A worker that dies right after setting the fence leaves nobody to remove it: the fence lapses by itself
      * {@link Fence#LEASE_GRACE_SECONDS} after the plan's write-pause deadline. Until then an application role that
      * has no access to dbmigrate's schema gets the fence's 55000, after it its writes succeed, not "permission

@@ -90,9 +90,10 @@ public final class Fence {
         }
     }
 
-    private static String attempt(MigrationPlan plan, List<TableRef> tables, int leaseSeconds, Connection c, Statement st)
+    private static String attempt(MigrationPlan plan, List<TableRef> migrated, int leaseSeconds, Connection c, Statement st)
             throws SQLException {
         st.execute("SET LOCAL lock_timeout = '" + ATTEMPT_LOCK_TIMEOUT_MS + "ms'");
+        List<TableRef> tables = withPartitions(c, migrated);
         st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(controlSchema(plan)));
         st.execute("CREATE TABLE IF NOT EXISTS " + leaseTable(plan) + " (expires_at timestamptz NOT NULL)");
         st.execute("DELETE FROM " + leaseTable(plan));
@@ -123,6 +124,28 @@ public final class Fence {
             c.commit();
             return lsn;
         }
+    }
+
+    /**
+     * The tables and every partition under them: a statement trigger on a partitioned table does not see a write made
+     * to one of its partitions directly (INSERT, UPDATE, DELETE, COPY or TRUNCATE on the partition), so each partition
+     * gets the fence too.
+     */
+    static List<TableRef> withPartitions(Connection c, List<TableRef> tables) throws SQLException {
+        java.util.LinkedHashSet<TableRef> out = new java.util.LinkedHashSet<>(tables);
+        try (PreparedStatement ps = c.prepareStatement("SELECT n.nspname, r.relname FROM pg_partition_tree(?::regclass) p"
+                + " JOIN pg_class r ON r.oid = p.relid JOIN pg_namespace n ON n.oid = r.relnamespace WHERE p.level > 0"
+                + " ORDER BY p.level, n.nspname, r.relname")) {
+            for (TableRef t : tables) {
+                ps.setString(1, Sql.table(t));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new TableRef(rs.getString(1), rs.getString(2)));
+                    }
+                }
+            }
+        }
+        return List.copyOf(out);
     }
 
     /** Removes the fence wherever it is; idempotent. Returns the tables it was removed from. */
