@@ -29,18 +29,12 @@ public final class PipelineActivitiesImpl implements PipelineActivities {
     private final String bootstrap;
     private final ConnectClient connect;
     private final MeterRegistry registry;
-    private final SnapshotCopy.Options copyOptions;
     private final CopyMetrics copyMetrics;
 
     public PipelineActivitiesImpl(String bootstrap, String connectUrl, MeterRegistry registry) {
-        this(bootstrap, connectUrl, registry, SnapshotCopy.Options.defaults());
-    }
-
-    public PipelineActivitiesImpl(String bootstrap, String connectUrl, MeterRegistry registry, SnapshotCopy.Options copyOptions) {
         this.bootstrap = bootstrap;
         this.connect = new ConnectClient(connectUrl);
         this.registry = registry;
-        this.copyOptions = copyOptions;
         this.copyMetrics = new CopyMetrics(registry);
     }
 
@@ -59,7 +53,7 @@ public final class PipelineActivitiesImpl implements PipelineActivities {
         try {
             CaptureSetup setup = new CaptureSetup(bootstrap, connect);
             setup.preparePublication(spec);
-            SnapshotCopyReport r = new SnapshotCopy(spec, copyOptions).run(progress -> {
+            SnapshotCopyReport r = new SnapshotCopy(spec, SnapshotCopy.Options.defaults()).run(progress -> {
                 copyMetrics.record(spec, progress);
                 ctx.heartbeat(progress);
             }, SnapshotCopy.through(setup, spec));

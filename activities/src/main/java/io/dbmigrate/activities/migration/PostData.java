@@ -1,5 +1,6 @@
 package io.dbmigrate.activities.migration;
 
+import io.dbmigrate.activities.sql.Parallel;
 import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.activities.sql.Sql;
 import io.dbmigrate.workflows.model.DbObject;
@@ -17,10 +18,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The target schema's postData section, built after the initial copy (as pg_dump's sections and pgcopydb do):
@@ -76,42 +73,11 @@ public final class PostData {
     /** Runs each list on a connection of its own, in order within the list, {@code parallelism} lists at a time. */
     private static void inParallel(MigrationPlan plan, List<List<SchemaObject>> lists, int parallelism, Runnable heartbeat,
             List<DbObject> made) throws SQLException, InterruptedException {
-        if (lists.isEmpty()) {
-            return;
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(parallelism, lists.size())), r -> {
-            Thread t = new Thread(r, "dbmigrate-postdata");
-            t.setDaemon(true);
-            return t;
-        });
-        List<Future<?>> running = new ArrayList<>();
+        List<Parallel.Task> tasks = new ArrayList<>();
         for (List<SchemaObject> list : lists) {
-            running.add(pool.submit(() -> {
-                build(plan, list, made);
-                return null;
-            }));
+            tasks.add(() -> build(plan, list, made));
         }
-        pool.shutdown();
-        try {
-            while (!pool.awaitTermination(1, TimeUnit.SECONDS)) {
-                heartbeat.run();
-            }
-            for (Future<?> f : running) {
-                try {
-                    f.get();
-                } catch (java.util.concurrent.ExecutionException e) {
-                    if (e.getCause() instanceof SQLException s) {
-                        throw s;
-                    }
-                    if (e.getCause() instanceof RuntimeException r) {
-                        throw r;
-                    }
-                    throw new IllegalStateException(e.getCause());
-                }
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        Parallel.run("dbmigrate-postdata", tasks, parallelism, heartbeat, () -> {});
     }
 
     private static void build(MigrationPlan plan, List<SchemaObject> list, List<DbObject> made) throws SQLException {

@@ -2,6 +2,7 @@ package io.dbmigrate.activities.snapshot;
 
 import io.dbmigrate.activities.pipeline.CaptureSetup;
 import io.dbmigrate.activities.pipeline.ChangeApplier;
+import io.dbmigrate.activities.sql.Parallel;
 import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.activities.sql.Sql;
 import io.dbmigrate.workflows.model.SnapshotCopyProgress;
@@ -16,19 +17,13 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 import org.postgresql.copy.CopyOut;
@@ -320,87 +315,44 @@ public final class SnapshotCopy {
             }
         }
         Progress progress = new Progress(slotLsn, units);
-        AtomicReference<Exception> failure = new AtomicReference<>();
         List<Connection> open = Collections.synchronizedList(new ArrayList<>());
-        int workers = Math.max(1, Math.min(options.parallelism(), todo.size()));
-        ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
-            Thread t = new Thread(r, "dbmigrate-copy-" + spec.migrationId());
-            t.setDaemon(true);
-            return t;
-        });
-        List<Future<?>> running = new ArrayList<>();
-        for (int w = 0; w < workers; w++) {
-            running.add(pool.submit(() -> {
+        List<Parallel.Task> workers = new ArrayList<>();
+        for (int w = 0; w < Math.min(options.parallelism(), todo.size()); w++) {
+            workers.add(() -> {
                 try (Connection src = Pg.connect(spec.from(), "dbmigrate-copy", Pg.timeouts(COPY_TIMEOUT, COPY_TIMEOUT.plusMinutes(1)));
                      Connection tgt = Pg.connect(spec.to(), "dbmigrate-copy", Pg.timeouts(COPY_TIMEOUT, COPY_TIMEOUT.plusMinutes(1)))) {
                     open.add(src);
                     open.add(tgt);
                     prepareTarget(tgt);
-                    Map<TableRef, List<String>> columns = new LinkedHashMap<>();
+                    Map<TableRef, List<String>> columns = new HashMap<>();
                     Integer i;
-                    while (failure.get() == null && (i = todo.poll()) != null) {
+                    while ((i = todo.poll()) != null) {
                         CopyUnit u = units.get(i);
-                        List<String> cols = columns.computeIfAbsent(u.table(), t -> {
-                            try {
-                                return columns(src, t);
-                            } catch (SQLException e) {
-                                throw new IllegalStateException(e);
-                            }
-                        });
+                        List<String> cols = columns.get(u.table());
+                        if (cols == null) {
+                            cols = columns(src, u.table());
+                            columns.put(u.table(), cols);
+                        }
                         result.set(i, copyUnit(src, tgt, snapshot, slotLsn, u, cols, progress));
                     }
-                } catch (Exception e) {
-                    failure.compareAndSet(null, e);
                 }
-                return null;
-            }));
+            });
         }
-        pool.shutdown();
-        try {
-            while (!pool.awaitTermination(1, TimeUnit.SECONDS)) {
-                if (failure.get() != null) {
-                    break;
-                }
-                heartbeat.beat(progress.snapshot());
-            }
-            if (failure.get() == null) {
-                heartbeat.beat(progress.snapshot());
-            }
-        } catch (RuntimeException | InterruptedException e) {
-            failure.compareAndSet(null, e);
-        } finally {
-            if (failure.get() != null) {
-                // a worker blocked in a COPY does not see an interrupt: ending its sessions stops it
-                synchronized (open) {
-                    for (Connection c : open) {
-                        try {
-                            c.abort(Runnable::run);
-                        } catch (SQLException ignored) {
-                            // already gone
-                        }
-                    }
-                }
-                pool.shutdownNow();
-                pool.awaitTermination(30, TimeUnit.SECONDS);
-            }
-        }
-        Exception e = failure.get();
-        if (e instanceof SQLException s) {
-            throw s;
-        }
-        if (e instanceof InterruptedException ie) {
-            throw ie;
-        }
-        if (e instanceof RuntimeException re) {
-            if (re.getCause() instanceof SQLException s) {
-                throw s;
-            }
-            throw re;
-        }
-        if (e != null) {
-            throw new IllegalStateException(e);
-        }
+        Parallel.run("dbmigrate-copy-" + spec.migrationId(), workers, workers.size(),
+                () -> heartbeat.beat(progress.snapshot()), () -> abortAll(open));
         return List.copyOf(result);
+    }
+
+    private static void abortAll(List<Connection> open) {
+        synchronized (open) {
+            for (Connection c : open) {
+                try {
+                    c.abort(Runnable::run);
+                } catch (SQLException ignored) {
+                    // already gone
+                }
+            }
+        }
     }
 
     private static void prepareTarget(Connection tgt) throws SQLException {
@@ -502,30 +454,31 @@ public final class SnapshotCopy {
 
     /** Live counts for heartbeats; rows of a unit in flight count as they stream, and are taken back if it fails. */
     static final class Progress {
+        /** One table's counts: rows and bytes by several workers (adders, not one contended atomic). */
+        private static final class Table {
+            final LongAdder rows = new LongAdder();
+            final LongAdder bytes = new LongAdder();
+            int units;
+            int unitsDone;
+            long estimatedRows;
+        }
+
         private final String slotLsn;
         private final long startedNanos = System.nanoTime();
-        // counted per row by several workers: adders, not one contended atomic
-        private final Map<TableRef, LongAdder[]> tables = new ConcurrentHashMap<>();
-        private final Map<TableRef, int[]> unitCounts = new LinkedHashMap<>();
-        private final Map<TableRef, Long> estimates = new LinkedHashMap<>();
-        private final AtomicInteger unitsDone = new AtomicInteger();
+        private final Map<TableRef, Table> tables = new LinkedHashMap<>();
         private final long rowsAtStart;
-        private final int units;
 
         Progress(String slotLsn, List<CopyUnit> all) {
             this.slotLsn = slotLsn;
-            this.units = all.size();
             long done = 0;
             for (CopyUnit u : all) {
-                LongAdder[] t = tables.computeIfAbsent(u.table(), k -> new LongAdder[] {new LongAdder(), new LongAdder()});
-                int[] c = unitCounts.computeIfAbsent(u.table(), k -> new int[2]);
-                c[0]++;
-                estimates.merge(u.table(), u.estimatedRows(), Long::sum);
+                Table t = tables.computeIfAbsent(u.table(), k -> new Table());
+                t.units++;
+                t.estimatedRows += u.estimatedRows();
                 if (u.done()) {
-                    c[1]++;
-                    unitsDone.incrementAndGet();
-                    t[0].add(u.rows());
-                    t[1].add(u.bytes());
+                    t.unitsDone++;
+                    t.rows.add(u.rows());
+                    t.bytes.add(u.bytes());
                     done += u.rows();
                 }
             }
@@ -533,38 +486,37 @@ public final class SnapshotCopy {
         }
 
         void add(TableRef t, long rows, long bytes) {
-            LongAdder[] v = tables.get(t);
-            v[0].add(rows);
-            v[1].add(bytes);
+            Table v = tables.get(t);
+            v.rows.add(rows);
+            v.bytes.add(bytes);
         }
 
-        void unitDone(TableRef t) {
-            synchronized (unitCounts) {
-                unitCounts.get(t)[1]++;
-            }
-            unitsDone.incrementAndGet();
+        synchronized void unitDone(TableRef t) {
+            tables.get(t).unitsDone++;
         }
 
-        SnapshotCopyProgress snapshot() {
+        synchronized SnapshotCopyProgress snapshot() {
             List<SnapshotCopyProgress.Table> list = new ArrayList<>();
             long rows = 0;
             long bytes = 0;
             long estimated = 0;
-            synchronized (unitCounts) {
-                for (Map.Entry<TableRef, int[]> e : unitCounts.entrySet()) {
-                    LongAdder[] v = tables.get(e.getKey());
-                    long est = Math.max(estimates.get(e.getKey()), v[0].sum());
-                    rows += v[0].sum();
-                    bytes += v[1].sum();
-                    estimated += est;
-                    list.add(new SnapshotCopyProgress.Table(e.getKey().toString(), e.getValue()[0], e.getValue()[1],
-                            v[0].sum(), v[1].sum(), est));
-                }
+            int units = 0;
+            int unitsDone = 0;
+            for (Map.Entry<TableRef, Table> e : tables.entrySet()) {
+                Table t = e.getValue();
+                long r = t.rows.sum();
+                long est = Math.max(t.estimatedRows, r);
+                rows += r;
+                bytes += t.bytes.sum();
+                estimated += est;
+                units += t.units;
+                unitsDone += t.unitsDone;
+                list.add(new SnapshotCopyProgress.Table(e.getKey().toString(), t.units, t.unitsDone, r, t.bytes.sum(), est));
             }
             double secs = Math.max(0.001, (System.nanoTime() - startedNanos) / 1e9);
             double rate = (rows - rowsAtStart) / secs;
             Long eta = rate > 0 ? Math.max(0, (long) ((estimated - rows) / rate)) : null;
-            return new SnapshotCopyProgress(slotLsn, units, unitsDone.get(), rows, bytes, estimated, rate, eta, list);
+            return new SnapshotCopyProgress(slotLsn, units, unitsDone, rows, bytes, estimated, rate, eta, list);
         }
     }
 }

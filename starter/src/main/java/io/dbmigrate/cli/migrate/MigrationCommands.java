@@ -72,10 +72,11 @@ public final class MigrationCommands {
         public Integer call() throws Exception {
             WorkflowClient client = temporal.client();
             String wf = TemporalOptions.workflowId(id);
-            MigrationStatus s = status(client, wf);
+            var described = WorkerAnswers.describe(client, wf);
+            MigrationStatus s = WorkerAnswers.status(client, wf, WorkerAnswers.WAIT, described);
             // while the initial copy runs, its per-table progress is in the activity's heartbeat, not in the workflow
             com.fasterxml.jackson.databind.node.ObjectNode doc = JSON.valueToTree(s);
-            Watch.copyProgress(WorkerAnswers.describe(client, wf)).ifPresent(p -> doc.set("snapshotCopyProgress", JSON.valueToTree(p)));
+            Watch.copyProgress(described).ifPresent(p -> doc.set("snapshotCopyProgress", JSON.valueToTree(p)));
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 out.println(JSON.writeValueAsString(doc));
