@@ -66,16 +66,48 @@ public record MigrationPlan(
         }
     }
 
-    /** How the switch behaves: the longest write pause allowed before the cutover gives up and reopens the source. */
+    /**
+     * How the switch behaves. {@code strategy}: {@code fence} (the source refuses writes during the pause; applications
+     * move their own connection string) or {@code pgbouncer} (clients wait in PgBouncer's PAUSE and are repointed at the
+     * target). The pause is bounded by {@code maxWritePauseSeconds}. {@code fallbackWindowMinutes}: how long after the
+     * switch a reverse stream keeps the old source up to date so that {@code rollback} can return to it; 0 ends the
+     * migration at the switch. The old source refuses application writes from the switch until {@code finalize}.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record CutoverOptions(
             @JsonProperty("maxWritePauseSeconds") Integer maxWritePauseSeconds,
-            @JsonProperty("lockTimeoutSeconds") Integer lockTimeoutSeconds) {
+            @JsonProperty("lockTimeoutSeconds") Integer lockTimeoutSeconds,
+            @JsonProperty("strategy") String strategy,
+            @JsonProperty("pgbouncer") PgBouncerOptions pgbouncer,
+            @JsonProperty("fallbackWindowMinutes") Integer fallbackWindowMinutes) {
+
+        public static final String FENCE = "fence";
+        public static final String PGBOUNCER = "pgbouncer";
+
+        public CutoverOptions(Integer maxWritePauseSeconds, Integer lockTimeoutSeconds) {
+            this(maxWritePauseSeconds, lockTimeoutSeconds, null, null, null);
+        }
 
         public static CutoverOptions defaults() {
-            return new CutoverOptions(30, 5);
+            return new CutoverOptions(30, 5, FENCE, null, 0);
+        }
+
+        public boolean viaPgBouncer() {
+            return PGBOUNCER.equals(strategy);
         }
     }
+
+    /**
+     * The PgBouncer that applications connect through. {@code admin}: its admin console (database {@code pgbouncer},
+     * a user listed in {@code admin_users}). {@code database}: the database name clients use in PgBouncer.
+     * {@code databasesFile}: the ini fragment, included by pgbouncer.ini, that holds that database's entry; the worker
+     * rewrites it and sends {@code RELOAD}, so it must be writable by the worker (same machine or a shared volume).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record PgBouncerOptions(
+            @JsonProperty("admin") Endpoint admin,
+            @JsonProperty("database") String database,
+            @JsonProperty("databasesFile") String databasesFile) {}
 
     public Thresholds thresholdsOrDefault() {
         Thresholds d = Thresholds.defaults();
@@ -93,7 +125,9 @@ public record MigrationPlan(
             return d;
         }
         return new CutoverOptions(cutover.maxWritePauseSeconds() != null ? cutover.maxWritePauseSeconds() : d.maxWritePauseSeconds(),
-                cutover.lockTimeoutSeconds() != null ? cutover.lockTimeoutSeconds() : d.lockTimeoutSeconds());
+                cutover.lockTimeoutSeconds() != null ? cutover.lockTimeoutSeconds() : d.lockTimeoutSeconds(),
+                cutover.strategy() != null ? cutover.strategy() : d.strategy(), cutover.pgbouncer(),
+                cutover.fallbackWindowMinutes() != null ? cutover.fallbackWindowMinutes() : d.fallbackWindowMinutes());
     }
 
     public List<String> schemasOrDefault() {

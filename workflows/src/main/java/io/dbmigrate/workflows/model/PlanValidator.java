@@ -71,6 +71,20 @@ public final class PlanValidator {
             if (c.lockTimeoutSeconds() != null && (c.lockTimeoutSeconds() < 1 || c.lockTimeoutSeconds() > 60)) {
                 out.add("field 'cutover.lockTimeoutSeconds' must be 1-60");
             }
+            if (c.strategy() != null && !c.strategy().equals(MigrationPlan.CutoverOptions.FENCE) && !c.viaPgBouncer()) {
+                out.add("field 'cutover.strategy' must be fence or pgbouncer, got '" + c.strategy() + "'");
+            }
+            if (c.viaPgBouncer()) {
+                MigrationPlan.PgBouncerOptions b = c.pgbouncer();
+                if (b == null || b.admin() == null || blank(b.database()) || blank(b.databasesFile())) {
+                    out.add("cutover.strategy pgbouncer needs 'cutover.pgbouncer' with 'admin', 'database' and 'databasesFile'");
+                }
+            } else if (c.pgbouncer() != null) {
+                out.add("field 'cutover.pgbouncer' is set but 'cutover.strategy' is not pgbouncer");
+            }
+            if (c.fallbackWindowMinutes() != null && (c.fallbackWindowMinutes() < 0 || c.fallbackWindowMinutes() > 43_200)) {
+                out.add("field 'cutover.fallbackWindowMinutes' must be 0-43200 (30 days)");
+            }
         }
         if (p.faultInjection() != null && !PHASES.contains(p.faultInjection())) {
             out.add("field 'faultInjection' must be one of " + PHASES + ", got '" + p.faultInjection() + "'");
@@ -100,5 +114,9 @@ public final class PlanValidator {
         } else if (!e.passwordRef().startsWith("env:") && !e.passwordRef().startsWith("file:")) {
             out.add("field '" + name + ".passwordRef' must be env:NAME or file:PATH (never the password itself)");
         }
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
     }
 }
