@@ -216,6 +216,26 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
     }
 
     @Override
+    public void holdSourceFence(MigrationPlan plan) {
+        try {
+            Fence.hold(plan);
+        } catch (SQLException e) {
+            throw Activity.wrap(e);
+        }
+    }
+
+    @Override
+    public io.dbmigrate.workflows.model.SourceRetirement retireSource(MigrationPlan plan) {
+        try {
+            Fence.Retired r = Fence.retire(plan);
+            return new io.dbmigrate.workflows.model.SourceRetirement(r.readOnly(), r.sessionsEnded(), r.sessionsLeft(),
+                    r.fenceRemoved());
+        } catch (SQLException e) {
+            throw Activity.wrap(e);
+        }
+    }
+
+    @Override
     public List<String> syncSequences(MigrationPlan plan, List<TableRef> tables) {
         try {
             return Sequences.sync(plan, tables, heartbeat());

@@ -3,6 +3,9 @@ package io.dbmigrate.activities.impl;
 import io.dbmigrate.activities.connect.ConnectClient;
 import io.dbmigrate.activities.pipeline.ApplierConflictException;
 import io.dbmigrate.activities.pipeline.ApplyDataException;
+import io.dbmigrate.activities.pipeline.ApplyPosition;
+import io.dbmigrate.activities.pipeline.Lsn;
+import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.activities.pipeline.CaptureSetup;
 import io.dbmigrate.activities.pipeline.CaptureWatchdog;
 import io.dbmigrate.activities.pipeline.ChangeApplier;
@@ -18,6 +21,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.failure.ApplicationFailure;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
@@ -113,6 +117,47 @@ public final class PipelineActivitiesImpl implements PipelineActivities {
         try {
             return StreamMonitor.drain(spec, lsn, Duration.ofMinutes(5), ctx::heartbeat);
         } catch (SQLException | TimeoutException e) {
+            throw Activity.wrap(e);
+        }
+    }
+
+    @Override
+    public void prepareReverseCapture(StreamSpec reverse) {
+        ActivityExecutionContext ctx = Activity.getExecutionContext();
+        try {
+            new CaptureSetup(bootstrap, connect).prepare(reverse);
+            // the connector creates the slot when its task starts: until then the target's changes are not retained
+            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+            try (Connection c = Pg.connect(reverse.from(), "dbmigrate-capture-setup")) {
+                while (!Pg.exists(c, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?", reverse.slotName())) {
+                    if (System.nanoTime() > deadline) {
+                        throw new TimeoutException("the reverse stream's slot " + reverse.slotName() + " does not exist on "
+                                + reverse.from().describe() + " 2 minutes after its connector was registered: check the "
+                                + "connector " + reverse.connectorName() + " in Kafka Connect");
+                    }
+                    ctx.heartbeat("waiting for slot " + reverse.slotName());
+                    Thread.sleep(100);
+                }
+            }
+        } catch (SQLException | TimeoutException e) {
+            throw Activity.wrap(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Activity.wrap(e);
+        }
+    }
+
+    @Override
+    public String markSwitchPoint(StreamSpec reverse) {
+        try (Connection target = Pg.connect(reverse.from(), "dbmigrate-switch");
+                Connection source = Pg.connect(reverse.to(), "dbmigrate-switch")) {
+            if (!Pg.exists(target, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?", reverse.slotName())) {
+                throw ApplicationFailure.newNonRetryableFailure("the reverse stream's slot " + reverse.slotName()
+                        + " is missing on " + reverse.from().describe() + ": the switch would lose the fallback", "ReverseSlotMissing");
+            }
+            long switchLsn = Lsn.parse(Pg.one(target, "SELECT pg_current_wal_lsn()::text"));
+            return Lsn.format(ApplyPosition.seed(source, ChangeApplier.applySchema(reverse), reverse.streamId(), switchLsn));
+        } catch (SQLException e) {
             throw Activity.wrap(e);
         }
     }

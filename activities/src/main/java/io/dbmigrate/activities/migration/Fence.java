@@ -25,7 +25,15 @@ import java.util.stream.Collectors;
  * <p>The fence is a lease: it refuses writes only until {@code fence_lease.expires_at}, set to the plan's
  * {@code cutover.maxWritePauseSeconds} plus {@link #LEASE_GRACE_SECONDS} when it is set. The workflow decides the
  * point of no return only before its own deadline, which is earlier, and otherwise removes the fence itself; the
- * lease is what reopens the source when no worker is left to do it.
+ * lease is what reopens the source when no worker is left to do it. Just before the point of no return the lease is
+ * made permanent ({@link #hold}): from then on the old source refuses application writes until {@link #retire}.
+ *
+ * <p>dbmigrate's own applier (the reverse stream writes the old source during the fallback window) passes: it runs
+ * with {@code session_replication_role = replica} where it may, where the trigger does not fire, and otherwise
+ * announces itself with the custom setting {@value #APPLIER_SETTING}, which needs no privilege.
+ *
+ * <p>The fence lives in a schema of its own ({@code dbmigrate_<id>_fence}), so tearing the streams down (which drops
+ * their control schemas) never lifts it by accident.
  */
 public final class Fence {
     public static final String SQLSTATE = "55000";
@@ -50,9 +58,12 @@ public final class Fence {
      */
     public static final int LEASE_GRACE_SECONDS = 10;
 
-    /** The forward stream's control schema on the source (it holds the heartbeat table too). */
+    /** Set by dbmigrate's applier in its sessions: the fence lets that session's writes through. */
+    public static final String APPLIER_SETTING = io.dbmigrate.activities.pipeline.ChangeApplier.APPLIER_SETTING;
+
+    /** The fence's own schema on the fenced side: the trigger function and the lease. */
     static String controlSchema(MigrationPlan plan) {
-        return MigrationId.objectName(plan.migrationId());
+        return MigrationId.objectName(plan.migrationId()) + "_fence";
     }
 
     /** How long one attempt waits for a table's lock before it lets go of everything and tries again. */
@@ -105,6 +116,7 @@ public final class Fence {
         // SECURITY DEFINER: the application's roles need no access to dbmigrate's schema for the lease to be read
         st.execute("CREATE OR REPLACE FUNCTION " + function(plan) + "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
                 + "SET search_path = pg_catalog, pg_temp AS $fence$ BEGIN "
+                + "IF current_setting('" + APPLIER_SETTING + "', true) = 'on' THEN RETURN NULL; END IF; "
                 + "IF EXISTS (SELECT 1 FROM " + leaseTable(plan) + " WHERE expires_at > clock_timestamp()) THEN "
                 + "RAISE EXCEPTION 'writes to %.% are paused: dbmigrate is switching this database over (migration "
                 + plan.migrationId().replace("'", "") + ")', TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = '" + SQLSTATE + "'; "
@@ -148,6 +160,80 @@ public final class Fence {
         return List.copyOf(out);
     }
 
+    /**
+     * Makes the fence permanent: from the point of no return the old source refuses application writes until the
+     * migration is finalized or rolled back, even with no worker left. Idempotent; fails if the fence is not in place
+     * (then the cutover must not pass its point of no return).
+     */
+    public static void hold(MigrationPlan plan) throws SQLException {
+        try (Connection c = Pg.connect(plan.source(), "dbmigrate-fence"); Statement st = c.createStatement()) {
+            if (!Pg.exists(c, "SELECT 1 FROM pg_namespace WHERE nspname = ?", controlSchema(plan))
+                    || st.executeUpdate("UPDATE " + leaseTable(plan) + " SET expires_at = 'infinity'") != 1) {
+                throw new SQLException("the write fence of migration " + plan.migrationId() + " is not in place on the source",
+                        "55000");
+            }
+        }
+    }
+
+    /** What {@link #retire} did to the old source. */
+    public record Retired(boolean readOnly, int sessionsEnded, List<String> sessionsLeft, boolean fenceRemoved) {}
+
+    /**
+     * The end of the old source's life as a primary: new sessions of its database start read-only
+     * ({@code ALTER DATABASE ... SET default_transaction_read_only = on}), the sessions still open on it (an application
+     * instance, a pool or a cron job that never moved) are ended so they reconnect read-only, and only then does the
+     * fence go. Sessions this role may not end are named in the result. Idempotent.
+     */
+    public static Retired retire(MigrationPlan plan) throws SQLException {
+        boolean readOnly;
+        int ended = 0;
+        List<String> left = new ArrayList<>();
+        // this session predates the setting: it can still drop the fence afterwards
+        try (Connection c = Pg.connect(plan.source(), "dbmigrate-retire"); Statement st = c.createStatement()) {
+            try {
+                st.execute("ALTER DATABASE " + Sql.ident(plan.source().database()) + " SET default_transaction_read_only = on");
+                readOnly = true;
+            } catch (SQLException e) {
+                if (!"42501".equals(e.getSQLState())) {
+                    throw e;
+                }
+                readOnly = false; // not the database's owner: the fence stays, see below
+            }
+            if (readOnly) {
+                List<String[]> sessions = new ArrayList<>();
+                try (ResultSet rs = st.executeQuery("""
+                        SELECT pid, usename, coalesce(application_name, ''), coalesce(client_addr::text, 'local')
+                          FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+                           AND backend_type = 'client backend' AND coalesce(application_name, '') NOT LIKE 'dbmigrate-%'""")) {
+                    while (rs.next()) {
+                        sessions.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)});
+                    }
+                }
+                for (String[] s : sessions) {
+                    // one at a time: a session of a role this one may not signal fails alone
+                    try (PreparedStatement ps = c.prepareStatement("SELECT pg_terminate_backend(?)")) {
+                        ps.setInt(1, Integer.parseInt(s[0]));
+                        try (ResultSet rs = ps.executeQuery()) {
+                            rs.next();
+                            ended++;
+                        }
+                    } catch (SQLException e) {
+                        if (!"42501".equals(e.getSQLState())) {
+                            throw e;
+                        }
+                        left.add("pid " + s[0] + " (role " + s[1] + ", application " + s[2] + ", client " + s[3] + ")");
+                    }
+                }
+            }
+        }
+        // without read-only the fence is all that protects the old source: it stays, held, and is reported
+        boolean unfence = readOnly && left.isEmpty();
+        if (unfence) {
+            remove(plan);
+        }
+        return new Retired(readOnly, ended, left, unfence);
+    }
+
     /** Removes the fence wherever it is; idempotent. Returns the tables it was removed from. */
     public static List<String> remove(MigrationPlan plan) throws SQLException {
         List<String> removed = new ArrayList<>();
@@ -158,11 +244,8 @@ public final class Fence {
                 }
                 removed.add(t.toString());
             }
-            if (Pg.exists(c, "SELECT 1 FROM pg_namespace WHERE nspname = ?", controlSchema(plan))) {
-                try (Statement st = c.createStatement()) {
-                    st.execute("DROP FUNCTION IF EXISTS " + function(plan) + "()");
-                    st.execute("DROP TABLE IF EXISTS " + leaseTable(plan));
-                }
+            try (Statement st = c.createStatement()) {
+                st.execute("DROP SCHEMA IF EXISTS " + Sql.ident(controlSchema(plan)) + " CASCADE");
             }
         }
         return removed;

@@ -62,6 +62,24 @@ public record ApplyPosition(
         }
     }
 
+    /**
+     * A start position for a stream whose topic also holds changes that must not be applied: offset -1 (nothing
+     * applied), commit LSN {@code startAfterLsn}, so the applier skips every transaction committed at or before it as
+     * already applied. Stored only while nothing was applied; returns the start position in force.
+     */
+    public static long seed(Connection c, String controlSchema, String stream, long startAfterLsn) throws SQLException {
+        createTable(c, controlSchema);
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table(controlSchema) + " AS p (kafka_offset, "
+                + "commit_lsn, lsn, marker, transactions, stream) VALUES (-1, ?, ?, 0, 0, ?) ON CONFLICT (stream) DO UPDATE "
+                + "SET commit_lsn = EXCLUDED.commit_lsn, lsn = EXCLUDED.lsn WHERE p.kafka_offset < 0")) {
+            ps.setLong(1, startAfterLsn);
+            ps.setLong(2, startAfterLsn);
+            ps.setString(3, stream);
+            ps.executeUpdate();
+        }
+        return read(c, controlSchema, stream).orElseThrow().commitLsn();
+    }
+
     /** Removes a stream's position (a new capture starts from an empty topic). */
     public static void forget(Connection c, String controlSchema, String stream) throws SQLException {
         if (read(c, controlSchema, stream).isEmpty()) {
@@ -81,10 +99,13 @@ public record ApplyPosition(
      * makes this one wait for its commit and then find the new offset.
      */
     boolean writeIfUnchanged(Connection c, String controlSchema, String stream, ApplyPosition expected) throws SQLException {
-        // an initial position (offset -1) is never stored: the first write always follows an applied record
+        // the first write inserts the row, or replaces a start position (offset -1, see seed) and nothing else
         String sql = expected.kafkaOffset() < 0
-                ? "INSERT INTO " + table(controlSchema) + " (kafka_offset, commit_lsn, lsn, commit_time, marker, transactions, "
-                        + "applied_at, stream) VALUES (?, ?, ?, ?, ?, ?, now(), ?) ON CONFLICT (stream) DO NOTHING"
+                ? "INSERT INTO " + table(controlSchema) + " AS p (kafka_offset, commit_lsn, lsn, commit_time, marker, transactions, "
+                        + "applied_at, stream) VALUES (?, ?, ?, ?, ?, ?, now(), ?) ON CONFLICT (stream) DO UPDATE SET "
+                        + "kafka_offset = EXCLUDED.kafka_offset, commit_lsn = EXCLUDED.commit_lsn, lsn = EXCLUDED.lsn, "
+                        + "commit_time = EXCLUDED.commit_time, marker = EXCLUDED.marker, transactions = EXCLUDED.transactions, "
+                        + "applied_at = now() WHERE p.kafka_offset < 0"
                 : "UPDATE " + table(controlSchema) + " SET kafka_offset = ?, commit_lsn = ?, lsn = ?, commit_time = ?, "
                         + "marker = ?, transactions = ?, applied_at = now() WHERE stream = ? AND kafka_offset = ?";
         try (PreparedStatement ps = c.prepareStatement(sql)) {

@@ -104,6 +104,9 @@ public final class ChangeApplier {
     }
 
     /** The schema on the applying side that holds the position table. */
+    /** A custom setting (no privilege needed) that marks dbmigrate's applier sessions; the write fence reads it. */
+    public static final String APPLIER_SETTING = "dbmigrate.applier";
+
     public static String applySchema(StreamSpec spec) {
         return MigrationId.objectName(spec.migrationId());
     }
@@ -395,6 +398,8 @@ public final class ChangeApplier {
         try (Statement st = conn.createStatement()) {
             // applied commits may be lost in a target crash only together with their position row: replayed from Kafka
             st.execute("SET synchronous_commit = off");
+            // the write fence on an old source lets this session through (the reverse stream, without replica role)
+            st.execute("SET " + APPLIER_SETTING + " = on");
             try {
                 st.execute("SET session_replication_role = replica");
                 replicaRole = true;

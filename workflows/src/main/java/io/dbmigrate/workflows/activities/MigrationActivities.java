@@ -71,6 +71,20 @@ public interface MigrationActivities {
     @ActivityMethod(name = "UnfenceSourceWrites")
     void unfenceSource(MigrationPlan plan);
 
+    /**
+     * Makes the fence permanent, just before the point of no return: the old source refuses application writes from
+     * the switch until {@link #retireSource} (or a rollback) even if no worker is left. Fails if the fence is gone.
+     */
+    @ActivityMethod(name = "HoldSourceFence")
+    void holdSourceFence(MigrationPlan plan);
+
+    /**
+     * Finalize, on the old source: its database set read-only for new sessions, the sessions still open ended, then
+     * the fence removed (kept when either could not be done). Idempotent.
+     */
+    @ActivityMethod(name = "RetireSource")
+    io.dbmigrate.workflows.model.SourceRetirement retireSource(MigrationPlan plan);
+
     /** Target sequences set past the source's values and past every owned column's max. */
     @ActivityMethod(name = "SyncSequences")
     List<String> syncSequences(MigrationPlan plan, List<TableRef> tables);

@@ -38,6 +38,21 @@ public interface PipelineActivities {
     @ActivityMethod(name = "DrainStream")
     String drain(StreamSpec spec, String lsn);
 
+    /**
+     * The reverse stream's capture (the target's publication, topic and connector), before the switch, and waits until
+     * its slot exists on the target: from then on every change on the target is retained for the old source.
+     */
+    @ActivityMethod(name = "PrepareReverseCapture")
+    void prepareReverseCapture(StreamSpec reverse);
+
+    /**
+     * Inside the write pause, after the forward drain: the target's WAL position now is the switch point. Everything
+     * the target committed before it came from the source (the forward applier); the reverse applier skips it and
+     * applies everything after it. Stored on the old source as the reverse stream's starting position; returns it.
+     */
+    @ActivityMethod(name = "MarkSwitchPoint")
+    String markSwitchPoint(StreamSpec reverse);
+
     /** Connector (with its offsets), slot, publication, control schema and topic removed. Idempotent. */
     @ActivityMethod(name = "TeardownCapture")
     List<String> teardownCapture(StreamSpec spec);

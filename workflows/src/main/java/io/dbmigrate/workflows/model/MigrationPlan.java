@@ -130,6 +130,12 @@ public record MigrationPlan(
                 cutover.fallbackWindowMinutes() != null ? cutover.fallbackWindowMinutes() : d.fallbackWindowMinutes());
     }
 
+    /** The same plan seen from the other side (source and target swapped): the fallback's steps on the target. */
+    public MigrationPlan reversed() {
+        return new MigrationPlan(migrationId, target, source, schemas, tables, thresholds, approval, cutover, faultInjection,
+                snapshot, unknownFields);
+    }
+
     public List<String> schemasOrDefault() {
         return schemas == null || schemas.isEmpty() ? List.of("public") : schemas;
     }

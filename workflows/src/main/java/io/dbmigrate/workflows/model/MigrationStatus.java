@@ -17,6 +17,8 @@ public record MigrationStatus(
         @JsonProperty("compensations") List<String> compensations,
         @JsonProperty("approvedBy") String approvedBy,
         @JsonProperty("snapshotCopy") SnapshotCopyReport snapshotCopy,
+        @JsonProperty("fallback") FallbackWindow fallback,
+        @JsonProperty("sourceRetirement") SourceRetirement sourceRetirement,
         @JsonProperty("error") String error) {
 
     public enum State {
@@ -25,6 +27,8 @@ public record MigrationStatus(
         @JsonProperty("COMPLETED") COMPLETED,
         @JsonProperty("ROLLING_BACK") ROLLING_BACK,
         @JsonProperty("ROLLED_BACK") ROLLED_BACK,
+        /** Switched, then rolled back during the fallback window: the old source is the primary again. */
+        @JsonProperty("ROLLED_BACK_AFTER_CUTOVER") ROLLED_BACK_AFTER_CUTOVER,
         @JsonProperty("FAILED") FAILED
     }
 
@@ -35,6 +39,8 @@ public record MigrationStatus(
         @JsonProperty("validation") VALIDATION,
         @JsonProperty("approval") APPROVAL,
         @JsonProperty("cutover") CUTOVER,
+        /** After the switch: the reverse stream keeps the old source current until finalize or rollback. */
+        @JsonProperty("fallback") FALLBACK,
         @JsonProperty("cleanup") CLEANUP,
         @JsonProperty("done") DONE;
 

@@ -71,6 +71,23 @@ final class MigrationContext {
     CancellationScope applierScope;
     Promise<Void> applierRun;
 
+    /** Set by the cutover (version {@link Phases#FALLBACK_WINDOW}): the switch holds the fence, finalize retires the source. */
+    boolean fallbackVersion;
+    /** The reverse stream (target -> old source) when the plan has a fallback window; null otherwise. */
+    StreamSpec reverse;
+    /** The target's WAL position at the switch: the reverse stream applies what the target commits after it. */
+    String switchLsn;
+    io.dbmigrate.workflows.model.FallbackWindow fallback;
+    io.dbmigrate.workflows.model.SourceRetirement retirement;
+    CancellationScope reverseScope;
+    Promise<Void> reverseRun;
+    /** Requests from the rollback and finalize updates, taken by the fallback phase. */
+    String rollbackRequestedBy;
+    String finalizeRequestedBy;
+    /** Rollback attempts asked for and finished: an update waits for the result of its own attempt. */
+    int rollbackRequests;
+    int rollbackAttempts;
+
     MigrationContext(MigrationPlan plan) {
         this.plan = plan;
         RetryOptions retry = RetryOptions.newBuilder().setInitialInterval(Duration.ofSeconds(1))
@@ -165,7 +182,7 @@ final class MigrationContext {
 
     MigrationStatus status() {
         return new MigrationStatus(plan == null ? null : plan.migrationId(), state, phase, tables, applier, lag, validation,
-                cutover, List.copyOf(timings), List.copyOf(saga.ran()), approvedBy, snapshotCopy, error);
+                cutover, List.copyOf(timings), List.copyOf(saga.ran()), approvedBy, snapshotCopy, fallback, retirement, error);
     }
 
     static String describe(Throwable t) {

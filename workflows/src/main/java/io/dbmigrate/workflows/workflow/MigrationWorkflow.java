@@ -12,8 +12,8 @@ import io.temporal.workflow.WorkflowMethod;
 
 /**
  * One migration. Start: workflow type {@code Migration}, task queue {@code dbmigrate}, id {@code migration-<id>},
- * input the plan JSON. Operate with the update {@code approveCutover}, the signals {@code approve} and {@code abort},
- * the query {@code status}.
+ * input the plan JSON. Operate with the updates {@code approveCutover}, {@code rollback} and {@code finalize}, the
+ * signals {@code approve} and {@code abort}, the query {@code status}.
  */
 @WorkflowInterface
 public interface MigrationWorkflow {
@@ -37,6 +37,24 @@ public interface MigrationWorkflow {
     /** Rolls the migration back (before the cutover's point of no return). */
     @SignalMethod(name = "abort")
     void abort(String reason);
+
+    /**
+     * During the fallback window: pause writes on the target, drain the reverse stream, reopen the old source, and
+     * remove the migration (target objects included). Answers once done; fails (and the window stays open, on the
+     * target) if a step failed before the old source reopened.
+     */
+    @UpdateMethod(name = "rollback")
+    String rollback(String by);
+
+    @UpdateValidatorMethod(updateName = "rollback")
+    void validateRollback(String by);
+
+    /** Ends the fallback window: both streams removed, the old source retired (read-only), the target keeps the data. */
+    @UpdateMethod(name = "finalize")
+    String finalizeCutover(String by);
+
+    @UpdateValidatorMethod(updateName = "finalize")
+    void validateFinalizeCutover(String by);
 
     /** Sent by the WatchStream activity while the migration waits for approval. */
     @SignalMethod(name = "lagReport")

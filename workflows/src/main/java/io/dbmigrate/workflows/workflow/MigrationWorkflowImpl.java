@@ -47,9 +47,15 @@ public final class MigrationWorkflowImpl implements MigrationWorkflow {
             rollBack(e);
             return c.status();
         }
-        Phases.cleanup(c);
-        c.state = State.COMPLETED;
+        if (c.fallbackVersion) {
+            c.state = Phases.fallback(c);
+        } else {
+            Phases.cleanup(c);
+            c.state = State.COMPLETED;
+        }
         c.closeTimings();
+        // the rollback and finalize updates answer with the outcome: let them see it before the run ends
+        Workflow.await(Workflow::isEveryHandlerFinished);
         return c.status();
     }
 
@@ -140,6 +146,58 @@ public final class MigrationWorkflowImpl implements MigrationWorkflow {
         }
         c.abortReason = r;
         main.cancel(c.abortReason);
+    }
+
+    @Override
+    public String rollback(String by) {
+        int mine = ++c.rollbackRequests;
+        c.rollbackRequestedBy = approverName(by);
+        Workflow.await(() -> c.rollbackAttempts >= mine || c.state == State.ROLLED_BACK_AFTER_CUTOVER);
+        if (c.state == State.ROLLED_BACK_AFTER_CUTOVER) {
+            return "rolled back after cutover: every write acknowledged on the target is on the source, which takes writes again";
+        }
+        throw ApplicationFailure.newFailure(c.fallback.lastError(), "RollbackFailed");
+    }
+
+    @Override
+    public void validateRollback(String by) {
+        String reason = windowClosedReason();
+        if (reason == null && !"running".equals(c.fallback.reverseStream())) {
+            reason = "the reverse stream is not running (" + c.fallback.reverseStream() + "): the old source is not current";
+        }
+        if (reason != null) {
+            throw new IllegalStateException("cannot roll back: " + reason);
+        }
+    }
+
+    @Override
+    public String finalizeCutover(String by) {
+        c.finalizeRequestedBy = approverName(by);
+        Workflow.await(() -> c.state == State.COMPLETED || c.state == State.FAILED);
+        return "finalized by " + c.finalizeRequestedBy + ": the old source is retired"
+                + (c.retirement == null ? "" : (c.retirement.readOnly() ? " (read-only" : " (NOT read-only")
+                        + ", " + c.retirement.sessionsEnded() + " sessions ended"
+                        + (c.retirement.fenceRemoved() ? ")" : ", fence kept: see RUNBOOK)"));
+    }
+
+    @Override
+    public void validateFinalizeCutover(String by) {
+        String reason = windowClosedReason();
+        if (reason != null) {
+            throw new IllegalStateException("cannot finalize: " + reason);
+        }
+    }
+
+    /** Null while the fallback window is open and nothing was decided yet. */
+    private String windowClosedReason() {
+        if (c == null || c.phase != Phase.FALLBACK || c.fallback == null
+                || !io.dbmigrate.workflows.model.FallbackWindow.OPEN.equals(c.fallback.outcome())) {
+            return "no fallback window is open (phase " + (c == null ? "none" : c.phase.label()) + ")";
+        }
+        if (c.rollbackRequestedBy != null || c.finalizeRequestedBy != null || c.state == State.ROLLING_BACK) {
+            return "a rollback or finalize is already under way";
+        }
+        return null;
     }
 
     /** Only migrations started before the approval-lag-on-demand version receive it (from WatchStream). */

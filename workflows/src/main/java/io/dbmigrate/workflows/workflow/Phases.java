@@ -1,11 +1,13 @@
 package io.dbmigrate.workflows.workflow;
 
 import io.dbmigrate.workflows.model.DbObject;
+import io.dbmigrate.workflows.model.FallbackWindow;
 import io.dbmigrate.workflows.model.MigrationStatus.Phase;
 import io.dbmigrate.workflows.model.PreflightReport;
 import io.dbmigrate.workflows.model.StreamSpec;
 import io.dbmigrate.workflows.model.ValidationReport;
 import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.Promise;
@@ -16,7 +18,9 @@ import java.util.List;
  * The migration's phases, in order, one method each, so the history reads as: Preflight, PrepareTargetSchema,
  * PrepareCapture, RunApplier, AwaitCatchUp, ValidateData, (approval: StreamLag when asked), FenceSourceWrites (with
  * the pause's timer), DrainStream, SyncSequences, ValidateData, (cleanup: the applier stopped) TeardownCapture,
- * UnfenceSourceWrites, CleanupTarget.
+ * UnfenceSourceWrites, CleanupTarget. Since {@link #FALLBACK_WINDOW}: PrepareReverseCapture before the pause,
+ * MarkSwitchPoint and HoldSourceFence last inside it; then (with a window) the reverse RunApplier until finalize or
+ * rollback; at the end TeardownCapture (both streams), RetireSource, CleanupTarget.
  */
 final class Phases {
     private Phases() {}
@@ -195,6 +199,14 @@ final class Phases {
             cutoverCheckedBetweenSteps(c);
             return;
         }
+        c.fallbackVersion = Workflow.getVersion(FALLBACK_WINDOW, Workflow.DEFAULT_VERSION, 1) >= 1;
+        if (c.fallbackVersion && c.plan.cutoverOrDefault().fallbackWindowMinutes() > 0) {
+            // before the pause: the slot must exist before the first application write on the target
+            c.reverse = new StreamSpec(c.plan.migrationId(), StreamSpec.Direction.REVERSE, c.plan.target(), c.plan.source(),
+                    c.tables, false);
+            c.saga.register("TeardownReverseCapture", () -> c.pipeline.teardownCapture(c.reverse));
+            c.pipeline.prepareReverseCapture(c.reverse);
+        }
         long deadlineMs = c.plan.cutoverOrDefault().maxWritePauseSeconds() * 1000L;
         c.saga.register("UnfenceSourceWrites", () -> c.freezeSteps.unfenceSource(c.plan));
         long fencedAt = Workflow.currentTimeMillis();
@@ -224,7 +236,7 @@ final class Phases {
         c.pastPointOfNoReturn = true;
         c.saga.forget();
         c.cutover = new io.dbmigrate.workflows.model.CutoverReport(fenceLsn, drained, sequences, finalCheck,
-                Workflow.currentTimeMillis() - fencedAt);
+                Workflow.currentTimeMillis() - fencedAt, c.fallbackVersion ? c.plan.cutoverOrDefault().strategy() : null, null);
     }
 
     /** The steps inside the write pause; the pause itself is measured by {@link #cutover}. */
@@ -233,6 +245,13 @@ final class Phases {
         String drained = c.withApplier(Async.function(c.pipeline::drain, c.forward, fenceLsn));
         List<String> sequences = c.freezeSteps.syncSequences(c.plan, c.tables);
         ValidationReport finalCheck = finalValidation(c);
+        if (c.reverse != null) {
+            c.switchLsn = c.pipeline.markSwitchPoint(c.reverse);
+        }
+        if (c.fallbackVersion) {
+            // last: a fence that could lapse after the switch would let writes into the old source that nobody reads
+            c.freezeSteps.holdSourceFence(c.plan);
+        }
         return new io.dbmigrate.workflows.model.CutoverReport(fenceLsn, drained, sequences, finalCheck, 0);
     }
 
@@ -268,6 +287,150 @@ final class Phases {
             throw ApplicationFailure.newNonRetryableFailure("write pause reached " + paused + " ms after " + step
                     + ", over cutover.maxWritePauseSeconds: reopening the source", "CutoverDeadline");
         }
+    }
+
+    /** Version marker: the switch holds the fence; a fallback window (reverse stream) may follow; finalize retires the source. */
+    static final String FALLBACK_WINDOW = "fallback-window";
+
+    /**
+     * After the switch (version {@link #FALLBACK_WINDOW}). With a window: the reverse stream applies the target's
+     * changes to the old source, which keeps refusing application writes, until {@code finalize}, {@code rollback} or
+     * the window's end (then finalize). Nothing runs while it waits: one timer, however long the window. Returns the
+     * final state.
+     */
+    static io.dbmigrate.workflows.model.MigrationStatus.State fallback(MigrationContext c) {
+        stopApplier(c); // the source is fenced: the forward stream has nothing left to apply
+        if (c.reverse == null) {
+            finalizeMigration(c);
+            return io.dbmigrate.workflows.model.MigrationStatus.State.COMPLETED;
+        }
+        c.enter(Phase.FALLBACK);
+        long opened = Workflow.currentTimeMillis();
+        long closes = opened + c.plan.cutoverOrDefault().fallbackWindowMinutes() * 60_000L;
+        c.fallback = new FallbackWindow(opened, closes, c.switchLsn, "running", FallbackWindow.OPEN, null, null);
+        c.reverseScope = Workflow.newCancellationScope(() -> c.reverseRun = Async.procedure(c.applierStub::runApplier, c.reverse));
+        c.reverseScope.run();
+        while (true) {
+            long left = closes - Workflow.currentTimeMillis();
+            if (left <= 0) {
+                c.fallback = c.fallback.with(c.fallback.reverseStream(), FallbackWindow.EXPIRED, "window end", c.fallback.lastError());
+                break;
+            }
+            Workflow.await(java.time.Duration.ofMillis(left), () -> c.rollbackRequestedBy != null
+                    || c.finalizeRequestedBy != null || (c.reverseRun.isCompleted() && c.reverseScope != null));
+            if (c.reverseRun.isCompleted() && c.reverseScope != null) {
+                c.reverseScope = null;
+                String why = failureOf(c.reverseRun);
+                Workflow.getLogger(Phases.class).error("migration {}: the reverse stream stopped: {}", c.plan.migrationId(), why);
+                c.fallback = c.fallback.with("failed: " + why, FallbackWindow.OPEN, null, c.fallback.lastError());
+            }
+            if (c.finalizeRequestedBy != null) {
+                c.fallback = c.fallback.with(c.fallback.reverseStream(), FallbackWindow.FINALIZED, c.finalizeRequestedBy,
+                        c.fallback.lastError());
+                break;
+            }
+            if (c.rollbackRequestedBy != null) {
+                String by = c.rollbackRequestedBy;
+                c.rollbackRequestedBy = null;
+                String failed = rollbackAfterCutover(c, by);
+                c.rollbackAttempts++;
+                if (failed == null) {
+                    return io.dbmigrate.workflows.model.MigrationStatus.State.ROLLED_BACK_AFTER_CUTOVER;
+                }
+                c.fallback = c.fallback.with(c.fallback.reverseStream(), FallbackWindow.OPEN, null, failed);
+            }
+        }
+        finalizeMigration(c);
+        return io.dbmigrate.workflows.model.MigrationStatus.State.COMPLETED;
+    }
+
+    private static String failureOf(Promise<Void> run) {
+        try {
+            run.get();
+            return "ended";
+        } catch (RuntimeException e) {
+            return MigrationContext.describe(e);
+        }
+    }
+
+    /**
+     * Back to the old source during the window: the target refuses writes (fence, with the pause's lease), the
+     * reverse stream drains, the old source's sequences move past the target's, and the old source opens. Until the
+     * old source opens, a failure reopens the target and leaves the window open; returns why, or null when done.
+     * Afterwards the target is as it was before the migration: what dbmigrate created there is dropped, so an
+     * application still pointed at it fails loudly instead of writing where nobody reads.
+     */
+    static String rollbackAfterCutover(MigrationContext c, String by) {
+        io.dbmigrate.workflows.model.MigrationPlan back = c.plan.reversed();
+        long deadlineMs = c.plan.cutoverOrDefault().maxWritePauseSeconds() * 1000L;
+        Workflow.getLogger(Phases.class).warn("migration {}: rollback after cutover requested by {}", c.plan.migrationId(), by);
+        c.state = io.dbmigrate.workflows.model.MigrationStatus.State.ROLLING_BACK;
+        long pausedAt = Workflow.currentTimeMillis();
+        try {
+            c.freezeSteps.fenceSource(back, c.tables);
+            if (c.reverseScope == null) {
+                throw ApplicationFailure.newNonRetryableFailure("the reverse stream is not running", "ReverseStreamStopped");
+            }
+            Promise<String> drained = Async.function(c.pipeline::drain, c.reverse, null);
+            Promise.anyOf(drained, c.reverseRun).get();
+            if (!drained.isCompleted()) {
+                throw ApplicationFailure.newNonRetryableFailure("the reverse stream stopped during the drain: "
+                        + failureOf(c.reverseRun), "ReverseStreamStopped");
+            }
+            drained.get();
+            c.freezeSteps.syncSequences(back, c.tables);
+            checkDeadline(c, pausedAt, deadlineMs, "the reverse drain");
+            c.freezeSteps.holdSourceFence(back);
+        } catch (TemporalFailure e) {
+            String why = MigrationContext.describe(e);
+            Workflow.getLogger(Phases.class).error("migration {}: rollback after cutover failed, still on the target: {}",
+                    c.plan.migrationId(), why);
+            Workflow.newDetachedCancellationScope(() -> c.freezeSteps.unfenceSource(back)).run();
+            c.state = io.dbmigrate.workflows.model.MigrationStatus.State.RUNNING;
+            return "rollback failed, the target serves again: " + why;
+        }
+        // the point of return: every write acknowledged on the target is on the old source, which opens now
+        c.freezeSteps.unfenceSource(c.plan);
+        c.fallback = c.fallback.with("stopped", FallbackWindow.ROLLED_BACK, by, null);
+        c.cutover = new io.dbmigrate.workflows.model.CutoverReport(c.cutover.fenceLsn(), c.cutover.drainedLsn(),
+                c.cutover.sequences(), c.cutover.finalValidation(), c.cutover.writePauseMs(), c.cutover.strategy(),
+                c.cutover.clientMaxWaitMs());
+        c.enter(Phase.CLEANUP);
+        stopReverseApplier(c);
+        c.pipeline.teardownCapture(c.reverse);
+        c.pipeline.teardownCapture(c.forward);
+        c.steps.cleanupTarget(c.plan);
+        c.steps.dropCreatedTargetTables(c.plan, List.copyOf(c.createdOnTarget));
+        c.freezeSteps.unfenceSource(back);
+        return null;
+    }
+
+    private static void stopReverseApplier(MigrationContext c) {
+        if (c.reverseScope != null) {
+            c.reverseScope.cancel("migration " + c.plan.migrationId() + " stops the reverse stream");
+            try {
+                c.reverseRun.get();
+            } catch (RuntimeException expected) {
+                // cancelled, or it had already failed
+            }
+            c.reverseScope = null;
+        }
+    }
+
+    /**
+     * The end: both streams removed, the old source retired (read-only for new sessions, open sessions ended, then the
+     * fence removed) and dbmigrate's schema on the target dropped.
+     */
+    static void finalizeMigration(MigrationContext c) {
+        c.enter(Phase.CLEANUP);
+        stopApplier(c);
+        stopReverseApplier(c);
+        if (c.reverse != null) {
+            c.pipeline.teardownCapture(c.reverse);
+        }
+        c.pipeline.teardownCapture(c.forward);
+        c.retirement = c.steps.retireSource(c.plan);
+        c.steps.cleanupTarget(c.plan);
     }
 
     /** After the switch: nothing of dbmigrate stays behind on either side. */

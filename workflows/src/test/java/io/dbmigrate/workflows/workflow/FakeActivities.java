@@ -183,7 +183,7 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
 
     @Override
     public String fenceSource(MigrationPlan plan, List<TableRef> tables) {
-        record("FenceSourceWrites");
+        record("FenceSourceWrites" + side(plan));
         Runnable after = afterFence;
         if (after != null) {
             afterFence = null;
@@ -194,12 +194,32 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
 
     @Override
     public void unfenceSource(MigrationPlan plan) {
-        record("UnfenceSourceWrites");
+        record("UnfenceSourceWrites" + side(plan));
+    }
+
+    @Override
+    public void holdSourceFence(MigrationPlan plan) {
+        record("HoldSourceFence" + side(plan));
+    }
+
+    /** When set, RetireSource reports a database it could not make read-only. */
+    volatile boolean retireNotOwner;
+
+    @Override
+    public io.dbmigrate.workflows.model.SourceRetirement retireSource(MigrationPlan plan) {
+        record("RetireSource");
+        return retireNotOwner ? new io.dbmigrate.workflows.model.SourceRetirement(false, 0, List.of(), false)
+                : new io.dbmigrate.workflows.model.SourceRetirement(true, 2, List.of(), true);
+    }
+
+    /** Calls made on the target through a reversed plan (the fallback's rollback) are marked "(target)". */
+    private static String side(MigrationPlan plan) {
+        return plan.source().host().startsWith("target") ? "(target)" : "";
     }
 
     @Override
     public List<String> syncSequences(MigrationPlan plan, List<TableRef> tables) {
-        record("SyncSequences");
+        record("SyncSequences" + side(plan));
         return List.of("public.orders_id_seq -> 1043");
     }
 
@@ -231,6 +251,10 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
 
     @Override
     public void runApplier(StreamSpec spec) {
+        if (spec.direction() == StreamSpec.Direction.REVERSE) {
+            reverseApplier(spec);
+            return;
+        }
         record("RunApplier");
         applierStarted.countDown();
         long failAt = System.currentTimeMillis() + applierFailAfterMs;
@@ -255,7 +279,10 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
 
     @Override
     public String drain(StreamSpec spec, String lsn) {
-        record("DrainStream");
+        record("DrainStream" + dir(spec));
+        if (reverseDrainFails && spec.direction() == StreamSpec.Direction.REVERSE) {
+            throw ApplicationFailure.newNonRetryableFailure("marker 3 not reached", "Timeout");
+        }
         if (drainHangs) {
             try {
                 heartbeatUntil(() -> false);
@@ -269,10 +296,46 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
 
     @Override
     public List<String> teardownCapture(StreamSpec spec) {
-        record("TeardownCapture");
+        record("TeardownCapture" + dir(spec));
         if (teardownFails) {
             throw ApplicationFailure.newNonRetryableFailure("connector dbmigrate_x: 503 from Kafka Connect", "Unavailable");
         }
         return Collections.singletonList(spec.connectorName());
+    }
+
+    private static String dir(StreamSpec spec) {
+        return spec.direction() == StreamSpec.Direction.REVERSE ? "(reverse)" : "";
+    }
+
+    /** When set, the reverse applier fails (non-retryable) this long after it started. */
+    volatile long reverseFailsAfterMs = -1;
+    /** When set, the reverse drain fails (non-retryable). */
+    volatile boolean reverseDrainFails;
+
+    private void reverseApplier(StreamSpec spec) {
+        record("RunApplier(reverse)");
+        long failAt = reverseFailsAfterMs < 0 ? Long.MAX_VALUE : System.currentTimeMillis() + reverseFailsAfterMs;
+        try {
+            heartbeatUntil(() -> {
+                if (System.currentTimeMillis() >= failAt) {
+                    throw ApplicationFailure.newNonRetryableFailure("reverse: " + APPLY_ERROR, "ApplyDataError", "public.orders", 7);
+                }
+                return false;
+            }, 6 * MAX_BLOCK_MS);
+        } catch (ActivityCompletionException e) {
+            record("RunApplier(reverse, cancelled)");
+            throw e;
+        }
+    }
+
+    @Override
+    public void prepareReverseCapture(StreamSpec reverse) {
+        record("PrepareReverseCapture");
+    }
+
+    @Override
+    public String markSwitchPoint(StreamSpec reverse) {
+        record("MarkSwitchPoint");
+        return "0/5000000";
     }
 }

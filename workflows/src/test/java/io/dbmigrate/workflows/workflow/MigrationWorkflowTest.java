@@ -162,8 +162,11 @@ class MigrationWorkflowTest {
         // the copy first, then capture starts on the copy's slot with no snapshot of Debezium's own
         assertEquals(List.of("Preflight", "PrepareTargetTables", "CopySnapshot", "FinishTargetSchema", "PrepareCapture",
                 "RunApplier", "AwaitCatchUp", "StreamLag", "ValidateData(frozen=false)", "FenceSourceWrites", "DrainStream",
-                "SyncSequences", "ValidateData(frozen=true)", "RunApplier(cancelled)", "TeardownCapture",
-                "UnfenceSourceWrites", "CleanupTarget"), fakes.calls);
+                "SyncSequences", "ValidateData(frozen=true)", "HoldSourceFence", "RunApplier(cancelled)", "TeardownCapture",
+                "RetireSource", "CleanupTarget"), fakes.calls);
+        assertEquals(0, fakes.count("UnfenceSourceWrites"), "the old source is retired, never reopened");
+        assertTrue(s.sourceRetirement().readOnly());
+        assertEquals("fence", s.cutover().strategy());
         assertEquals(0, fakes.count("DropCreatedTargetTables"));
         assertEquals(1, fakes.copiedSpecs.size());
         assertFalse(fakes.copiedSpecs.get(0).snapshot(), "Debezium must not snapshot what the copy copied");
@@ -613,5 +616,142 @@ class MigrationWorkflowTest {
         assertTrue(af.getOriginalMessage().contains("missing field 'source'"), af.getOriginalMessage());
         assertTrue(af.isNonRetryable());
         assertEquals(List.of(), fakes.calls);
+    }
+
+    // --- fallback window (issue 16)
+
+    static MigrationPlan withWindow(MigrationPlan p, int minutes) {
+        return new MigrationPlan(p.migrationId(), p.source(), p.target(), p.schemas(), p.tables(), p.thresholds(), p.approval(),
+                new MigrationPlan.CutoverOptions(30, 5, "fence", null, minutes), p.faultInjection(), null);
+    }
+
+    private MigrationWorkflow startInWindow(MigrationPlan plan) {
+        MigrationWorkflow wf = stub(plan);
+        WorkflowClient.start(wf::migrate, plan);
+        awaitStatus(wf, "the fallback window", st -> st.phase() == Phase.FALLBACK);
+        awaitStatus(wf, "the reverse applier", st -> fakes.calls.contains("RunApplier(reverse)"));
+        return wf;
+    }
+
+    private List<String> callsFrom(String first) {
+        return fakes.calls.subList(fakes.calls.indexOf(first), fakes.calls.size());
+    }
+
+    @Test
+    void theSwitchHoldsTheFenceAndFinalizeRetiresTheSourceAfterTheWindow() {
+        MigrationPlan plan = withWindow(plan("window", "auto", null), 60);
+        MigrationWorkflow wf = startInWindow(plan);
+        MigrationStatus open = wf.status();
+        assertEquals(State.RUNNING, open.state());
+        assertEquals("open", open.fallback().outcome());
+        assertEquals("running", open.fallback().reverseStream());
+        assertEquals("0/5000000", open.fallback().switchLsn());
+        assertEquals(60 * 60_000L, open.fallback().closesAtMs() - open.fallback().openedAtMs());
+        // the reverse capture exists before the pause; the switch point and the held fence are the pause's last steps
+        assertTrue(fakes.calls.indexOf("PrepareReverseCapture") < fakes.calls.indexOf("FenceSourceWrites"));
+        assertEquals(List.of("ValidateData(frozen=true)", "MarkSwitchPoint", "HoldSourceFence", "RunApplier(cancelled)",
+                "RunApplier(reverse)"), callsFrom("ValidateData(frozen=true)"));
+        assertEquals(0, fakes.count("UnfenceSourceWrites"), "the old source stays fenced through the window");
+
+        assertEquals("finalized by alice: the old source is retired (read-only, 2 sessions ended)", wf.finalizeCutover("alice"));
+        MigrationStatus s = result(wf);
+        assertEquals(State.COMPLETED, s.state(), s::error);
+        assertEquals("finalized", s.fallback().outcome());
+        assertEquals("alice", s.fallback().decidedBy());
+        assertEquals(List.of("RunApplier(reverse, cancelled)", "TeardownCapture(reverse)", "TeardownCapture", "RetireSource",
+                "CleanupTarget"), callsFrom("RunApplier(reverse, cancelled)"));
+        assertEquals(0, fakes.count("UnfenceSourceWrites"));
+        assertReplays(plan);
+    }
+
+    @Test
+    void rollbackAfterCutoverDrainsTheReverseStreamAndReopensTheSource() {
+        MigrationPlan plan = withWindow(plan("back", "auto", null), 60);
+        MigrationWorkflow wf = startInWindow(plan);
+        assertTrue(wf.rollback("bob").startsWith("rolled back after cutover"));
+        MigrationStatus s = result(wf);
+        assertEquals(State.ROLLED_BACK_AFTER_CUTOVER, s.state(), s::error);
+        assertEquals("rolled-back", s.fallback().outcome());
+        assertEquals("bob", s.fallback().decidedBy());
+        // the target pauses, the reverse stream drains, the source's sequences move on, the target is held, the source
+        // opens; then the migration is removed from both sides, the target's own objects included
+        assertEquals(List.of("FenceSourceWrites(target)", "DrainStream(reverse)", "SyncSequences(target)",
+                "HoldSourceFence(target)", "UnfenceSourceWrites", "RunApplier(reverse, cancelled)", "TeardownCapture(reverse)",
+                "TeardownCapture", "CleanupTarget", "DropCreatedTargetTables", "UnfenceSourceWrites(target)"),
+                callsFrom("FenceSourceWrites(target)"));
+        assertEquals(0, fakes.count("RetireSource"), "a rolled-back source is the primary again, not retired");
+        assertReplays(plan);
+    }
+
+    @Test
+    void aFailedRollbackReopensTheTargetAndKeepsTheWindowOpen() {
+        MigrationPlan plan = withWindow(plan("backfail", "auto", null), 60);
+        MigrationWorkflow wf = startInWindow(plan);
+        fakes.reverseDrainFails = true;
+        WorkflowUpdateException e = assertThrows(WorkflowUpdateException.class, () -> wf.rollback("bob"));
+        assertTrue(messages(e).contains("rollback failed, the target serves again: marker 3 not reached"), messages(e));
+        MigrationStatus open = wf.status();
+        assertEquals(State.RUNNING, open.state());
+        assertEquals("open", open.fallback().outcome());
+        assertTrue(open.fallback().lastError().contains("marker 3 not reached"));
+        assertEquals(List.of("FenceSourceWrites(target)", "DrainStream(reverse)", "UnfenceSourceWrites(target)"),
+                callsFrom("FenceSourceWrites(target)"));
+        assertEquals(0, fakes.count("UnfenceSourceWrites"), "the old source never opened");
+
+        assertTrue(wf.finalizeCutover("carol").startsWith("finalized by carol"));
+        assertEquals(State.COMPLETED, result(wf).state());
+        assertReplays(plan);
+    }
+
+    @Test
+    void aStoppedReverseStreamRefusesRollbackButNotFinalize() {
+        MigrationPlan plan = withWindow(plan("revdead", "auto", null), 60);
+        fakes.reverseFailsAfterMs = 0;
+        MigrationWorkflow wf = stub(plan);
+        WorkflowClient.start(wf::migrate, plan);
+        MigrationStatus broken = awaitStatus(wf, "the reverse stream's failure",
+                st -> st.fallback() != null && st.fallback().reverseStream().startsWith("failed"));
+        assertTrue(broken.fallback().reverseStream().contains(FakeActivities.APPLY_ERROR), broken.fallback().reverseStream());
+        WorkflowUpdateException e = assertThrows(WorkflowUpdateException.class, () -> wf.rollback("bob"));
+        assertTrue(messages(e).contains("the reverse stream is not running"), messages(e));
+        assertEquals(0, fakes.count("FenceSourceWrites(target)"), "a refused update runs nothing");
+        assertTrue(wf.finalizeCutover("carol").startsWith("finalized"));
+        assertEquals(State.COMPLETED, result(wf).state());
+    }
+
+    @Test
+    void rollbackAndFinalizeAreRefusedOutsideTheWindow() {
+        MigrationPlan plan = withWindow(plan("early", "manual", null), 60);
+        MigrationWorkflow wf = stub(plan);
+        WorkflowClient.start(wf::migrate, plan);
+        awaitStatus(wf, "approval", st -> st.state() == State.AWAITING_APPROVAL);
+        WorkflowUpdateException r = assertThrows(WorkflowUpdateException.class, () -> wf.rollback("bob"));
+        assertTrue(messages(r).contains("no fallback window is open (phase approval)"), messages(r));
+        WorkflowUpdateException f = assertThrows(WorkflowUpdateException.class, () -> wf.finalizeCutover("bob"));
+        assertTrue(messages(f).contains("cannot finalize"), messages(f));
+        wf.abort("test over");
+        assertEquals(State.ROLLED_BACK, result(wf).state());
+    }
+
+    /**
+     * The window ends by itself: finalize runs, and a month-long window adds a bounded number of events. (The reverse
+     * applier here stops at once: a running activity's heartbeats would hold the test server's clock to real time.)
+     */
+    @Test
+    void anExpiredWindowFinalizesWithABoundedHistory() {
+        MigrationPlan plan = withWindow(plan("expire", "auto", null), 30 * 24 * 60);
+        fakes.reverseFailsAfterMs = 0;
+        MigrationWorkflow wf = stub(plan);
+        WorkflowClient.start(wf::migrate, plan);
+        awaitStatus(wf, "the window, with no activity running",
+                st -> st.fallback() != null && st.fallback().reverseStream().startsWith("failed"));
+        int before = historyLength(plan);
+        testEnv.sleep(Duration.ofDays(31));
+        MigrationStatus s = result(wf);
+        assertEquals(State.COMPLETED, s.state(), s.error());
+        assertEquals("expired", s.fallback().outcome());
+        assertEquals(1, fakes.count("RetireSource"));
+        int added = historyLength(plan) - before;
+        assertTrue(added < 60, "a 30-day window added " + added + " events");
     }
 }
