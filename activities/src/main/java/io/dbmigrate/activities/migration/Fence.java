@@ -58,6 +58,16 @@ public final class Fence {
      */
     public static final int LEASE_GRACE_SECONDS = 10;
 
+    /**
+     * Fence sessions ignore a read-only default: after {@link #retire} set it on the database, a retried retire (or a
+     * removal) must still be able to drop the fence.
+     */
+    private static final java.util.Map<String, String> WRITABLE = Pg.settings(java.util.Map.of("default_transaction_read_only", "off"));
+
+    private static Connection connect(MigrationPlan plan, String applicationName) throws SQLException {
+        return Pg.connect(plan.source(), applicationName, WRITABLE);
+    }
+
     /** Set by dbmigrate's applier in its sessions: the fence lets that session's writes through. */
     public static final String APPLIER_SETTING = io.dbmigrate.activities.pipeline.ChangeApplier.APPLIER_SETTING;
 
@@ -83,7 +93,7 @@ public final class Fence {
         int lockTimeoutSeconds = plan.cutoverOrDefault().lockTimeoutSeconds();
         int leaseSeconds = plan.cutoverOrDefault().maxWritePauseSeconds() + LEASE_GRACE_SECONDS;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(lockTimeoutSeconds);
-        try (Connection c = Pg.connect(plan.source(), "dbmigrate-fence"); Statement st = c.createStatement()) {
+        try (Connection c = connect(plan, "dbmigrate-fence"); Statement st = c.createStatement()) {
             c.setAutoCommit(false);
             for (int attempt = 1; ; attempt++) {
                 heartbeat.run();
@@ -166,7 +176,7 @@ public final class Fence {
      * (then the cutover must not pass its point of no return).
      */
     public static void hold(MigrationPlan plan) throws SQLException {
-        try (Connection c = Pg.connect(plan.source(), "dbmigrate-fence"); Statement st = c.createStatement()) {
+        try (Connection c = connect(plan, "dbmigrate-fence"); Statement st = c.createStatement()) {
             if (!Pg.exists(c, "SELECT 1 FROM pg_namespace WHERE nspname = ?", controlSchema(plan))
                     || st.executeUpdate("UPDATE " + leaseTable(plan) + " SET expires_at = 'infinity'") != 1) {
                 throw new SQLException("the write fence of migration " + plan.migrationId() + " is not in place on the source",
@@ -189,7 +199,7 @@ public final class Fence {
         int ended = 0;
         List<String> left = new ArrayList<>();
         // this session predates the setting: it can still drop the fence afterwards
-        try (Connection c = Pg.connect(plan.source(), "dbmigrate-retire"); Statement st = c.createStatement()) {
+        try (Connection c = connect(plan, "dbmigrate-retire"); Statement st = c.createStatement()) {
             try {
                 st.execute("ALTER DATABASE " + Sql.ident(plan.source().database()) + " SET default_transaction_read_only = on");
                 readOnly = true;
@@ -237,7 +247,7 @@ public final class Fence {
     /** Removes the fence wherever it is; idempotent. Returns the tables it was removed from. */
     public static List<String> remove(MigrationPlan plan) throws SQLException {
         List<String> removed = new ArrayList<>();
-        try (Connection c = Pg.connect(plan.source(), "dbmigrate-fence")) {
+        try (Connection c = connect(plan, "dbmigrate-fence")) {
             for (TableRef t : fencedTables(c, triggerName(plan))) {
                 try (Statement st = c.createStatement()) {
                     st.execute("DROP TRIGGER IF EXISTS " + Sql.ident(triggerName(plan)) + " ON " + Sql.table(t));

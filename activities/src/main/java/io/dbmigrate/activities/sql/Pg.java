@@ -77,6 +77,11 @@ public final class Pg {
         return Map.of("socketTimeout", Long.toString(socket.toSeconds()), "options", serverOptions(settings));
     }
 
+    /** The common timeouts with further server settings for the session. */
+    public static Map<String, String> settings(Map<String, String> serverSettings) {
+        return timeouts(STATEMENT_TIMEOUT, SOCKET_TIMEOUT, serverSettings);
+    }
+
     /** pgjdbc's {@code options} startup parameter: {@code -c name=value} per setting. */
     static String serverOptions(Map<String, String> settings) {
         return settings.entrySet().stream().map(s -> {

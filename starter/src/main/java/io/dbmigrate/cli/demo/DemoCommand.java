@@ -46,6 +46,10 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--writes-per-sec", defaultValue = "200", description = "Live writer transactions/s (default ${DEFAULT-VALUE}).") int writesPerSec;
     @Option(names = "--fail-at", paramLabel = "PHASE", description = "Inject a failure in preflight, prepare, snapshot, validation or cutover; the run must end rolled back.") String failAt;
     @Option(names = "--json", description = "Last line of stdout: one JSON object with the results.") boolean json;
+    @Option(names = "--rollback-after-cutover", description = "After the switch, write to the target for a while, then "
+            + "roll back during the fallback window: every write acknowledged on the target must be on the source.") boolean rollbackAfterCutover;
+    @Option(names = "--fallback-window-minutes", defaultValue = "10", description = "The plan's fallback window (default "
+            + "${DEFAULT-VALUE}); the demo ends it itself with finalize (or rollback) a few seconds after the switch.") int windowMinutes;
 
     private PrintWriter out;
 
@@ -67,7 +71,13 @@ public final class DemoCommand implements Callable<Integer> {
         demo.recreate();
 
         String workflowId = "migration-" + MIGRATION;
-        MigrationPlan plan = demo.plan(MIGRATION, "auto", failAt, 10_000);
+        if (rollbackAfterCutover && windowMinutes < 1) {
+            throw new IllegalArgumentException("--rollback-after-cutover needs a fallback window (--fallback-window-minutes >= 1)");
+        }
+        MigrationPlan.CutoverOptions cutover = new MigrationPlan.CutoverOptions(30, 5, MigrationPlan.CutoverOptions.FENCE,
+                null, windowMinutes);
+        MigrationPlan plan = demo.plan(MIGRATION, "auto", failAt, 10_000).withCutover(cutover);
+        info("cutover strategy " + cutover.strategy() + ", fallback window " + windowMinutes + " min");
         DemoWriter writer = demo.writer(writesPerSec, () -> {
             MigrationStatus s = MigrationCommands.status(client, workflowId);
             return s != null && s.cutover() != null;
@@ -81,6 +91,7 @@ public final class DemoCommand implements Callable<Integer> {
         double lagP99 = Double.NaN;
         java.util.TreeMap<Double, Long> streamingStart = null;
         String lastLine = null;
+        boolean decided = false;
         while (true) {
             status = MigrationCommands.status(client, workflowId);
             if (status != null) {
@@ -97,7 +108,13 @@ public final class DemoCommand implements Callable<Integer> {
                     double p99 = p99Between(streamingStart, lagBuckets(ctx.ports().workerHttp()));
                     lagP99 = Double.isNaN(p99) ? lagP99 : p99;
                 }
+                if (status.phase() == MigrationStatus.Phase.FALLBACK && !decided) {
+                    decided = true;
+                    decideWindow(client, workflowId, writer);
+                    continue;
+                }
                 if (status.state() == MigrationStatus.State.COMPLETED || status.state() == MigrationStatus.State.ROLLED_BACK
+                        || status.state() == MigrationStatus.State.ROLLED_BACK_AFTER_CUTOVER
                         || status.state() == MigrationStatus.State.FAILED) {
                     break;
                 }
@@ -108,6 +125,7 @@ public final class DemoCommand implements Callable<Integer> {
         // the writer switches on its first refused write after the cutover; finish makes sure it has
         long lost = writer.finish(status.state() == MigrationStatus.State.COMPLETED);
         List<String> leftovers = demo.leftovers();
+        Boolean sourceRefusesWrites = status.state() == MigrationStatus.State.COMPLETED ? refusesWrites(source) : null;
 
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("migrationId", MIGRATION);
@@ -120,6 +138,10 @@ public final class DemoCommand implements Callable<Integer> {
         r.put("lostWrites", lost);
         r.put("failedWrites", writer.failed());
         r.put("writePauseMs", writer.maxPauseMs());
+        r.put("strategy", cutover.strategy());
+        r.put("cutoverPauseMs", status.cutover() == null ? null : status.cutover().writePauseMs());
+        r.put("fallback", status.fallback() == null ? null : status.fallback().outcome());
+        r.put("sourceRefusesWrites", sourceRefusesWrites);
         r.put("lagP99Ms", Double.isNaN(lagP99) ? null : Math.round(lagP99 * 10) / 10.0);
         r.put("snapshotSeconds", phaseSeconds(status, "snapshot"));
         r.put("totalSeconds", Math.round((System.nanoTime() - t0) / 1e8) / 10.0);
@@ -130,9 +152,38 @@ public final class DemoCommand implements Callable<Integer> {
                 status.state(), writer.acknowledged(), lost, writer.failed(), writer.maxPauseMs(), leftovers));
         out.println(json ? new ObjectMapper().writeValueAsString(r) : r.toString());
         out.flush();
-        boolean expected = failAt == null ? status.state() == MigrationStatus.State.COMPLETED
-                : status.state() == MigrationStatus.State.ROLLED_BACK;
+        MigrationStatus.State wanted = failAt != null ? MigrationStatus.State.ROLLED_BACK
+                : rollbackAfterCutover ? MigrationStatus.State.ROLLED_BACK_AFTER_CUTOVER : MigrationStatus.State.COMPLETED;
+        boolean expected = status.state() == wanted && (sourceRefusesWrites == null || sourceRefusesWrites);
         return expected && lost == 0 && leftovers.isEmpty() ? 0 : 1;
+    }
+
+    /**
+     * The fallback window: the application writes to the target for a few seconds (the reverse stream carries it to
+     * the old source), then the demo ends the window as an operator would, with finalize or rollback.
+     */
+    private void decideWindow(WorkflowClient client, String workflowId, DemoWriter writer) throws InterruptedException {
+        Thread.sleep(3000);
+        String update = rollbackAfterCutover ? "rollback" : "finalize";
+        if (rollbackAfterCutover) {
+            writer.returnToSource();
+        }
+        info("fallback window open; sending " + update + " ...");
+        try {
+            info(MigrationCommands.update(client, workflowId, update, "demo", java.time.Duration.ofMinutes(10)));
+        } catch (RuntimeException e) {
+            info(update + " failed: " + e.getMessage());
+        }
+    }
+
+    /** After the switch the old source must refuse an application's write (read-only, or the fence). */
+    private static boolean refusesWrites(Endpoint source) {
+        try (Connection c = Pg.connect(source, "demo-app-stale"); Statement st = c.createStatement()) {
+            st.executeUpdate("UPDATE customers SET email = email WHERE id = 1");
+            return false;
+        } catch (SQLException e) {
+            return "25006".equals(e.getSQLState()) || "55000".equals(e.getSQLState());
+        }
     }
 
     private static Double phaseSeconds(MigrationStatus s, String phase) {

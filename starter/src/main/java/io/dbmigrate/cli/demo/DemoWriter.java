@@ -21,7 +21,7 @@ import java.util.function.BooleanSupplier;
  * The application: inserts, updates and deletes at a fixed rate, and remembers the outcome of every write the
  * database acknowledged. A refused or failed write is retried until it lands; how long that took is the write pause
  * the application saw. When the database says it is fenced, the writer asks whether the cutover happened and, if so,
- * moves to the target.
+ * moves to the target; after a rollback past the cutover began, it moves back to the source the same way.
  */
 public final class DemoWriter implements Runnable {
     private final Endpoint source;
@@ -33,6 +33,8 @@ public final class DemoWriter implements Runnable {
     final AtomicBoolean running = new AtomicBoolean(true);
     /** Set from outside when the migration completed: the writer moves to the target before its next write. */
     private volatile boolean switchRequested;
+    /** Set from outside when a rollback after the cutover began: the application belongs on the source again. */
+    private volatile boolean backToSource;
     private Thread thread;
 
     // the acknowledged state, per key (null: deleted)
@@ -70,11 +72,21 @@ public final class DemoWriter implements Runnable {
     public long finish(boolean migrated) throws InterruptedException, SQLException {
         if (migrated) {
             switchRequested = true;
+        }
+        if (migrated || backToSource) {
             Thread.sleep(3000); // the application keeps writing after the switch
         }
         running.set(false);
         thread.join(60_000);
         return lost(onTarget ? target : source);
+    }
+
+    /**
+     * A rollback after the cutover began: the target will refuse writes, and the writer then moves back to the source
+     * (which refuses them until the reverse stream has drained) and keeps writing there.
+     */
+    public void returnToSource() {
+        backToSource = true;
     }
 
     public long acknowledged() {
@@ -99,7 +111,7 @@ public final class DemoWriter implements Runnable {
                 LockSupport.parkNanos(wait);
             }
             next += period;
-            if (switchRequested && !onTarget) {
+            if (switchRequested && !onTarget && !backToSource) {
                 close();
                 onTarget = true;
             }
@@ -200,13 +212,14 @@ public final class DemoWriter implements Runnable {
     }
 
     private void maybeSwitch() {
-        if (onTarget || System.nanoTime() - lastSwitchCheck < 20_000_000L) {
+        if (System.nanoTime() - lastSwitchCheck < 20_000_000L) {
             return;
         }
         lastSwitchCheck = System.nanoTime();
-        if (switchRequested || cutoverDone.getAsBoolean()) {
+        boolean wantTarget = !backToSource && (onTarget || switchRequested || cutoverDone.getAsBoolean());
+        if (wantTarget != onTarget) {
             close();
-            onTarget = true;
+            onTarget = wantTarget;
         }
     }
 

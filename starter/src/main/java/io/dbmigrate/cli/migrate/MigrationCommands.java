@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** start, status, watch, approve, abort, history: each the equivalent of one temporal CLI call (docs/temporal-cli.md). */
+/** start, status, watch, approve, rollback, finalize, abort, history: each the equivalent of one temporal CLI call (docs/temporal-cli.md). */
 public final class MigrationCommands {
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -87,22 +87,25 @@ public final class MigrationCommands {
         }
     }
 
-    @Command(name = "approve", mixinStandardHelpOptions = true,
-            description = "Approve the cutover (Update approveCutover; refused while lag or validation is not good).")
-    public static final class Approve implements Callable<Integer> {
+    /** One named Update of the workflow, sent only once a worker answers; exit 3 when refused, 4 when no worker. */
+    abstract static class UpdateCommand implements Callable<Integer> {
         @Mixin TemporalOptions temporal;
         @Spec CommandSpec spec;
         @Parameters(paramLabel = "ID") String id;
-        @Option(names = "--by", defaultValue = "${sys:user.name}", description = "Who approves (default: ${DEFAULT-VALUE}).") String by;
+        @Option(names = "--by", defaultValue = "${sys:user.name}", description = "Who decides (default: ${DEFAULT-VALUE}).") String by;
+
+        abstract String updateName();
+
+        abstract java.time.Duration waitFor();
 
         @Override
         public Integer call() {
             String workflowId = TemporalOptions.workflowId(id);
             try {
-                spec.commandLine().getOut().println(approve(temporal.client(), workflowId, by, APPROVE_WAIT));
+                spec.commandLine().getOut().println(update(temporal.client(), workflowId, updateName(), by, waitFor()));
                 return 0;
             } catch (WorkflowUpdateException e) {
-                spec.commandLine().getErr().println("approval refused: " + rootMessage(e));
+                spec.commandLine().getErr().println(updateName() + " refused: " + rootMessage(e));
                 return 3;
             } catch (WorkerAnswers.NoWorkerAnswer e) {
                 spec.commandLine().getErr().println(e.getMessage());
@@ -111,18 +114,68 @@ public final class MigrationCommands {
         }
     }
 
+    @Command(name = "approve", mixinStandardHelpOptions = true,
+            description = "Approve the cutover (Update approveCutover; refused while lag or validation is not good).")
+    public static final class Approve extends UpdateCommand {
+        @Override
+        String updateName() {
+            return "approveCutover";
+        }
+
+        @Override
+        java.time.Duration waitFor() {
+            return APPROVE_WAIT;
+        }
+    }
+
+    @Command(name = "rollback", mixinStandardHelpOptions = true,
+            description = "During the fallback window after a cutover: go back to the old source (Update rollback). "
+                    + "Writes pause, the reverse stream drains, the old source reopens; answers when done.")
+    public static final class Rollback extends UpdateCommand {
+        @Override
+        String updateName() {
+            return "rollback";
+        }
+
+        @Override
+        java.time.Duration waitFor() {
+            return DECIDE_WAIT;
+        }
+    }
+
+    @Command(name = "finalize", mixinStandardHelpOptions = true,
+            description = "End the fallback window (Update finalize): both streams removed, the old source made read-only "
+                    + "and everything of dbmigrate removed from both sides.")
+    public static final class Finalize extends UpdateCommand {
+        @Override
+        String updateName() {
+            return "finalize";
+        }
+
+        @Override
+        java.time.Duration waitFor() {
+            return DECIDE_WAIT;
+        }
+    }
+
     /** The update reads the lag with a short activity: a worker that answered the probe answers well within this. */
     static final java.time.Duration APPROVE_WAIT = java.time.Duration.ofSeconds(30);
+    /** Rollback and finalize run their steps before they answer (a drain, then the removal of both streams). */
+    static final java.time.Duration DECIDE_WAIT = java.time.Duration.ofMinutes(10);
+
+    public static String approve(WorkflowClient client, String workflowId, String by, java.time.Duration wait) {
+        return update(client, workflowId, "approveCutover", by, wait);
+    }
 
     /**
-     * Sends approveCutover only after a worker answered the status query (an update sent with no worker would wait
-     * for one and could be applied hours later), and waits for its result at most {@code wait}.
+     * Sends the update only after a worker answered the status query (an update sent with no worker would wait for
+     * one and could be applied hours later), and waits for its result at most {@code wait}.
      */
-    public static String approve(WorkflowClient client, String workflowId, String by, java.time.Duration wait) {
-        WorkerAnswers.requireWorker(client, workflowId, "approval");
+    public static String update(WorkflowClient client, String workflowId, String updateName, String by, java.time.Duration wait) {
+        WorkerAnswers.requireWorker(client, workflowId, updateName);
         WorkflowStub stub = client.newUntypedWorkflowStub(workflowId);
         io.temporal.client.WorkflowUpdateHandle<String> handle = stub.startUpdate(
-                io.temporal.client.UpdateOptions.newBuilder(String.class).setUpdateName("approveCutover")
+                io.temporal.client.UpdateOptions.newBuilder(String.class).setUpdateName(updateName)
                         .setWaitForStage(io.temporal.client.WorkflowUpdateStage.ACCEPTED).build(), by);
         try {
             return handle.getResultAsync().get(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
@@ -132,8 +185,8 @@ public final class MigrationCommands {
             }
             throw new IllegalStateException(e.getCause());
         } catch (java.util.concurrent.TimeoutException e) {
-            throw new WorkerAnswers.NoWorkerAnswer("approval accepted but not decided within " + wait.toSeconds()
-                    + " s (it reads the lag first): ./dbmigrate status " + workflowId + " shows whether it was approved");
+            throw new WorkerAnswers.NoWorkerAnswer(updateName + " accepted but not done within " + wait.toSeconds()
+                    + " s: ./dbmigrate status " + workflowId + " shows how it went");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);

@@ -1,6 +1,7 @@
 package io.dbmigrate.cli.migrate;
 
 import io.dbmigrate.workflows.model.ApplierProgress;
+import io.dbmigrate.workflows.model.FallbackWindow;
 import io.dbmigrate.workflows.model.MigrationStatus;
 import io.dbmigrate.workflows.model.SnapshotCopyProgress;
 import io.dbmigrate.workflows.model.TableValidation;
@@ -94,7 +95,30 @@ public final class Watch implements Callable<Integer> {
             }
         }
         if (s.cutover() != null) {
-            b.append(String.format("  cutover: writes paused %d ms", s.cutover().writePauseMs()));
+            b.append(String.format("  cutover%s: writes paused %d ms", s.cutover().strategy() == null ? ""
+                    : " (" + s.cutover().strategy() + ")", s.cutover().writePauseMs()));
+            if (s.cutover().clientMaxWaitMs() != null) {
+                b.append(String.format(", longest client wait %d ms", s.cutover().clientMaxWaitMs()));
+            }
+        }
+        if (s.fallback() != null) {
+            b.append("  fallback window ").append(s.fallback().outcome());
+            if (FallbackWindow.OPEN.equals(s.fallback().outcome())) {
+                b.append(" until ").append(java.time.Instant.ofEpochMilli(s.fallback().closesAtMs()))
+                        .append(" (./dbmigrate finalize|rollback ").append(s.migrationId()).append(")");
+            } else if (s.fallback().decidedBy() != null) {
+                b.append(" by ").append(s.fallback().decidedBy());
+            }
+            b.append(", reverse stream ").append(s.fallback().reverseStream());
+            if (s.fallback().lastError() != null) {
+                b.append("\n    last rollback attempt: ").append(s.fallback().lastError());
+            }
+        }
+        if (s.sourceRetirement() != null) {
+            b.append(s.sourceRetirement().readOnly() ? "  old source read-only" : "  old source NOT read-only (fence kept)");
+            if (!s.sourceRetirement().sessionsLeft().isEmpty()) {
+                b.append(", sessions left on it: ").append(s.sourceRetirement().sessionsLeft());
+            }
         }
         return b.toString();
     }

@@ -130,6 +130,11 @@ public record MigrationPlan(
                 cutover.fallbackWindowMinutes() != null ? cutover.fallbackWindowMinutes() : d.fallbackWindowMinutes());
     }
 
+    public MigrationPlan withCutover(CutoverOptions options) {
+        return new MigrationPlan(migrationId, source, target, schemas, tables, thresholds, approval, options, faultInjection,
+                snapshot, unknownFields);
+    }
+
     /** The same plan seen from the other side (source and target swapped): the fallback's steps on the target. */
     public MigrationPlan reversed() {
         return new MigrationPlan(migrationId, target, source, schemas, tables, thresholds, approval, cutover, faultInjection,

@@ -427,6 +427,7 @@ final class Phases {
         stopReverseApplier(c);
         if (c.reverse != null) {
             c.pipeline.teardownCapture(c.reverse);
+            c.fallback = c.fallback.with("stopped", c.fallback.outcome(), c.fallback.decidedBy(), c.fallback.lastError());
         }
         c.pipeline.teardownCapture(c.forward);
         c.retirement = c.steps.retireSource(c.plan);
