@@ -203,7 +203,7 @@ public final class FrozenValidation {
         }
         long records = 0;
         if (mark.isEmpty()) {
-            touched.allFull("no validation mark (no live pass passed on this stream since it started)");
+            touched.allFull("no validation mark (no live pass passed on this stream, or one began after it and did not pass)");
         } else if (bootstrap == null) {
             touched.allFull("this worker does not know Kafka");
         } else if (applied.kafkaOffset() < mark.get().kafkaOffset()) {
@@ -335,6 +335,9 @@ public final class FrozenValidation {
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
+        // the read ends at the topic's end as of its start: a fetch waiting for more (500 ms by default) only
+        // delays the consumer's close, inside the write pause
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
         p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(64 * 1024 * 1024));
         p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(16 * 1024 * 1024));
         return p;
