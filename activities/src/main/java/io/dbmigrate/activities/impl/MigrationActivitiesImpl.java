@@ -123,6 +123,16 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
         int chunkRows = plan.thresholdsOrDefault().validationChunkRows();
         try {
+            if (frozen) {
+                // inside the write freeze, right after the cutover's drain: only what the stream touched since the
+                // last live pass that passed, every other table whole; two tables at a time, because every
+                // millisecond here is a millisecond of write pause
+                return ValidationReport.of(true, frozenPass(plan, spec, tables, chunkRows, ctx));
+            }
+            // the applied offset before this pass reads any row: what the frozen pass starts from if this one passes
+            io.dbmigrate.activities.migration.FrozenValidation.Start mark =
+                    io.dbmigrate.activities.migration.FrozenValidation.beginLive(spec,
+                            io.dbmigrate.activities.migration.FrozenValidation.kafka());
             List<TableValidation> results = new ArrayList<>();
             for (TableRef t : tables) {
                 Validator.Drain drain = () -> {
@@ -132,50 +142,23 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
                         throw new SQLException(e.getMessage(), "57014", e);
                     }
                 };
-                if (frozen) {
-                    continue; // below, all tables at once
-                }
                 drain.run();
                 results.add(Validator.live(plan.source(), plan.target(), t, chunkRows, 5, drain, ctx::heartbeat));
             }
-            if (frozen) {
-                // inside the write freeze, right after the cutover's drain: one exact pass, two tables at a time,
-                // because every millisecond here is a millisecond of write pause
-                results.addAll(frozenPass(plan, tables, chunkRows, ctx));
+            ValidationReport report = ValidationReport.of(false, results);
+            if (report.passed() && mark != null) {
+                io.dbmigrate.activities.migration.FrozenValidation.livePassed(spec, mark, tables);
             }
-            return ValidationReport.of(frozen, results);
+            return report;
         } catch (SQLException e) {
             throw Activity.wrap(e);
         }
     }
 
-    private static List<TableValidation> frozenPass(MigrationPlan plan, List<TableRef> tables, int chunkRows,
+    private static List<TableValidation> frozenPass(MigrationPlan plan, StreamSpec spec, List<TableRef> tables, int chunkRows,
             ActivityExecutionContext ctx) throws SQLException {
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
-        try {
-            List<java.util.concurrent.Future<TableValidation>> running = new ArrayList<>();
-            for (TableRef t : tables) {
-                running.add(pool.submit(() -> Validator.table(plan.source(), plan.target(), t, chunkRows, p -> {})));
-            }
-            List<TableValidation> out = new ArrayList<>();
-            for (java.util.concurrent.Future<TableValidation> f : running) {
-                try {
-                    out.add(f.get());
-                } catch (java.util.concurrent.ExecutionException e) {
-                    if (e.getCause() instanceof SQLException sql) {
-                        throw sql;
-                    }
-                    throw new IllegalStateException(e.getCause());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new SQLException("interrupted", "57014");
-                }
-                ctx.heartbeat(out.size() + "/" + tables.size() + " tables validated");
-            }
-            return out;
-        } finally {
-            pool.shutdownNow();
-        }
+        return io.dbmigrate.activities.migration.FrozenValidation.run(plan.source(), plan.target(), spec, tables, chunkRows,
+                io.dbmigrate.activities.migration.FrozenValidation.kafka(), 2, ctx::heartbeat);
     }
 
     @Override

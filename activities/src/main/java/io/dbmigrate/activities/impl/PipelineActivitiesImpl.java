@@ -40,6 +40,8 @@ public final class PipelineActivitiesImpl implements PipelineActivities {
         this.connect = new ConnectClient(connectUrl);
         this.registry = registry;
         this.copyMetrics = new CopyMetrics(registry);
+        // the frozen validation reads the topic since the last live pass; its activity is built without Kafka
+        io.dbmigrate.activities.migration.FrozenValidation.useKafka(bootstrap);
     }
 
     @Override

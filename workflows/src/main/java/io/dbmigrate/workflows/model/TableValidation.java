@@ -1,15 +1,26 @@
 package io.dbmigrate.workflows.model;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 
-/** Row counts and per-primary-key-chunk checksums of one table on both sides. */
+/**
+ * Row counts and per-primary-key-chunk checksums of one table on both sides. When {@code recheckedKeys} is set the
+ * table was checked inside the write freeze by only the keys the stream touched since the last live pass: the row
+ * figures then count the rows those keys found on each side (not the table's size), and {@code chunks} is 0.
+ */
 public record TableValidation(
         @JsonProperty("table") String table,
         @JsonProperty("sourceRows") long sourceRows,
         @JsonProperty("targetRows") long targetRows,
         @JsonProperty("chunks") int chunks,
-        @JsonProperty("mismatchedChunks") List<String> mismatchedChunks) {
+        @JsonProperty("mismatchedChunks") List<String> mismatchedChunks,
+        @JsonProperty("recheckedKeys") @JsonInclude(JsonInclude.Include.NON_NULL) Integer recheckedKeys) {
+
+    /** A whole-table check (every row read). */
+    public TableValidation(String table, long sourceRows, long targetRows, int chunks, List<String> mismatchedChunks) {
+        this(table, sourceRows, targetRows, chunks, mismatchedChunks, null);
+    }
 
     public boolean matches() {
         return sourceRows == targetRows && mismatchedChunks.isEmpty();

@@ -1,0 +1,345 @@
+package io.dbmigrate.activities.migration;
+
+import io.dbmigrate.activities.pipeline.ApplyPosition;
+import io.dbmigrate.activities.pipeline.CaptureSetup;
+import io.dbmigrate.activities.pipeline.ChangeApplier;
+import io.dbmigrate.activities.pipeline.ChangeEvent;
+import io.dbmigrate.activities.pipeline.TableMeta;
+import io.dbmigrate.activities.sql.Pg;
+import io.dbmigrate.workflows.model.Endpoint;
+import io.dbmigrate.workflows.model.StreamSpec;
+import io.dbmigrate.workflows.model.TableRef;
+import io.dbmigrate.workflows.model.TableValidation;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The validation inside the write freeze, re-reading only what can have changed since the last live pass that passed.
+ *
+ * <p>Why it is still a proof: the live pass found every row equal (after its re-checks) with the stream applied up to
+ * topic offset O, read before the pass read anything ({@link ValidationMark}). A row whose state changed on the
+ * source afterwards was changed by a transaction committed after every transaction applied at O, so that change is
+ * in the topic after O (one ordered partition, in commit order). Every write the applier made on the target after
+ * the mark also comes from the topic after O, and nothing else writes the target before the switch. So a key the
+ * topic does not touch after O is still equal on both sides; the keys it touches are compared now, exactly, under
+ * the freeze (which runs after the cutover's drain: everything the source committed is applied). Whatever cannot be
+ * reduced to keys with certainty (no mark, a truncate, snapshot rows, an unreadable record, a table without a primary
+ * key, a mark from another topic or one whose records retention removed) is checked whole, as before.
+ */
+public final class FrozenValidation {
+    private static final Logger log = LoggerFactory.getLogger(FrozenValidation.class);
+    /** Bounds the keys held in memory per table; more than a tenth of a table is cheaper to read whole anyway. */
+    static final int MAX_KEYS_PER_TABLE = 1_000_000;
+    private static final Duration KAFKA_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * The worker's Kafka, set by {@link io.dbmigrate.activities.impl.PipelineActivitiesImpl}: the validation activity
+     * is constructed without it. Unset (a worker without the pipeline), the frozen pass reads every table whole.
+     */
+    private static volatile String kafkaBootstrap;
+
+    private FrozenValidation() {}
+
+    public static void useKafka(String bootstrap) {
+        kafkaBootstrap = bootstrap;
+    }
+
+    public static String kafka() {
+        return kafkaBootstrap;
+    }
+
+    /** What a live pass read before it read any row: the applied offset and the topic it belongs to. */
+    public record Start(long kafkaOffset, String topicId, Instant takenAt) {}
+
+    /**
+     * Called before a live pass reads anything: removes the stream's mark (the pass proves nothing until it has
+     * passed) and returns where the stream stands, or null when no mark can be taken (nothing applied yet, no Kafka).
+     */
+    public static Start beginLive(StreamSpec spec, String bootstrap) throws SQLException {
+        String schema = ChangeApplier.applySchema(spec);
+        ApplyPosition p;
+        try (Connection to = Pg.connect(spec.to(), "dbmigrate-validate")) {
+            ValidationMark.forget(to, schema, spec.streamId());
+            p = ApplyPosition.read(to, schema, spec.streamId()).orElse(ApplyPosition.initial());
+        }
+        if (p.kafkaOffset() < 0 || bootstrap == null) {
+            return null;
+        }
+        try {
+            return new Start(p.kafkaOffset(), topicId(bootstrap, spec.topic()), Instant.now());
+        } catch (RuntimeException e) {
+            log.warn("{}: no validation mark (the frozen validation will read every table): {}", spec.streamId(), e.toString());
+            return null;
+        }
+    }
+
+    /** Called when the whole live pass over {@code tables} passed: stores the mark taken at its start. */
+    public static void livePassed(StreamSpec spec, Start start, List<TableRef> tables) throws SQLException {
+        try (Connection to = Pg.connect(spec.to(), "dbmigrate-validate")) {
+            new ValidationMark(start.kafkaOffset(), start.topicId(), tables, start.takenAt())
+                    .write(to, ChangeApplier.applySchema(spec), spec.streamId());
+        }
+    }
+
+    static String topicId(String bootstrap, String topic) {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) KAFKA_TIMEOUT.toMillis());
+        try (Admin admin = Admin.create(p)) {
+            return admin.describeTopics(List.of(topic)).allTopicNames().get(KAFKA_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+                    .get(topic).topicId().toString();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("Kafka at " + bootstrap + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** What the frozen pass re-checks, per table: its touched keys, or a full check and why. */
+    public record Plan(TouchedKeys touched, Map<TableRef, String> fullReasons, long records) {}
+
+    /**
+     * Inside the write freeze, right after the drain: each table by the keys the topic touched since the mark, or whole
+     * (see the class comment for when). {@code parallelism} tables at a time.
+     */
+    public static List<TableValidation> run(Endpoint source, Endpoint target, StreamSpec spec, List<TableRef> tables, int chunkRows,
+            String bootstrap, int parallelism, Consumer<String> progress) throws SQLException {
+        Plan plan = plan(source, spec, tables, bootstrap, progress);
+        ExecutorService pool = Executors.newFixedThreadPool(parallelism);
+        try {
+            List<Future<TableValidation>> running = new ArrayList<>();
+            for (TableRef t : tables) {
+                String why = plan.fullReasons().get(t);
+                running.add(pool.submit(() -> why == null ? byKeys(source, target, t, plan.touched().keys(t), chunkRows)
+                        : Validator.table(source, target, t, chunkRows, p -> {})));
+            }
+            List<TableValidation> out = new ArrayList<>();
+            for (Future<TableValidation> f : running) {
+                try {
+                    out.add(f.get());
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof SQLException sql) {
+                        throw sql;
+                    }
+                    throw new IllegalStateException(e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new SQLException("interrupted", "57014");
+                }
+                progress.accept(out.size() + "/" + tables.size() + " tables validated");
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** By key; a key the target's type cannot read back (class 22) is left to the whole-table check. */
+    private static TableValidation byKeys(Endpoint source, Endpoint target, TableRef t, Set<List<String>> keys, int chunkRows)
+            throws SQLException {
+        try {
+            return Validator.keys(source, target, t, keys);
+        } catch (SQLException e) {
+            if (e.getSQLState() == null || !e.getSQLState().startsWith("22")) {
+                throw e;
+            }
+            log.warn("{}: touched keys not readable ({}), checking the whole table", t, e.getMessage());
+            return Validator.table(source, target, t, chunkRows, p -> {});
+        }
+    }
+
+    /** Decides, per table, between its touched keys and a full check; reads the topic from the mark to its end. */
+    public static Plan plan(Endpoint source, StreamSpec spec, List<TableRef> tables, String bootstrap, Consumer<String> progress)
+            throws SQLException {
+        Map<TableRef, List<String>> keyColumns = new LinkedHashMap<>();
+        Map<TableRef, String> fullReasons = new LinkedHashMap<>();
+        Map<TableRef, Double> estimatedRows = new LinkedHashMap<>();
+        try (Connection src = Pg.connect(source, "dbmigrate-validate")) {
+            for (TableRef t : tables) {
+                TableMeta meta = TableMeta.load(src, t);
+                keyColumns.put(t, meta.primaryKey());
+                String identity = oldKeyGap(src, t);
+                if (identity != null) {
+                    fullReasons.put(t, identity);
+                }
+                estimatedRows.put(t, estimatedRows(src, t));
+            }
+        }
+        TouchedKeys touched = new TouchedKeys(keyColumns, new TableRef(spec.controlSchema(), CaptureSetup.HEARTBEAT_TABLE),
+                MAX_KEYS_PER_TABLE);
+        Optional<ValidationMark> mark;
+        ApplyPosition applied;
+        try (Connection to = Pg.connect(spec.to(), "dbmigrate-validate")) {
+            mark = ValidationMark.read(to, ChangeApplier.applySchema(spec), spec.streamId());
+            applied = ApplyPosition.read(to, ChangeApplier.applySchema(spec), spec.streamId()).orElse(ApplyPosition.initial());
+        }
+        long records = 0;
+        if (mark.isEmpty()) {
+            touched.allFull("no validation mark (no live pass passed on this stream, or one began after it and did not pass)");
+        } else if (bootstrap == null) {
+            touched.allFull("this worker does not know Kafka");
+        } else if (applied.kafkaOffset() < mark.get().kafkaOffset()) {
+            touched.allFull("the applied position (" + applied.kafkaOffset() + ") is behind the mark (" + mark.get().kafkaOffset()
+                    + "): the stream was started anew");
+        } else {
+            records = readTopic(spec, bootstrap, mark.get(), touched, progress);
+        }
+        for (TableRef t : tables) {
+            if (mark.isPresent() && !mark.get().tables().contains(t)) {
+                fullReasons.putIfAbsent(t, "not part of the live pass that took the mark");
+            }
+            String why = touched.fullCheckReason(t);
+            if (why != null) {
+                fullReasons.putIfAbsent(t, why);
+            } else if (touched.keys(t).size() > Math.max(1000, estimatedRows.get(t) / 10)) {
+                fullReasons.putIfAbsent(t, touched.keys(t).size() + " keys touched: reading the table is cheaper");
+            }
+        }
+        fullReasons.forEach((t, why) -> log.info("{}: frozen validation reads {} whole: {}", spec.streamId(), t, why));
+        return new Plan(touched, fullReasons, records);
+    }
+
+    /**
+     * Why the topic may not name a row's old primary key when an update changes it, or null. pgoutput sends the old
+     * values of the replica identity: the primary key by default, every column with FULL; with an index other than
+     * the key (or NOTHING) an update that moves the key would hide the old one. Partitions have their own setting.
+     */
+    private static String oldKeyGap(Connection src, TableRef t) throws SQLException {
+        try (PreparedStatement ps = src.prepareStatement("""
+                SELECT string_agg(DISTINCT p.relreplident::text, ',')
+                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
+                       LATERAL pg_partition_tree(c.oid) tree JOIN pg_class p ON p.oid = tree.relid
+                 WHERE n.nspname = ? AND c.relname = ? AND p.relreplident NOT IN ('d', 'f')""")) {
+            ps.setString(1, t.schema());
+            ps.setString(2, t.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                String other = rs.next() ? rs.getString(1) : null;
+                return other == null ? null : "replica identity '" + other + "' does not carry the old primary key";
+            }
+        }
+    }
+
+    /** The planner's row estimate (0 when never analyzed): only to choose the cheaper of two exact checks. */
+    private static double estimatedRows(Connection src, TableRef t) throws SQLException {
+        try (PreparedStatement ps = src.prepareStatement("""
+                SELECT coalesce(sum(greatest(p.reltuples, 0)), 0)
+                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
+                       LATERAL pg_partition_tree(c.oid) tree JOIN pg_class p ON p.oid = tree.relid
+                 WHERE n.nspname = ? AND c.relname = ?""")) {
+            ps.setString(1, t.schema());
+            ps.setString(2, t.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getDouble(1) : 0;
+            }
+        }
+    }
+
+    /**
+     * Feeds every record after the mark, up to the topic's end as of now, into {@code touched}; anything that makes the
+     * records after the mark uncertain (another topic, retention, an unreadable record, Kafka unreachable) turns
+     * every table into a full check. Returns the records read.
+     */
+    static long readTopic(StreamSpec spec, String bootstrap, ValidationMark mark, TouchedKeys touched, Consumer<String> progress) {
+        try {
+            String id = topicId(bootstrap, spec.topic());
+            if (!id.equals(mark.topicId())) {
+                touched.allFull("the topic was created anew since the mark (id " + id + ", mark's " + mark.topicId() + ")");
+                return 0;
+            }
+        } catch (RuntimeException e) {
+            touched.allFull("Kafka not readable: " + e.getMessage());
+            return 0;
+        }
+        TopicPartition tp = new TopicPartition(spec.topic(), 0);
+        long from = mark.kafkaOffset() + 1;
+        long read = 0;
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps(spec, bootstrap))) {
+            consumer.assign(List.of(tp));
+            long begin = consumer.beginningOffsets(List.of(tp), KAFKA_TIMEOUT).get(tp);
+            long end = consumer.endOffsets(List.of(tp), KAFKA_TIMEOUT).get(tp);
+            if (begin > from) {
+                touched.allFull("retention removed records after the mark (the topic begins at " + begin + ", the mark needs " + from + ")");
+                return 0;
+            }
+            if (end < from) {
+                touched.allFull("the topic ends (" + end + ") before the mark (" + from + ")");
+                return 0;
+            }
+            consumer.seek(tp, from);
+            long lastBeat = 0;
+            long stalledSince = System.nanoTime();
+            while (consumer.position(tp, KAFKA_TIMEOUT) < end) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                    if (r.offset() >= end) {
+                        break;
+                    }
+                    touched.accept(ChangeEvent.parse(r.offset(), r.value()));
+                    read++;
+                }
+                if (!records.isEmpty()) {
+                    stalledSince = System.nanoTime();
+                } else if (System.nanoTime() - stalledSince > KAFKA_TIMEOUT.toNanos()) {
+                    touched.allFull("the topic did not deliver offsets " + consumer.position(tp) + " to " + end + " within " + KAFKA_TIMEOUT);
+                    return read;
+                }
+                if (System.nanoTime() - lastBeat > TimeUnit.SECONDS.toNanos(1)) {
+                    progress.accept("reading the changes since the last live validation: " + read + " of " + (end - from) + " records");
+                    lastBeat = System.nanoTime();
+                }
+            }
+            return read;
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            touched.allFull("a record after the mark could not be read: " + e.getMessage());
+            return read;
+        } catch (org.apache.kafka.common.KafkaException e) {
+            touched.allFull("Kafka not readable: " + e.getMessage());
+            return read;
+        }
+    }
+
+    /** No group: like the applier, the partition is assigned by hand and nothing is committed. */
+    private static Properties consumerProps(StreamSpec spec, String bootstrap) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, spec.streamId() + "-validate");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
+        // the read ends at the topic's end as of its start: a fetch waiting for more (500 ms by default) only
+        // delays the consumer's close, inside the write pause
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
+        p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(64 * 1024 * 1024));
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(16 * 1024 * 1024));
+        return p;
+    }
+}
