@@ -86,9 +86,8 @@ class FenceIT {
         }
         assertEquals(List.of("public.ev", "public.ev_2025", "public.ev_2025_h1", "public.ev_2025_h2", "public.ev_rest"),
                 Fence.remove(plan).stream().sorted().toList());
-        PipelineStack.exec(PipelineStack.source(db), "INSERT INTO ev_2025_h1 VALUES (5, '2025-03-01')", "TRUNCATE ev_2025_h2",
-                // the lease's schema goes with the stream's teardown in a migration
-                "DROP SCHEMA dbmigrate_fence_parts CASCADE");
+        // remove() takes the fence's own schema with it
+        PipelineStack.exec(PipelineStack.source(db), "INSERT INTO ev_2025_h1 VALUES (5, '2025-03-01')", "TRUNCATE ev_2025_h2");
         PipelineStack.assertNoLeftovers(db);
     }
 
@@ -148,6 +147,58 @@ class FenceIT {
                 }
                 Thread.sleep(5);
             }
+        }
+    }
+
+    /**
+     * From the switch the old source must refuse application writes for good (a lease that lapsed would let a stale
+     * application instance write where nobody reads): the held fence has no expiry, covers a partition written
+     * directly, and lets only dbmigrate's own applier through. Finalize then makes the database read-only, ends the
+     * sessions still open so they reconnect read-only, and removes the fence.
+     */
+    @Test
+    void aHeldFenceOutlivesItsLeaseAndRetireLeavesTheSourceReadOnly() throws Exception {
+        String db = "fence_hold";
+        PipelineStack.freshDatabases(db);
+        PipelineStack.exec(PipelineStack.source(db), "CREATE TABLE acct (id int PRIMARY KEY, v int)",
+                "CREATE TABLE ev (id int, part int, PRIMARY KEY (id, part)) PARTITION BY LIST (part)",
+                "CREATE TABLE ev_1 PARTITION OF ev FOR VALUES IN (1)", "INSERT INTO acct VALUES (1, 0)");
+        MigrationPlan plan = new MigrationPlan("fence_hold", PipelineStack.source(db), PipelineStack.target(db),
+                List.of("public"), null, null, "auto", new MigrationPlan.CutoverOptions(1, 5), null, null);
+        Fence.set(plan, List.of(new TableRef("public", "acct"), new TableRef("public", "ev")), () -> {});
+        Fence.hold(plan);
+        try (Connection c = Pg.connect(PipelineStack.source(db), "it"); Statement st = c.createStatement();
+                java.sql.ResultSet rs = st.executeQuery("SELECT expires_at = 'infinity' FROM dbmigrate_fence_hold_fence.fence_lease")) {
+            assertTrue(rs.next() && rs.getBoolean(1), "the held lease never expires");
+        }
+        try (Connection app = Pg.connect(PipelineStack.source(db), "stale-app"); Statement w = app.createStatement()) {
+            SQLException refused = assertThrows(SQLException.class, () -> w.execute("INSERT INTO ev_1 VALUES (1, 1)"));
+            assertEquals(Fence.SQLSTATE, refused.getSQLState(), "a write straight into a partition is refused");
+            try (Connection applier = Pg.connect(PipelineStack.source(db), "reverse-applier"); Statement a = applier.createStatement()) {
+                a.execute("SET " + Fence.APPLIER_SETTING + " = on");
+                a.execute("UPDATE acct SET v = 1 WHERE id = 1"); // the reverse stream keeps the old source current
+            }
+
+            Fence.Retired r = Fence.retire(plan);
+            assertTrue(r.readOnly(), r.toString());
+            assertTrue(r.fenceRemoved(), r.toString());
+            assertTrue(r.sessionsEnded() >= 1, "the stale application's session is ended: " + r);
+            assertEquals(List.of(), r.sessionsLeft());
+            SQLException ended = assertThrows(SQLException.class, () -> w.execute("SELECT 1"));
+            assertTrue(ended.getSQLState() == null || ended.getSQLState().startsWith("08") || ended.getSQLState().startsWith("57"),
+                    ended.getSQLState() + " " + ended.getMessage());
+        }
+        SQLException readOnly = assertThrows(SQLException.class,
+                () -> PipelineStack.exec(PipelineStack.source(db), "UPDATE acct SET v = 2 WHERE id = 1"));
+        assertEquals("25006", readOnly.getSQLState(), "a reconnecting application finds the old source read-only");
+        assertTrue(Fence.retire(plan).fenceRemoved(), "retire is idempotent");
+        try (Connection c = Pg.connect(PipelineStack.source(db), "it"); Statement st = c.createStatement();
+                java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'dbmigrate%'"
+                        + " UNION ALL SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'dbmigrate%'")) {
+            rs.next();
+            assertEquals(0, rs.getInt(1), "no dbmigrate schema left");
+            rs.next();
+            assertEquals(0, rs.getInt(1), "no fence trigger left");
         }
     }
 }

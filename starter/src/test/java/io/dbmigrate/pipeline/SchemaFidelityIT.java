@@ -259,7 +259,7 @@ class SchemaFidelityIT {
         assertFalse(refused.transientFailure());
         assertEquals(before, catalog(PipelineStack.target(db)), "nothing of preData (type, table, key) is left");
 
-        ApplicationFailure failure = assertThrows(ApplicationFailure.class, () -> new MigrationActivitiesImpl(null).prepareTarget(plan, tables));
+        ApplicationFailure failure = assertThrows(ApplicationFailure.class, () -> new MigrationActivitiesImpl(null, null).prepareTarget(plan, tables));
         assertEquals(MigrationActivities.TARGET_SCHEMA_FAILED, failure.getType());
         assertTrue(failure.isNonRetryable());
         assertEquals(before, catalog(PipelineStack.target(db)));

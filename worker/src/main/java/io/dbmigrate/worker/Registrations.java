@@ -15,6 +15,6 @@ final class Registrations {
         worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
         worker.registerActivitiesImplementations(
                 new PipelineActivitiesImpl(config.kafkaBootstrap(), config.connectUrl(), registry),
-                new MigrationActivitiesImpl(client));
+                new MigrationActivitiesImpl(client, config.kafkaBootstrap()));
     }
 }

@@ -1,6 +1,7 @@
 package io.dbmigrate.activities.impl;
 
 import io.dbmigrate.activities.migration.Fence;
+import io.dbmigrate.activities.migration.FrozenValidation;
 import io.dbmigrate.activities.migration.Preflight;
 import io.dbmigrate.activities.migration.Sequences;
 import io.dbmigrate.activities.migration.PostData;
@@ -34,9 +35,12 @@ import java.util.concurrent.TimeoutException;
 
 public final class MigrationActivitiesImpl implements MigrationActivities {
     private final WorkflowClient client;
+    /** The change topics' Kafka: the frozen validation reads what changed since the live pass; null reads tables whole. */
+    private final String kafkaBootstrap;
 
-    public MigrationActivitiesImpl(WorkflowClient client) {
+    public MigrationActivitiesImpl(WorkflowClient client, String kafkaBootstrap) {
         this.client = client;
+        this.kafkaBootstrap = kafkaBootstrap;
     }
 
     @Override
@@ -130,9 +134,9 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
                 return ValidationReport.of(true, frozenPass(plan, spec, tables, chunkRows, ctx));
             }
             // the applied offset before this pass reads any row: what the frozen pass starts from if this one passes
-            io.dbmigrate.activities.migration.FrozenValidation.Start mark =
-                    io.dbmigrate.activities.migration.FrozenValidation.beginLive(spec,
-                            io.dbmigrate.activities.migration.FrozenValidation.kafka());
+            FrozenValidation.Start mark =
+                    FrozenValidation.beginLive(spec,
+                            kafkaBootstrap);
             List<TableValidation> results = new ArrayList<>();
             for (TableRef t : tables) {
                 Validator.Drain drain = () -> {
@@ -147,7 +151,7 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
             }
             ValidationReport report = ValidationReport.of(false, results);
             if (report.passed() && mark != null) {
-                io.dbmigrate.activities.migration.FrozenValidation.livePassed(spec, mark, tables);
+                FrozenValidation.livePassed(spec, mark, tables);
             }
             return report;
         } catch (SQLException e) {
@@ -155,10 +159,10 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
         }
     }
 
-    private static List<TableValidation> frozenPass(MigrationPlan plan, StreamSpec spec, List<TableRef> tables, int chunkRows,
+    private List<TableValidation> frozenPass(MigrationPlan plan, StreamSpec spec, List<TableRef> tables, int chunkRows,
             ActivityExecutionContext ctx) throws SQLException {
-        return io.dbmigrate.activities.migration.FrozenValidation.run(plan.source(), plan.target(), spec, tables, chunkRows,
-                io.dbmigrate.activities.migration.FrozenValidation.kafka(), 2, ctx::heartbeat);
+        return FrozenValidation.run(plan.source(), plan.target(), spec, tables, chunkRows,
+                kafkaBootstrap, 2, ctx::heartbeat);
     }
 
     @Override

@@ -41,7 +41,6 @@ public final class PipelineActivitiesImpl implements PipelineActivities {
         this.registry = registry;
         this.copyMetrics = new CopyMetrics(registry);
         // the frozen validation reads the topic since the last live pass; its activity is built without Kafka
-        io.dbmigrate.activities.migration.FrozenValidation.useKafka(bootstrap);
     }
 
     @Override

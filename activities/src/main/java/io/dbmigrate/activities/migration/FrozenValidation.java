@@ -59,21 +59,7 @@ public final class FrozenValidation {
     static final int MAX_KEYS_PER_TABLE = 1_000_000;
     private static final Duration KAFKA_TIMEOUT = Duration.ofSeconds(30);
 
-    /**
-     * The worker's Kafka, set by {@link io.dbmigrate.activities.impl.PipelineActivitiesImpl}: the validation activity
-     * is constructed without it. Unset (a worker without the pipeline), the frozen pass reads every table whole.
-     */
-    private static volatile String kafkaBootstrap;
-
     private FrozenValidation() {}
-
-    public static void useKafka(String bootstrap) {
-        kafkaBootstrap = bootstrap;
-    }
-
-    public static String kafka() {
-        return kafkaBootstrap;
-    }
 
     /** What a live pass read before it read any row: the applied offset and the topic it belongs to. */
     public record Start(long kafkaOffset, String topicId, Instant takenAt) {}

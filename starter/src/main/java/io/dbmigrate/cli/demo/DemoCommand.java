@@ -131,8 +131,9 @@ public final class DemoCommand implements Callable<Integer> {
         r.put("migrationId", MIGRATION);
         r.put("status", status.state().name());
         r.put("tables", status.tables().size());
-        r.put("rowsSource", status.validation() == null ? count(source) : status.validation().rowsSource());
-        r.put("rowsTarget", status.validation() == null ? count(target) : status.validation().rowsTarget());
+        // counted now: the frozen validation re-reads only the keys changed since the live pass, not whole tables
+        r.put("rowsSource", count(source));
+        r.put("rowsTarget", status.state() == MigrationStatus.State.COMPLETED ? count(target) : null);
         r.put("checksumsMatch", status.validation() != null && status.validation().passed());
         r.put("acknowledgedWrites", writer.acknowledged());
         r.put("lostWrites", lost);
