@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "stack", mixinStandardHelpOptions = true,
         description = "The local stack: source and target PostgreSQL, Kafka, Kafka Connect with Debezium, "
-                + "the Temporal test server and the dbmigrate worker, as child processes.",
+                + "the Temporal test server, the dbmigrate worker and (when installed) PgBouncer, as child processes.",
         subcommands = {StackCommand.Up.class, StackCommand.Down.class, StackCommand.Status.class, StackCommand.Logs.class})
 public final class StackCommand {
 
@@ -64,11 +64,12 @@ public final class StackCommand {
         @Option(names = StackPorts.CONNECT_OPTION, description = "Default: ${DEFAULT-VALUE}") int connect = DEFAULTS.connect();
         @Option(names = StackPorts.TEMPORAL_OPTION, description = "Default: ${DEFAULT-VALUE}") int temporal = DEFAULTS.temporal();
         @Option(names = StackPorts.WORKER_OPTION, description = "Worker /health and /metrics. Default: ${DEFAULT-VALUE}") int worker = DEFAULTS.workerHttp();
+        @Option(names = StackPorts.PGBOUNCER_OPTION, description = "PgBouncer (started when its binary is found). Default: ${DEFAULT-VALUE}") int pgbouncer = DEFAULTS.pgbouncer();
 
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            StackPorts ports = new StackPorts(sourcePg, targetPg, kafka, controller, connect, temporal, worker);
+            StackPorts ports = new StackPorts(sourcePg, targetPg, kafka, controller, connect, temporal, worker, pgbouncer);
             LocalStack s = stack.stack(ports);
             long t0 = System.nanoTime();
             StackStatus status;
@@ -127,7 +128,7 @@ public final class StackCommand {
         @Mixin StackOptions stack;
         @Spec CommandSpec spec;
         @Parameters(arity = "0..1", paramLabel = "COMPONENT",
-                description = "source-postgres, target-postgres, kafka, connect, temporal or worker") String component;
+                description = "source-postgres, target-postgres, kafka, connect, temporal, worker or pgbouncer") String component;
         @Option(names = {"-n", "--lines"}, defaultValue = "50", description = "Lines per log (default ${DEFAULT-VALUE}).") int lines;
 
         @Override

@@ -15,6 +15,6 @@ public final class ItPorts {
         StackPorts p = StackPorts.block(prefix + Integer.getInteger("dbmigrate.it.blockShift", 0));
         int o = Integer.getInteger("dbmigrate.it.portOffset", 0);
         return new StackPorts(p.sourcePostgres() + o, p.targetPostgres() + o, p.kafka() + o, p.kafkaController() + o,
-                p.connect() + o, p.temporal() + o, p.workerHttp() + o);
+                p.connect() + o, p.temporal() + o, p.workerHttp() + o, p.pgbouncer() + o);
     }
 }

@@ -29,11 +29,23 @@ public abstract class Component {
         return Duration.ofSeconds(90);
     }
 
+    /**
+     * Why an optional component is left out on this machine (its program is not installed), or empty. A skipped
+     * component is reported healthy with this note: the stack works without it.
+     */
+    public Optional<String> skipped() {
+        return Optional.empty();
+    }
+
     public Optional<Long> pid() {
         return ChildProcess.recordedPid(ctx.layout().pidFile(name));
     }
 
     public ComponentHealth health() {
+        Optional<String> skip = skipped();
+        if (skip.isPresent()) {
+            return new ComponentHealth(name, true, null, address(), "skipped (optional): " + skip.get());
+        }
         Long pid = pid().orElse(null);
         if (pid == null) {
             return new ComponentHealth(name, false, null, address(), "not running");
@@ -48,7 +60,7 @@ public abstract class Component {
     /** Starts the component unless it already runs, and waits until it is healthy. */
     public ComponentHealth start() {
         ComponentHealth now = health();
-        if (now.healthy()) {
+        if (now.healthy()) { // also a skipped component
             return now;
         }
         if (now.pid() == null) {

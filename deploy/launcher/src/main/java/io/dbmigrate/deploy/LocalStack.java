@@ -19,8 +19,8 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * The local stack: two PostgreSQL clusters, Kafka, Kafka Connect with Debezium, Temporal and the dbmigrate worker,
- * each a child process with its PID, log and data under one home directory.
+ * The local stack: two PostgreSQL clusters, Kafka, Kafka Connect with Debezium, Temporal, the dbmigrate worker and,
+ * when its binary is installed, PgBouncer in front of the source; each a child process with its PID, log and data under one home directory.
  */
 public final class LocalStack {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -32,6 +32,7 @@ public final class LocalStack {
     private final ConnectComponent connect;
     private final TemporalComponent temporal;
     private final WorkerComponent worker;
+    private final PgBouncerComponent pgbouncer;
 
     public LocalStack(StackLayout layout, StackPorts ports, String workerClasspath) {
         this.ctx = new StackContext(layout, ports);
@@ -41,6 +42,7 @@ public final class LocalStack {
         this.connect = new ConnectComponent(ctx);
         this.temporal = new TemporalComponent(ctx);
         this.worker = new WorkerComponent(ctx, workerClasspath);
+        this.pgbouncer = new PgBouncerComponent(ctx);
     }
 
     /** Ports recorded by the last {@code up} in this home, else the given ones. */
@@ -60,8 +62,23 @@ public final class LocalStack {
         return ctx;
     }
 
+    /** PgBouncer's port, when this machine has PgBouncer (the stack then runs it in front of the source). */
+    public java.util.Optional<Integer> pgbouncerPort() {
+        return pgbouncer.skipped().isPresent() ? java.util.Optional.empty() : java.util.Optional.of(ctx.ports().pgbouncer());
+    }
+
+    /** PgBouncer's admin console (user and password: the clusters' superuser), when this machine has PgBouncer. */
+    public java.util.Optional<io.dbmigrate.workflows.model.Endpoint> pgbouncerAdmin() {
+        return pgbouncer.skipped().isPresent() ? java.util.Optional.empty() : java.util.Optional.of(pgbouncer.adminEndpoint());
+    }
+
+    /** The databases file PgBouncer includes (the worker rewrites it at the switch), when this machine has PgBouncer. */
+    public java.util.Optional<Path> pgbouncerDatabasesFile() {
+        return pgbouncer.skipped().isPresent() ? java.util.Optional.empty() : java.util.Optional.of(ctx.pgbouncerDatabasesFile());
+    }
+
     public List<Component> components() {
-        return List.of(source, target, kafka, connect, temporal, worker);
+        return List.of(source, target, kafka, connect, temporal, worker, pgbouncer);
     }
 
     public Component component(String name) {
@@ -88,6 +105,7 @@ public final class LocalStack {
         CompletableFuture<ComponentHealth> t = startAsync(temporal, null, progress);
         started.put(temporal.name(), t);
         started.put(worker.name(), startAsync(worker, t, progress));
+        started.put(pgbouncer.name(), startAsync(pgbouncer, null, progress));
         List<String> failures = new ArrayList<>();
         for (Map.Entry<String, CompletableFuture<ComponentHealth>> e : started.entrySet()) {
             try {
@@ -114,7 +132,8 @@ public final class LocalStack {
         }
         // a component this stack already runs holds its own port: only the others must find theirs free
         List<Component> all = components();
-        Set<String> starting = all.stream().filter(c -> c.pid().isEmpty()).map(Component::name).collect(Collectors.toSet());
+        Set<String> starting = all.stream().filter(c -> c.pid().isEmpty() && c.skipped().isEmpty())
+                .map(Component::name).collect(Collectors.toSet());
         if (starting.size() < all.size()) {
             requireRunningOnThesePorts();
         }
@@ -153,6 +172,10 @@ public final class LocalStack {
         return before.thenApplyAsync(ignored -> {
             long t0 = System.nanoTime();
             ComponentHealth h = c.start();
+            if (c.skipped().isPresent()) {
+                progress.accept(String.format("%-16s %s", c.name(), h.detail()));
+                return h;
+            }
             progress.accept(String.format("%-16s healthy in %5.1f s  %s", c.name(), (System.nanoTime() - t0) / 1e9, c.address()));
             return h;
         }).exceptionallyCompose(ex -> {

@@ -40,6 +40,16 @@ public record StackContext(StackLayout layout, StackPorts ports) {
         }
     }
 
+    /** PgBouncer's configuration directory, owned by the OS user PgBouncer runs as (see {@link PgBouncerComponent}). */
+    public Path pgbouncerConfDir() {
+        return layout.home().resolve("conf").resolve("pgbouncer");
+    }
+
+    /** The {@code [databases]} fragment pgbouncer.ini includes; rewritten by the worker at a pgbouncer switch. */
+    public Path pgbouncerDatabasesFile() {
+        return pgbouncerConfDir().resolve("databases.ini");
+    }
+
     public String jdbcUrl(int port) {
         return "jdbc:postgresql://127.0.0.1:" + port + "/postgres";
     }

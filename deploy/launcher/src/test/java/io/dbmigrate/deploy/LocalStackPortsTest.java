@@ -29,4 +29,14 @@ class LocalStackPortsTest {
                 + "--worker-port 25464 (asked: 25465). Run `stack down` first"), e.getMessage());
         assertFalse(Files.exists(layout.logs()), "nothing was prepared");
     }
+
+    @Test
+    void aStateFileWithoutPgBouncersPortIsReadAndGivesItTheSourcesBlock() throws Exception {
+        StackLayout layout = new StackLayout(home, home);
+        Files.writeString(layout.stateFile(), "{\"sourcePostgres\":26432,\"targetPostgres\":26433,\"kafka\":26092,"
+                + "\"kafkaController\":26093,\"connect\":26083,\"temporal\":26233,\"workerHttp\":26464}");
+        StackPorts read = LocalStack.recordedPorts(layout, StackPorts.defaults());
+        org.junit.jupiter.api.Assertions.assertEquals(StackPorts.block(26), read);
+        org.junit.jupiter.api.Assertions.assertEquals(26643, read.pgbouncer());
+    }
 }
