@@ -1,5 +1,7 @@
 package io.dbmigrate.activities.impl;
 
+import io.dbmigrate.activities.cutover.PgBouncer;
+import io.dbmigrate.activities.cutover.Traffic;
 import io.dbmigrate.activities.migration.Fence;
 import io.dbmigrate.activities.migration.FrozenValidation;
 import io.dbmigrate.activities.migration.Preflight;
@@ -220,6 +222,33 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
         } catch (SQLException e) {
             throw Activity.wrap(e);
         }
+    }
+
+    @Override
+    public String pauseTraffic(MigrationPlan plan) {
+        ActivityExecutionContext ctx = Activity.getExecutionContext();
+        java.util.concurrent.ScheduledExecutorService beat = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        // PAUSE blocks until in-flight transactions end: keep the short heartbeat timeout honest meanwhile
+        beat.scheduleAtFixedRate(() -> ctx.heartbeat("pausing"), 0, 1, java.util.concurrent.TimeUnit.SECONDS);
+        try {
+            return Traffic.pause(plan).toString();
+        } catch (PgBouncer.PauseTimeoutException e) {
+            throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), TRAFFIC_PAUSE_TIMEOUT);
+        } catch (IllegalArgumentException e) {
+            throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "IllegalArgumentException");
+        } finally {
+            beat.shutdownNow();
+        }
+    }
+
+    @Override
+    public boolean repointTraffic(MigrationPlan plan) {
+        return Traffic.repoint(plan);
+    }
+
+    @Override
+    public long resumeTraffic(MigrationPlan plan) {
+        return Traffic.resume(plan);
     }
 
     @Override

@@ -19,6 +19,8 @@ public interface MigrationActivities {
     String INJECTED_FAULT = "InjectedFault";
     /** The target refused a definition of the source (the message names the object); nothing was left created. */
     String TARGET_SCHEMA_FAILED = "TargetSchemaFailed";
+    /** PgBouncer could not pause: a client held a transaction open past the bound (traffic was resumed). */
+    String TRAFFIC_PAUSE_TIMEOUT = "TrafficPauseTimeout";
 
     /** Reachability, wal_level, privileges, slots and senders, keys, types, long transactions, large objects, extensions. Changes nothing. */
     @ActivityMethod(name = "Preflight")
@@ -84,6 +86,22 @@ public interface MigrationActivities {
      */
     @ActivityMethod(name = "RetireSource")
     io.dbmigrate.workflows.model.SourceRetirement retireSource(MigrationPlan plan);
+
+    /**
+     * Strategy pgbouncer: {@code PAUSE} the plan's PgBouncer database (clients wait instead of failing), bounded by
+     * {@code cutover.lockTimeoutSeconds}; a client holding a transaction open past it fails this non-retryably
+     * ({@link #TRAFFIC_PAUSE_TIMEOUT}) after PgBouncer was resumed. Returns the drained pools, as PgBouncer shows them.
+     */
+    @ActivityMethod(name = "PauseTraffic")
+    String pauseTraffic(MigrationPlan plan);
+
+    /** Strategy pgbouncer: the database's entry rewritten to the plan's target and reloaded; idempotent. */
+    @ActivityMethod(name = "RepointTraffic")
+    boolean repointTraffic(MigrationPlan plan);
+
+    /** Strategy pgbouncer: {@code RESUME}; returns the longest time a client waited in the pause (ms). Idempotent. */
+    @ActivityMethod(name = "ResumeTraffic")
+    long resumeTraffic(MigrationPlan plan);
 
     /** Target sequences set past the source's values and past every owned column's max. */
     @ActivityMethod(name = "SyncSequences")

@@ -28,7 +28,8 @@ import java.util.Map;
 /** Everything the phases share: the plan, activity stubs, the saga, the running applier and the status being built. */
 final class MigrationContext {
     static final String[] NON_RETRYABLE = {MigrationActivities.PREFLIGHT_FAILED, MigrationActivities.VALIDATION_FAILED,
-        MigrationActivities.INJECTED_FAULT, "ApplyDataError", "IllegalArgumentException", "CopyRefused"};
+        MigrationActivities.INJECTED_FAULT, "ApplyDataError", "IllegalArgumentException", "CopyRefused",
+        MigrationActivities.TRAFFIC_PAUSE_TIMEOUT};
 
     final MigrationPlan plan;
     final Compensations saga = new Compensations();

@@ -208,6 +208,13 @@ final class Phases {
             c.pipeline.prepareReverseCapture(c.reverse);
         }
         long deadlineMs = c.plan.cutoverOrDefault().maxWritePauseSeconds() * 1000L;
+        if (viaPgBouncer(c)) {
+            // after the source reopens (compensations run newest first): clients then go on where they were
+            c.saga.register("ResumeTrafficOnSource", () -> {
+                c.freezeSteps.repointTraffic(c.plan.reversed());
+                c.freezeSteps.resumeTraffic(c.plan);
+            });
+        }
         c.saga.register("UnfenceSourceWrites", () -> c.freezeSteps.unfenceSource(c.plan));
         long fencedAt = Workflow.currentTimeMillis();
         List<Promise<io.dbmigrate.workflows.model.CutoverReport>> freeze = new java.util.ArrayList<>(1);
@@ -228,6 +235,17 @@ final class Phases {
         // the timer and the last step can complete in the same workflow task (a worker that came back late)
         checkDeadline(c, fencedAt, deadlineMs, "final validation");
         pointOfNoReturn(c, steps.fenceLsn(), steps.drainedLsn(), steps.sequences(), steps.finalValidation(), fencedAt);
+        if (viaPgBouncer(c)) {
+            long waited = c.freezeSteps.resumeTraffic(c.plan);
+            c.cutover = new io.dbmigrate.workflows.model.CutoverReport(c.cutover.fenceLsn(), c.cutover.drainedLsn(),
+                    c.cutover.sequences(), c.cutover.finalValidation(), Workflow.currentTimeMillis() - fencedAt,
+                    c.cutover.strategy(), waited);
+        }
+    }
+
+    /** Strategy pgbouncer (only from version {@link #FALLBACK_WINDOW}): clients wait in PgBouncer and are repointed. */
+    static boolean viaPgBouncer(MigrationContext c) {
+        return c.fallbackVersion && c.plan.cutoverOrDefault().viaPgBouncer();
     }
 
     /** The target holds everything the source committed: applications move to it now, and nothing is undone after. */
@@ -241,6 +259,9 @@ final class Phases {
 
     /** The steps inside the write pause; the pause itself is measured by {@link #cutover}. */
     private static io.dbmigrate.workflows.model.CutoverReport freeze(MigrationContext c) {
+        if (viaPgBouncer(c)) {
+            c.freezeSteps.pauseTraffic(c.plan); // first: the fence then meets no application transaction
+        }
         String fenceLsn = c.freezeSteps.fenceSource(c.plan, c.tables);
         String drained = c.withApplier(Async.function(c.pipeline::drain, c.forward, fenceLsn));
         List<String> sequences = c.freezeSteps.syncSequences(c.plan, c.tables);
@@ -251,6 +272,9 @@ final class Phases {
         if (c.fallbackVersion) {
             // last: a fence that could lapse after the switch would let writes into the old source that nobody reads
             c.freezeSteps.holdSourceFence(c.plan);
+        }
+        if (viaPgBouncer(c)) {
+            c.freezeSteps.repointTraffic(c.plan);
         }
         return new io.dbmigrate.workflows.model.CutoverReport(fenceLsn, drained, sequences, finalCheck, 0);
     }
@@ -366,7 +390,11 @@ final class Phases {
         Workflow.getLogger(Phases.class).warn("migration {}: rollback after cutover requested by {}", c.plan.migrationId(), by);
         c.state = io.dbmigrate.workflows.model.MigrationStatus.State.ROLLING_BACK;
         long pausedAt = Workflow.currentTimeMillis();
+        boolean bouncer = viaPgBouncer(c);
         try {
+            if (bouncer) {
+                c.freezeSteps.pauseTraffic(back);
+            }
             c.freezeSteps.fenceSource(back, c.tables);
             if (c.reverseScope == null) {
                 throw ApplicationFailure.newNonRetryableFailure("the reverse stream is not running", "ReverseStreamStopped");
@@ -381,16 +409,28 @@ final class Phases {
             c.freezeSteps.syncSequences(back, c.tables);
             checkDeadline(c, pausedAt, deadlineMs, "the reverse drain");
             c.freezeSteps.holdSourceFence(back);
+            if (bouncer) {
+                c.freezeSteps.repointTraffic(back);
+            }
         } catch (TemporalFailure e) {
             String why = MigrationContext.describe(e);
             Workflow.getLogger(Phases.class).error("migration {}: rollback after cutover failed, still on the target: {}",
                     c.plan.migrationId(), why);
-            Workflow.newDetachedCancellationScope(() -> c.freezeSteps.unfenceSource(back)).run();
+            Workflow.newDetachedCancellationScope(() -> {
+                c.freezeSteps.unfenceSource(back);
+                if (bouncer) {
+                    c.freezeSteps.repointTraffic(c.plan);
+                    c.freezeSteps.resumeTraffic(c.plan);
+                }
+            }).run();
             c.state = io.dbmigrate.workflows.model.MigrationStatus.State.RUNNING;
             return "rollback failed, the target serves again: " + why;
         }
         // the point of return: every write acknowledged on the target is on the old source, which opens now
         c.freezeSteps.unfenceSource(c.plan);
+        if (bouncer) {
+            c.freezeSteps.resumeTraffic(back);
+        }
         c.fallback = c.fallback.with("stopped", FallbackWindow.ROLLED_BACK, by, null);
         c.cutover = new io.dbmigrate.workflows.model.CutoverReport(c.cutover.fenceLsn(), c.cutover.drainedLsn(),
                 c.cutover.sequences(), c.cutover.finalValidation(), c.cutover.writePauseMs(), c.cutover.strategy(),

@@ -212,6 +212,31 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
                 : new io.dbmigrate.workflows.model.SourceRetirement(true, 2, List.of(), true);
     }
 
+    /** When set, PauseTraffic fails as PgBouncer's bounded PAUSE does when a client holds a transaction open. */
+    volatile boolean pauseTimesOut;
+
+    @Override
+    public String pauseTraffic(MigrationPlan plan) {
+        record("PauseTraffic" + side(plan));
+        if (pauseTimesOut) {
+            throw ApplicationFailure.newNonRetryableFailure("PAUSE shop did not complete within 5000 ms: a client holds a "
+                    + "transaction open (10.0.0.7:51234); traffic was resumed", MigrationActivities.TRAFFIC_PAUSE_TIMEOUT);
+        }
+        return "drained";
+    }
+
+    @Override
+    public boolean repointTraffic(MigrationPlan plan) {
+        record("RepointTraffic" + (plan.target().host().startsWith("target") ? "(to target)" : "(to source)"));
+        return true;
+    }
+
+    @Override
+    public long resumeTraffic(MigrationPlan plan) {
+        record("ResumeTraffic");
+        return 42;
+    }
+
     /** Calls made on the target through a reversed plan (the fallback's rollback) are marked "(target)". */
     private static String side(MigrationPlan plan) {
         return plan.source().host().startsWith("target") ? "(target)" : "";

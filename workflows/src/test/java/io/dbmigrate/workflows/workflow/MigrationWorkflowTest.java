@@ -754,4 +754,51 @@ class MigrationWorkflowTest {
         int added = historyLength(plan) - before;
         assertTrue(added < 60, "a 30-day window added " + added + " events");
     }
+
+    // --- strategy pgbouncer (issue 16)
+
+    static MigrationPlan viaPgBouncer(MigrationPlan p, int windowMinutes) {
+        return p.withCutover(new MigrationPlan.CutoverOptions(30, 5, "pgbouncer", new MigrationPlan.PgBouncerOptions(
+                new Endpoint("pgbouncer.internal", 6432, "pgbouncer", "admin", "env:PGBOUNCER_PASSWORD"), "shop",
+                "/etc/pgbouncer/databases.ini"), windowMinutes));
+    }
+
+    @Test
+    void pgbouncerPausesClientsRepointsThemAndResumesAfterThePointOfNoReturn() {
+        MigrationPlan plan = viaPgBouncer(plan("bouncer", "auto", null), 0);
+        MigrationStatus s = stub(plan).migrate(plan);
+        assertEquals(State.COMPLETED, s.state(), s::error);
+        // PAUSE first (the fence then meets no client transaction), the entry rewritten last, RESUME once committed
+        assertEquals(List.of("PauseTraffic", "FenceSourceWrites", "DrainStream", "SyncSequences", "ValidateData(frozen=true)",
+                "HoldSourceFence", "RepointTraffic(to target)", "ResumeTraffic", "RunApplier(cancelled)", "TeardownCapture",
+                "RetireSource", "CleanupTarget"), callsFrom("PauseTraffic"));
+        assertEquals("pgbouncer", s.cutover().strategy());
+        assertEquals(42L, s.cutover().clientMaxWaitMs());
+        assertReplays(plan);
+    }
+
+    @Test
+    void aClientHoldingATransactionThroughThePauseRollsBackWithTrafficOnTheSource() {
+        fakes.pauseTimesOut = true;
+        MigrationPlan plan = viaPgBouncer(plan("held", "auto", null), 0);
+        MigrationStatus s = stub(plan).migrate(plan);
+        assertEquals(State.ROLLED_BACK, s.state());
+        assertTrue(s.error().contains("a client holds a transaction open"), s.error());
+        assertEquals(0, fakes.count("FenceSourceWrites"), "nothing past the pause ran");
+        assertEquals(List.of("UnfenceSourceWrites", "ResumeTrafficOnSource"), s.compensations().subList(0, 2));
+        assertEquals(List.of("PauseTraffic", "UnfenceSourceWrites", "RepointTraffic(to source)", "ResumeTraffic"),
+                callsFrom("PauseTraffic").subList(0, 4));
+    }
+
+    @Test
+    void rollbackAfterAPgBouncerCutoverRepointsClientsAtTheSource() {
+        MigrationPlan plan = viaPgBouncer(plan("bounceback", "auto", null), 60);
+        MigrationWorkflow wf = startInWindow(plan);
+        assertTrue(wf.rollback("bob").startsWith("rolled back after cutover"));
+        assertEquals(State.ROLLED_BACK_AFTER_CUTOVER, result(wf).state());
+        assertEquals(List.of("PauseTraffic(target)", "FenceSourceWrites(target)", "DrainStream(reverse)", "SyncSequences(target)",
+                "HoldSourceFence(target)", "RepointTraffic(to source)", "UnfenceSourceWrites", "ResumeTraffic"),
+                callsFrom("PauseTraffic(target)").subList(0, 8));
+        assertReplays(plan);
+    }
 }
