@@ -99,4 +99,34 @@ class PreflightIT {
         }
         PipelineStack.assertNoLeftovers(db);
     }
+
+    /**
+     * The switch's own needs are checked before anything changes: a PgBouncer that cannot be reached or whose
+     * databases file the worker cannot write, and for a fallback window a target role that cannot be captured.
+     */
+    @Test
+    void switchStrategyAndFallbackWindowAreCheckedUpFront() throws Exception {
+        String db = "preflight_switch";
+        PipelineStack.freshDatabases(db);
+        PipelineStack.exec(PipelineStack.source(db), "CREATE TABLE t (id int PRIMARY KEY)");
+        PipelineStack.exec(PipelineStack.target(db), "DROP ROLE IF EXISTS dbm_norepl",
+                "CREATE ROLE dbm_norepl LOGIN PASSWORD 'pw' NOREPLICATION", "GRANT ALL ON DATABASE " + db + " TO dbm_norepl");
+        Path pw = Files.createTempFile("pw", "");
+        Files.writeString(pw, "pw");
+        Endpoint ordinaryTarget = new Endpoint("127.0.0.1", PipelineStack.PORTS.targetPostgres(), db, "dbm_norepl", "file:" + pw);
+        MigrationPlan.PgBouncerOptions nowhere = new MigrationPlan.PgBouncerOptions(
+                new Endpoint("127.0.0.1", 1, "pgbouncer", "admin", "file:" + pw), db, "/nonexistent/databases.ini");
+        MigrationPlan plan = new MigrationPlan("pre", PipelineStack.source(db), ordinaryTarget, List.of("public"), null, null,
+                "auto", new MigrationPlan.CutoverOptions(30, 5, "pgbouncer", nowhere, 60), null, null);
+        Preflight.Refused r = assertThrows(Preflight.Refused.class, () -> Preflight.run(plan));
+        String m = r.getMessage();
+        assertTrue(m.contains("cutover.strategy pgbouncer: PgBouncer's databases file /nonexistent/databases.ini is missing or not writable"), m);
+        assertTrue(m.contains("target role dbm_norepl lacks the REPLICATION privilege") && m.contains("or set the window to 0"), m);
+        try (Connection c = Pg.connect(PipelineStack.source(db), "it"); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'dbmigrate%'")) {
+            rs.next();
+            assertEquals(0, rs.getInt(1), "preflight changed nothing");
+        }
+        PipelineStack.exec(PipelineStack.target(db), "REVOKE ALL ON DATABASE " + db + " FROM dbm_norepl", "DROP ROLE dbm_norepl");
+    }
 }

@@ -131,7 +131,7 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
         try {
             if (frozen) {
                 // inside the write freeze, right after the cutover's drain: only what the stream touched since the
-                // last live pass that passed, every other table whole; two tables at a time, because every
+                // last live pass that passed, every other table whole; up to eight tables at a time, because every
                 // millisecond here is a millisecond of write pause
                 return ValidationReport.of(true, frozenPass(plan, spec, tables, chunkRows, ctx));
             }
@@ -164,7 +164,7 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
     private List<TableValidation> frozenPass(MigrationPlan plan, StreamSpec spec, List<TableRef> tables, int chunkRows,
             ActivityExecutionContext ctx) throws SQLException {
         return FrozenValidation.run(plan.source(), plan.target(), spec, tables, chunkRows,
-                kafkaBootstrap, 2, ctx::heartbeat);
+                kafkaBootstrap, Math.min(8, Math.max(2, tables.size())), ctx::heartbeat);
     }
 
     @Override

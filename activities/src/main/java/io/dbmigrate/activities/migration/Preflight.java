@@ -90,6 +90,7 @@ public final class Preflight {
             } finally {
                 tgt.setAutoCommit(true);
             }
+            switchChecks(plan, src, tgt, problems, warnings);
             if (!problems.isEmpty()) {
                 throw new Refused(problems);
             }
@@ -148,6 +149,40 @@ public final class Preflight {
             problems.add("no tables to migrate in schemas " + plan.schemasOrDefault());
         }
         return out;
+    }
+
+    /**
+     * What the switch and its aftermath need: PgBouncer reachable with a writable databases file; for a fallback
+     * window, a target that can be captured (the reverse stream); and the right to make the old source read-only.
+     */
+    private static void switchChecks(MigrationPlan plan, Connection src, Connection tgt, List<String> problems,
+            List<String> warnings) throws SQLException {
+        MigrationPlan.CutoverOptions cutover = plan.cutoverOrDefault();
+        if (cutover.viaPgBouncer()) {
+            try {
+                io.dbmigrate.activities.cutover.Traffic.check(plan);
+            } catch (RuntimeException e) {
+                problems.add("cutover.strategy pgbouncer: " + e.getMessage());
+            }
+        }
+        if (cutover.fallbackWindowMinutes() > 0) {
+            String wal = Pg.one(tgt, "SELECT current_setting('wal_level')");
+            if (!"logical".equals(wal)) {
+                problems.add("cutover.fallbackWindowMinutes needs the target captured after the switch, but target wal_level is '"
+                        + wal + "': set wal_level = logical on the target and restart it, or set the window to 0");
+            }
+            if (!"t".equals(Pg.one(tgt, "SELECT (rolreplication OR rolsuper)::text::char FROM pg_roles WHERE rolname = current_user"))) {
+                problems.add("cutover.fallbackWindowMinutes needs the target captured after the switch, but target role "
+                        + plan.target().user() + " lacks the REPLICATION privilege: ALTER ROLE " + Sql.ident(plan.target().user())
+                        + " REPLICATION, or set the window to 0");
+            }
+        }
+        if (!"t".equals(Pg.one(src, "SELECT (pg_has_role(datdba, 'MEMBER') OR (SELECT rolsuper FROM pg_roles WHERE rolname = "
+                + "current_user))::text::char FROM pg_database WHERE datname = current_database()"))) {
+            warnings.add("source role " + plan.source().user() + " does not own database " + plan.source().database()
+                    + ": finalize cannot make the old source read-only (ALTER DATABASE ... SET default_transaction_read_only), "
+                    + "so the write fence stays on it until removed by hand (see RUNBOOK)");
+        }
     }
 
     private static void checkKeys(Connection src, List<TableRef> tables, List<String> problems) throws SQLException {

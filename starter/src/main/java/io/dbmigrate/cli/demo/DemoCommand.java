@@ -48,6 +48,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Last line of stdout: one JSON object with the results.") boolean json;
     @Option(names = "--rollback-after-cutover", description = "After the switch, write to the target for a while, then "
             + "roll back during the fallback window: every write acknowledged on the target must be on the source.") boolean rollbackAfterCutover;
+    @Option(names = "--strategy", paramLabel = "fence|pgbouncer", description = "The cutover's traffic switch (default: "
+            + "pgbouncer when the stack runs PgBouncer, else fence).") String strategy;
     @Option(names = "--fallback-window-minutes", defaultValue = "10", description = "The plan's fallback window (default "
             + "${DEFAULT-VALUE}); the demo ends it itself with finalize (or rollback) a few seconds after the switch.") int windowMinutes;
 
@@ -71,14 +73,20 @@ public final class DemoCommand implements Callable<Integer> {
         demo.recreate();
 
         String workflowId = "migration-" + MIGRATION;
+        if (strategy != null && !strategy.equals(MigrationPlan.CutoverOptions.FENCE) && !strategy.equals(MigrationPlan.CutoverOptions.PGBOUNCER)) {
+            throw new IllegalArgumentException("--strategy must be fence or pgbouncer");
+        }
         if (rollbackAfterCutover && windowMinutes < 1) {
             throw new IllegalArgumentException("--rollback-after-cutover needs a fallback window (--fallback-window-minutes >= 1)");
         }
-        MigrationPlan.CutoverOptions cutover = new MigrationPlan.CutoverOptions(30, 5, MigrationPlan.CutoverOptions.FENCE,
-                null, windowMinutes);
+        MigrationPlan.CutoverOptions cutover = demo.cutover(strategy, windowMinutes);
         MigrationPlan plan = demo.plan(MIGRATION, "auto", failAt, 10_000).withCutover(cutover);
-        info("cutover strategy " + cutover.strategy() + ", fallback window " + windowMinutes + " min");
-        DemoWriter writer = demo.writer(writesPerSec, () -> {
+        boolean bouncer = cutover.viaPgBouncer();
+        info("cutover strategy " + cutover.strategy() + (bouncer ? " (the application connects through PgBouncer at "
+                + demo.viaPgBouncer.get().describe() + ")" : demo.pgbouncer.isEmpty()
+                        ? " (no PgBouncer on this machine: the application switches its own connection when the source refuses writes)"
+                        : "") + ", fallback window " + windowMinutes + " min");
+        DemoWriter writer = bouncer ? demo.writerViaPgBouncer(writesPerSec) : demo.writer(writesPerSec, () -> {
             MigrationStatus s = MigrationCommands.status(client, workflowId);
             return s != null && s.cutover() != null;
         });
@@ -123,7 +131,8 @@ public final class DemoCommand implements Callable<Integer> {
         }
         status = MigrationCommands.result(client, workflowId);
         // the writer switches on its first refused write after the cutover; finish makes sure it has
-        long lost = writer.finish(status.state() == MigrationStatus.State.COMPLETED);
+        boolean completed = status.state() == MigrationStatus.State.COMPLETED;
+        long lost = bouncer ? writer.finish(completed, completed ? target : source) : writer.finish(completed);
         List<String> leftovers = demo.leftovers();
         Boolean sourceRefusesWrites = status.state() == MigrationStatus.State.COMPLETED ? refusesWrites(source) : null;
 
@@ -141,6 +150,7 @@ public final class DemoCommand implements Callable<Integer> {
         r.put("writePauseMs", writer.maxPauseMs());
         r.put("strategy", cutover.strategy());
         r.put("cutoverPauseMs", status.cutover() == null ? null : status.cutover().writePauseMs());
+        r.put("clientMaxWaitMs", status.cutover() == null ? null : status.cutover().clientMaxWaitMs());
         r.put("fallback", status.fallback() == null ? null : status.fallback().outcome());
         r.put("sourceRefusesWrites", sourceRefusesWrites);
         r.put("lagP99Ms", Double.isNaN(lagP99) ? null : Math.round(lagP99 * 10) / 10.0);

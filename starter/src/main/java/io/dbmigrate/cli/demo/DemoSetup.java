@@ -1,6 +1,7 @@
 package io.dbmigrate.cli.demo;
 
 import io.dbmigrate.activities.connect.ConnectClient;
+import io.dbmigrate.activities.cutover.PgBouncer;
 import io.dbmigrate.activities.migration.Leftovers;
 import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.activities.sql.Sql;
@@ -13,7 +14,9 @@ import io.dbmigrate.workflows.model.MigrationPlan;
 import io.temporal.client.WorkflowClient;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -28,14 +31,22 @@ public final class DemoSetup {
     public final Endpoint target;
     public final ConnectClient connect;
     public final WorkflowClient temporal;
+    /** The stack's PgBouncer, when the machine has one: the application connects through it. */
+    public final Optional<MigrationPlan.PgBouncerOptions> pgbouncer;
+    /** The database as the application sees it through PgBouncer. */
+    public final Optional<Endpoint> viaPgBouncer;
     private final int rows;
 
-    private DemoSetup(StackContext ctx, String db, int rows) {
+    private DemoSetup(LocalStack stack, String db, int rows) {
+        StackContext ctx = stack.context();
         String ref = "file:" + ctx.postgresPasswordFile();
         this.source = new Endpoint("127.0.0.1", ctx.ports().sourcePostgres(), db, "postgres", ref);
         this.target = new Endpoint("127.0.0.1", ctx.ports().targetPostgres(), db, "postgres", ref);
         this.connect = new ConnectClient("http://127.0.0.1:" + ctx.ports().connect());
         this.temporal = TemporalOptions.connect("127.0.0.1:" + ctx.ports().temporal(), "default");
+        this.pgbouncer = stack.pgbouncerAdmin().map(admin -> new MigrationPlan.PgBouncerOptions(admin, db,
+                stack.pgbouncerDatabasesFile().orElseThrow().toString()));
+        this.viaPgBouncer = stack.pgbouncerPort().map(port -> new Endpoint("127.0.0.1", port, db, "postgres", ref));
         this.rows = rows;
     }
 
@@ -45,7 +56,22 @@ public final class DemoSetup {
             progress.accept("bringing the local stack up ...");
             stack.up(progress);
         }
-        return new DemoSetup(stack.context(), db, rows);
+        return new DemoSetup(stack, db, rows);
+    }
+
+    /**
+     * The cutover: through PgBouncer when the stack has it (unless {@code strategy} says fence), else the fence. An
+     * explicit {@code pgbouncer} without PgBouncer installed is refused.
+     */
+    public MigrationPlan.CutoverOptions cutover(String strategy, int fallbackWindowMinutes) {
+        boolean bouncer = strategy == null ? pgbouncer.isPresent() : strategy.equals(MigrationPlan.CutoverOptions.PGBOUNCER);
+        if (bouncer && pgbouncer.isEmpty()) {
+            throw new IllegalArgumentException("--strategy pgbouncer: this machine has no pgbouncer binary (Debian: apt-get "
+                    + "install pgbouncer; or DBMIGRATE_PGBOUNCER=/path/to/pgbouncer), so the stack runs none");
+        }
+        return bouncer ? new MigrationPlan.CutoverOptions(30, 5, MigrationPlan.CutoverOptions.PGBOUNCER, pgbouncer.get(),
+                fallbackWindowMinutes) : new MigrationPlan.CutoverOptions(30, 5, MigrationPlan.CutoverOptions.FENCE, null,
+                        fallbackWindowMinutes);
     }
 
     /** Drops and creates the database on both sides (with anything dbmigrate left in it), then loads the source. */
@@ -53,6 +79,13 @@ public final class DemoSetup {
         recreate(source);
         recreate(target);
         DemoSchema.load(source, rows);
+        // an earlier run may have left PgBouncer pointing at the target, or paused
+        pgbouncer.ifPresent(o -> {
+            try (PgBouncer b = new PgBouncer(o.admin())) {
+                b.repoint(Path.of(o.databasesFile()), o.database(), source);
+                b.resume(o.database());
+            }
+        });
     }
 
     /** Drops and creates the database of one side, empty (with anything dbmigrate left in it). */
@@ -72,6 +105,16 @@ public final class DemoSetup {
     /** The application, not started yet; {@code cutoverDone} says whether to move to the target after a refused write. */
     public DemoWriter writer(int writesPerSec, BooleanSupplier cutoverDone) {
         return new DemoWriter(source, target, writesPerSec, DemoSchema.customers(rows), DemoSchema.documents(rows), cutoverDone);
+    }
+
+    /**
+     * The application connected through PgBouncer: it never changes its connection, PgBouncer moves it. PgBouncer 1.18
+     * in transaction pooling does not track protocol-level prepared statements, so pgjdbc must not use them.
+     */
+    public DemoWriter writerViaPgBouncer(int writesPerSec) {
+        Endpoint app = viaPgBouncer.orElseThrow();
+        return new DemoWriter(app, app, writesPerSec, DemoSchema.customers(rows), DemoSchema.documents(rows), () -> false)
+                .withDriverOptions(java.util.Map.of("prepareThreshold", "0"));
     }
 
     /**

@@ -49,6 +49,7 @@ public final class DemoWriter implements Runnable {
     long maxPauseNanos;
     private Connection conn;
     private long lastSwitchCheck;
+    private java.util.Map<String, String> driverOptions = java.util.Map.of();
 
     DemoWriter(Endpoint source, Endpoint target, int rate, int customers, int documents, BooleanSupplier cutoverDone) {
         this.source = source;
@@ -57,6 +58,11 @@ public final class DemoWriter implements Runnable {
         this.customers = customers;
         this.documents = documents;
         this.cutoverDone = cutoverDone;
+    }
+
+    DemoWriter withDriverOptions(java.util.Map<String, String> options) {
+        this.driverOptions = java.util.Map.copyOf(options);
+        return this;
     }
 
     public void start() {
@@ -70,6 +76,17 @@ public final class DemoWriter implements Runnable {
      * last wrote to does not show.
      */
     public long finish(boolean migrated) throws InterruptedException, SQLException {
+        stop(migrated);
+        return lost(onTarget ? target : source);
+    }
+
+    /** As {@link #finish(boolean)}, checked on {@code db}: where the writes went when a proxy chose for the writer. */
+    public long finish(boolean migrated, Endpoint db) throws InterruptedException, SQLException {
+        stop(migrated);
+        return lost(db);
+    }
+
+    private void stop(boolean migrated) throws InterruptedException {
         if (migrated) {
             switchRequested = true;
         }
@@ -78,7 +95,6 @@ public final class DemoWriter implements Runnable {
         }
         running.set(false);
         thread.join(60_000);
-        return lost(onTarget ? target : source);
     }
 
     /**
@@ -225,7 +241,7 @@ public final class DemoWriter implements Runnable {
 
     private Connection connection() throws SQLException {
         if (conn == null) {
-            conn = Pg.connect(onTarget ? target : source, "demo-app");
+            conn = Pg.connect(onTarget ? target : source, "demo-app", driverOptions);
             conn.setAutoCommit(false);
         }
         return conn;

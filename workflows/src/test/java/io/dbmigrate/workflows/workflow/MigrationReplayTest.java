@@ -25,6 +25,21 @@ class MigrationReplayTest {
         Replays.replayResource("histories/migration-demo-completed-snapshot-copy.json");
     }
 
+    /**
+     * Recorded with fallback-window, strategy pgbouncer: PrepareReverseCapture, PauseTraffic ... MarkSwitchPoint,
+     * HoldSourceFence, RepointTraffic, ResumeTraffic, the reverse applier, the finalize update, RetireSource.
+     */
+    @Test
+    void finalizedPgBouncerDemoReplays() throws Exception {
+        Replays.replayResource("histories/migration-demo-finalized-pgbouncer.json");
+    }
+
+    /** Recorded with fallback-window, strategy pgbouncer: the rollback update during the window. */
+    @Test
+    void rolledBackAfterCutoverPgBouncerDemoReplays() throws Exception {
+        Replays.replayResource("histories/migration-demo-rolled-back-after-cutover-pgbouncer.json");
+    }
+
     /** Recorded before approval-lag-on-demand (commit f4cb0c6): WatchStream, lagReport signals, a refused update. */
     @Test
     void manualApprovalWithLagSignalsReplays() throws Exception {
