@@ -181,7 +181,7 @@ public final class DemoCommand implements Callable<Integer> {
         }
         info("fallback window open; sending " + update + " ...");
         try {
-            info(MigrationCommands.update(client, workflowId, update, "demo", java.time.Duration.ofMinutes(10)));
+            info(MigrationCommands.update(client, workflowId, update, update, "demo", java.time.Duration.ofMinutes(10)));
         } catch (RuntimeException e) {
             info(update + " failed: " + e.getMessage());
         }

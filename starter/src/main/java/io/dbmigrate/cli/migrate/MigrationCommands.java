@@ -96,16 +96,19 @@ public final class MigrationCommands {
 
         abstract String updateName();
 
+        /** How messages name it. */
+        abstract String what();
+
         abstract java.time.Duration waitFor();
 
         @Override
         public Integer call() {
             String workflowId = TemporalOptions.workflowId(id);
             try {
-                spec.commandLine().getOut().println(update(temporal.client(), workflowId, updateName(), by, waitFor()));
+                spec.commandLine().getOut().println(update(temporal.client(), workflowId, updateName(), what(), by, waitFor()));
                 return 0;
             } catch (WorkflowUpdateException e) {
-                spec.commandLine().getErr().println(updateName() + " refused: " + rootMessage(e));
+                spec.commandLine().getErr().println(what() + " refused: " + rootMessage(e));
                 return 3;
             } catch (WorkerAnswers.NoWorkerAnswer e) {
                 spec.commandLine().getErr().println(e.getMessage());
@@ -123,6 +126,11 @@ public final class MigrationCommands {
         }
 
         @Override
+        String what() {
+            return "approval";
+        }
+
+        @Override
         java.time.Duration waitFor() {
             return APPROVE_WAIT;
         }
@@ -134,6 +142,11 @@ public final class MigrationCommands {
     public static final class Rollback extends UpdateCommand {
         @Override
         String updateName() {
+            return "rollback";
+        }
+
+        @Override
+        String what() {
             return "rollback";
         }
 
@@ -153,6 +166,11 @@ public final class MigrationCommands {
         }
 
         @Override
+        String what() {
+            return "finalize";
+        }
+
+        @Override
         java.time.Duration waitFor() {
             return DECIDE_WAIT;
         }
@@ -164,15 +182,16 @@ public final class MigrationCommands {
     static final java.time.Duration DECIDE_WAIT = java.time.Duration.ofMinutes(10);
 
     public static String approve(WorkflowClient client, String workflowId, String by, java.time.Duration wait) {
-        return update(client, workflowId, "approveCutover", by, wait);
+        return update(client, workflowId, "approveCutover", "approval", by, wait);
     }
 
     /**
      * Sends the update only after a worker answered the status query (an update sent with no worker would wait for
      * one and could be applied hours later), and waits for its result at most {@code wait}.
      */
-    public static String update(WorkflowClient client, String workflowId, String updateName, String by, java.time.Duration wait) {
-        WorkerAnswers.requireWorker(client, workflowId, updateName);
+    public static String update(WorkflowClient client, String workflowId, String updateName, String what, String by,
+            java.time.Duration wait) {
+        WorkerAnswers.requireWorker(client, workflowId, what);
         WorkflowStub stub = client.newUntypedWorkflowStub(workflowId);
         io.temporal.client.WorkflowUpdateHandle<String> handle = stub.startUpdate(
                 io.temporal.client.UpdateOptions.newBuilder(String.class).setUpdateName(updateName)
@@ -185,7 +204,7 @@ public final class MigrationCommands {
             }
             throw new IllegalStateException(e.getCause());
         } catch (java.util.concurrent.TimeoutException e) {
-            throw new WorkerAnswers.NoWorkerAnswer(updateName + " accepted but not done within " + wait.toSeconds()
+            throw new WorkerAnswers.NoWorkerAnswer(what + " accepted but not done within " + wait.toSeconds()
                     + " s: ./dbmigrate status " + workflowId + " shows how it went");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -40,6 +40,11 @@ final class MigrationContext {
     final MigrationActivities watchStub;
     /** Fence, unfence and sequences: short, heartbeating, so a dead worker is noticed within seconds of the pause. */
     final MigrationActivities freezeSteps;
+    /**
+     * PgBouncer's pause, entry and resume: as {@link #freezeSteps}, but a cancelled step is waited for, so that an undo
+     * (clients back on the source) never runs while a repoint to the target is still under way.
+     */
+    final MigrationActivities trafficSteps;
     /** The initial copy: hours on a large database; beats every second, so a dead worker is noticed in 30 s. */
     final PipelineActivities copyStub;
 
@@ -124,6 +129,12 @@ final class MigrationContext {
         int lockWait = plan.cutoverOrDefault().lockTimeoutSeconds();
         this.freezeSteps = Workflow.newActivityStub(MigrationActivities.class, ActivityOptions.newBuilder()
                 .setStartToCloseTimeout(Duration.ofSeconds(lockWait + 30L)).setHeartbeatTimeout(Duration.ofSeconds(5))
+                .setRetryOptions(RetryOptions.newBuilder().setInitialInterval(Duration.ofMillis(500))
+                        .setMaximumInterval(Duration.ofSeconds(2)).setMaximumAttempts(10).setDoNotRetry(NON_RETRYABLE).build())
+                .build());
+        this.trafficSteps = Workflow.newActivityStub(MigrationActivities.class, ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofSeconds(lockWait + 30L)).setHeartbeatTimeout(Duration.ofSeconds(5))
+                .setCancellationType(io.temporal.activity.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
                 .setRetryOptions(RetryOptions.newBuilder().setInitialInterval(Duration.ofMillis(500))
                         .setMaximumInterval(Duration.ofSeconds(2)).setMaximumAttempts(10).setDoNotRetry(NON_RETRYABLE).build())
                 .build());

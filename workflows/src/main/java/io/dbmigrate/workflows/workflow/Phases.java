@@ -211,8 +211,8 @@ final class Phases {
         if (viaPgBouncer(c)) {
             // after the source reopens (compensations run newest first): clients then go on where they were
             c.saga.register("ResumeTrafficOnSource", () -> {
-                c.freezeSteps.repointTraffic(c.plan.reversed());
-                c.freezeSteps.resumeTraffic(c.plan);
+                c.trafficSteps.repointTraffic(c.plan.reversed());
+                c.trafficSteps.resumeTraffic(c.plan);
             });
         }
         c.saga.register("UnfenceSourceWrites", () -> c.freezeSteps.unfenceSource(c.plan));
@@ -236,7 +236,7 @@ final class Phases {
         checkDeadline(c, fencedAt, deadlineMs, "final validation");
         pointOfNoReturn(c, steps.fenceLsn(), steps.drainedLsn(), steps.sequences(), steps.finalValidation(), fencedAt);
         if (viaPgBouncer(c)) {
-            long waited = c.freezeSteps.resumeTraffic(c.plan);
+            long waited = c.trafficSteps.resumeTraffic(c.plan);
             c.cutover = new io.dbmigrate.workflows.model.CutoverReport(c.cutover.fenceLsn(), c.cutover.drainedLsn(),
                     c.cutover.sequences(), c.cutover.finalValidation(), Workflow.currentTimeMillis() - fencedAt,
                     c.cutover.strategy(), waited);
@@ -260,10 +260,13 @@ final class Phases {
     /** The steps inside the write pause; the pause itself is measured by {@link #cutover}. */
     private static io.dbmigrate.workflows.model.CutoverReport freeze(MigrationContext c) {
         if (viaPgBouncer(c)) {
-            c.freezeSteps.pauseTraffic(c.plan); // first: the fence then meets no application transaction
+            c.trafficSteps.pauseTraffic(c.plan); // first: the fence then meets no application transaction
         }
         String fenceLsn = c.freezeSteps.fenceSource(c.plan, c.tables);
         String drained = c.withApplier(Async.function(c.pipeline::drain, c.forward, fenceLsn));
+        if (c.fallbackVersion && Workflow.getVersion(PARALLEL_FREEZE, Workflow.DEFAULT_VERSION, 1) >= 1) {
+            return afterDrainInParallel(c, fenceLsn, drained);
+        }
         List<String> sequences = c.freezeSteps.syncSequences(c.plan, c.tables);
         ValidationReport finalCheck = finalValidation(c);
         if (c.reverse != null) {
@@ -274,9 +277,50 @@ final class Phases {
             c.freezeSteps.holdSourceFence(c.plan);
         }
         if (viaPgBouncer(c)) {
-            c.freezeSteps.repointTraffic(c.plan);
+            c.trafficSteps.repointTraffic(c.plan);
         }
         return new io.dbmigrate.workflows.model.CutoverReport(fenceLsn, drained, sequences, finalCheck, 0);
+    }
+
+    /** Version marker: after the drain, the pause's remaining steps run side by side (each waits only for the drain). */
+    static final String PARALLEL_FREEZE = "parallel-freeze";
+
+    /**
+     * Sequences, the frozen validation, the switch point, the held fence and PgBouncer's new entry depend on the drain
+     * and not on each other, so they run at once: the pause lasts as long as the slowest (the validation), not their
+     * sum plus a workflow task between each. Nothing here is visible to applications before the point of no return
+     * (clients stay paused; the held fence and the entry are undone by the rollback). When one fails, the others are
+     * waited for before the rollback starts, so no step lands after its undo.
+     */
+    private static io.dbmigrate.workflows.model.CutoverReport afterDrainInParallel(MigrationContext c, String fenceLsn,
+            String drained) {
+        Promise<List<String>> sequences = Async.function(c.freezeSteps::syncSequences, c.plan, c.tables);
+        Promise<ValidationReport> check = Async.function(c.longSteps::validate, c.plan, c.forward, c.tables, true);
+        Promise<String> mark = c.reverse == null ? Workflow.newPromise(null) : Async.function(c.pipeline::markSwitchPoint, c.reverse);
+        Promise<Void> hold = Async.procedure(c.freezeSteps::holdSourceFence, c.plan);
+        Promise<Boolean> repoint = viaPgBouncer(c) ? Async.function(c.trafficSteps::repointTraffic, c.plan) : Workflow.newPromise(false);
+        List<Promise<?>> all = List.of(sequences, check, mark, hold, repoint);
+        try {
+            c.withApplier(Promise.allOf(sequences, check, mark, hold, repoint));
+        } catch (RuntimeException e) {
+            for (Promise<?> p : all) {
+                try {
+                    p.get();
+                } catch (RuntimeException settled) {
+                    // failed or cancelled: settled either way
+                }
+            }
+            throw e;
+        }
+        c.switchLsn = mark.get();
+        ValidationReport finalCheck = check.get();
+        c.validation = finalCheck;
+        c.maybeInject(Phase.CUTOVER);
+        if (!finalCheck.passed()) {
+            throw ApplicationFailure.newNonRetryableFailure("final validation inside the write freeze found differences: "
+                    + summary(finalCheck), "ValidationFailed");
+        }
+        return new io.dbmigrate.workflows.model.CutoverReport(fenceLsn, drained, sequences.get(), finalCheck, 0);
     }
 
     /** The exact comparison inside the write pause; the cutover goes on only if it passes. */
@@ -393,7 +437,7 @@ final class Phases {
         boolean bouncer = viaPgBouncer(c);
         try {
             if (bouncer) {
-                c.freezeSteps.pauseTraffic(back);
+                c.trafficSteps.pauseTraffic(back);
             }
             c.freezeSteps.fenceSource(back, c.tables);
             if (c.reverseScope == null) {
@@ -410,7 +454,7 @@ final class Phases {
             checkDeadline(c, pausedAt, deadlineMs, "the reverse drain");
             c.freezeSteps.holdSourceFence(back);
             if (bouncer) {
-                c.freezeSteps.repointTraffic(back);
+                c.trafficSteps.repointTraffic(back);
             }
         } catch (TemporalFailure e) {
             String why = MigrationContext.describe(e);
@@ -419,8 +463,8 @@ final class Phases {
             Workflow.newDetachedCancellationScope(() -> {
                 c.freezeSteps.unfenceSource(back);
                 if (bouncer) {
-                    c.freezeSteps.repointTraffic(c.plan);
-                    c.freezeSteps.resumeTraffic(c.plan);
+                    c.trafficSteps.repointTraffic(c.plan);
+                    c.trafficSteps.resumeTraffic(c.plan);
                 }
             }).run();
             c.state = io.dbmigrate.workflows.model.MigrationStatus.State.RUNNING;
@@ -429,7 +473,7 @@ final class Phases {
         // the point of return: every write acknowledged on the target is on the old source, which opens now
         c.freezeSteps.unfenceSource(c.plan);
         if (bouncer) {
-            c.freezeSteps.resumeTraffic(back);
+            c.trafficSteps.resumeTraffic(back);
         }
         c.fallback = c.fallback.with("stopped", FallbackWindow.ROLLED_BACK, by, null);
         c.cutover = new io.dbmigrate.workflows.model.CutoverReport(c.cutover.fenceLsn(), c.cutover.drainedLsn(),

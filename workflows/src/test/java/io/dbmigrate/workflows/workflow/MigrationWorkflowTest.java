@@ -162,8 +162,8 @@ class MigrationWorkflowTest {
         // the copy first, then capture starts on the copy's slot with no snapshot of Debezium's own
         assertEquals(List.of("Preflight", "PrepareTargetTables", "CopySnapshot", "FinishTargetSchema", "PrepareCapture",
                 "RunApplier", "AwaitCatchUp", "StreamLag", "ValidateData(frozen=false)", "FenceSourceWrites", "DrainStream",
-                "SyncSequences", "ValidateData(frozen=true)", "HoldSourceFence", "RunApplier(cancelled)", "TeardownCapture",
-                "RetireSource", "CleanupTarget"), fakes.calls);
+                "{HoldSourceFence, SyncSequences, ValidateData(frozen=true)}", "RunApplier(cancelled)", "TeardownCapture",
+                "RetireSource", "CleanupTarget"), inOrder(fakes.calls, "DrainStream", 3));
         assertEquals(0, fakes.count("UnfenceSourceWrites"), "the old source is retired, never reopened");
         assertTrue(s.sourceRetirement().readOnly());
         assertEquals("fence", s.cutover().strategy());
@@ -649,8 +649,8 @@ class MigrationWorkflowTest {
         assertEquals(60 * 60_000L, open.fallback().closesAtMs() - open.fallback().openedAtMs());
         // the reverse capture exists before the pause; the switch point and the held fence are the pause's last steps
         assertTrue(fakes.calls.indexOf("PrepareReverseCapture") < fakes.calls.indexOf("FenceSourceWrites"));
-        assertEquals(List.of("ValidateData(frozen=true)", "MarkSwitchPoint", "HoldSourceFence", "RunApplier(cancelled)",
-                "RunApplier(reverse)"), callsFrom("ValidateData(frozen=true)"));
+        assertEquals(List.of("DrainStream", "{HoldSourceFence, MarkSwitchPoint, SyncSequences, ValidateData(frozen=true)}",
+                "RunApplier(cancelled)", "RunApplier(reverse)"), inOrder(callsFrom("DrainStream"), "DrainStream", 4));
         assertEquals(0, fakes.count("UnfenceSourceWrites"), "the old source stays fenced through the window");
 
         assertEquals("finalized by alice: the old source is retired (read-only, 2 sessions ended)", wf.finalizeCutover("alice"));
@@ -769,11 +769,38 @@ class MigrationWorkflowTest {
         MigrationStatus s = stub(plan).migrate(plan);
         assertEquals(State.COMPLETED, s.state(), s::error);
         // PAUSE first (the fence then meets no client transaction), the entry rewritten last, RESUME once committed
-        assertEquals(List.of("PauseTraffic", "FenceSourceWrites", "DrainStream", "SyncSequences", "ValidateData(frozen=true)",
-                "HoldSourceFence", "RepointTraffic(to target)", "ResumeTraffic", "RunApplier(cancelled)", "TeardownCapture",
-                "RetireSource", "CleanupTarget"), callsFrom("PauseTraffic"));
+        // after the drain the remaining steps run side by side
+        assertEquals(List.of("PauseTraffic", "FenceSourceWrites", "DrainStream",
+                "{HoldSourceFence, RepointTraffic(to target), SyncSequences, ValidateData(frozen=true)}", "ResumeTraffic",
+                "RunApplier(cancelled)", "TeardownCapture", "RetireSource", "CleanupTarget"),
+                inOrder(callsFrom("PauseTraffic"), "DrainStream", 4));
         assertEquals("pgbouncer", s.cutover().strategy());
         assertEquals(42L, s.cutover().clientMaxWaitMs());
+        assertReplays(plan);
+    }
+
+    /** The {@code n} calls after {@code last} (steps run side by side, in any order) as one sorted group. */
+    private static List<String> inOrder(List<String> calls, String last, int n) {
+        int i = calls.indexOf(last) + 1;
+        List<String> out = new ArrayList<>(calls.subList(0, i));
+        out.add("{" + String.join(", ", calls.subList(i, i + n).stream().sorted().toList()) + "}");
+        out.addAll(calls.subList(i + n, calls.size()));
+        return out;
+    }
+
+    /** A failure at the end of the pause: every side-by-side step has ended before its undo runs. */
+    @Test
+    void aFailureAfterTheParallelStepsUndoesThemOnlyAfterTheyEnded() {
+        MigrationPlan plan = viaPgBouncer(plan("late", "auto", "cutover"), 60);
+        MigrationStatus s = stub(plan).migrate(plan);
+        assertEquals(State.ROLLED_BACK, s.state());
+        int repointedToTarget = fakes.calls.indexOf("RepointTraffic(to target)");
+        int backToSource = fakes.calls.indexOf("RepointTraffic(to source)");
+        assertTrue(repointedToTarget >= 0 && backToSource > repointedToTarget, fakes.calls::toString);
+        assertTrue(fakes.calls.indexOf("HoldSourceFence") < fakes.calls.indexOf("UnfenceSourceWrites"), fakes.calls::toString);
+        assertEquals(List.of("UnfenceSourceWrites", "ResumeTrafficOnSource", "TeardownReverseCapture"), s.compensations().subList(0, 3));
+        assertEquals(List.of("InjectFault", "UnfenceSourceWrites", "RepointTraffic(to source)", "ResumeTraffic",
+                "TeardownCapture(reverse)"), callsFrom("InjectFault").subList(0, 5));
         assertReplays(plan);
     }
 
