@@ -71,9 +71,16 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
     /** The specs CopySnapshot was given (the stream must not ask Debezium for a snapshot of its own then). */
     final List<StreamSpec> copiedSpecs = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+    /** The call (as recorded) that fails, non-retryably, the first time it runs: a step of the cutover breaking. */
+    volatile String failOnce;
+
     private void record(String call) {
         callTimes.add(System.currentTimeMillis());
         calls.add(call);
+        if (call.equals(failOnce)) {
+            failOnce = null;
+            throw ApplicationFailure.newNonRetryableFailure(call + " broke (injected by the test)", "Broken");
+        }
     }
 
     long timeOf(String call) {

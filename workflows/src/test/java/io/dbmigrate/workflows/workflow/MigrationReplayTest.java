@@ -40,6 +40,18 @@ class MigrationReplayTest {
         Replays.replayResource("histories/migration-demo-rolled-back-after-cutover-pgbouncer.json");
     }
 
+    /** Recorded with parallel-freeze: after the drain, sequences, validation, hold and repoint side by side. */
+    @Test
+    void finalizedPgBouncerDemoWithParallelFreezeReplays() throws Exception {
+        Replays.replayResource("histories/migration-demo-finalized-pgbouncer-parallel-freeze.json");
+    }
+
+    /** Recorded with parallel-freeze, strategy fence: the rollback update during the window (the target fenced). */
+    @Test
+    void rolledBackAfterCutoverFenceDemoWithParallelFreezeReplays() throws Exception {
+        Replays.replayResource("histories/migration-demo-rolled-back-after-cutover-fence-parallel-freeze.json");
+    }
+
     /** Recorded before approval-lag-on-demand (commit f4cb0c6): WatchStream, lagReport signals, a refused update. */
     @Test
     void manualApprovalWithLagSignalsReplays() throws Exception {

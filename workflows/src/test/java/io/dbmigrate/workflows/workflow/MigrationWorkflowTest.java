@@ -828,4 +828,33 @@ class MigrationWorkflowTest {
                 callsFrom("PauseTraffic(target)").subList(0, 8));
         assertReplays(plan);
     }
+
+    static Stream<String> cutoverSteps() {
+        return Stream.of("PauseTraffic", "FenceSourceWrites", "DrainStream", "SyncSequences",
+                "ValidateData(frozen=true)", "MarkSwitchPoint", "HoldSourceFence", "RepointTraffic(to target)");
+    }
+
+    /**
+     * Any step of a PgBouncer cutover with a fallback window failing before the point of no return: the migration
+     * rolls back with the source unfenced and writable, clients pointed back at it and resumed, and nothing of the
+     * reverse stream left. Nothing was lost because nothing was ever written anywhere but the source.
+     */
+    @ParameterizedTest
+    @MethodSource("cutoverSteps")
+    void aFailureAtAnyStepOfTheCutoverLeavesTheSourceWritableAndServing(String step) {
+        fakes.failOnce = step;
+        MigrationPlan plan = viaPgBouncer(plan("step", "auto", null), 60);
+        MigrationStatus s = stub(plan).migrate(plan);
+        assertEquals(State.ROLLED_BACK, s.state(), () -> step + ": " + s.error());
+        assertTrue(s.error().contains(step + " broke"), s.error());
+        assertNull(s.cutover(), "no point of no return");
+        List<String> undo = callsFrom(step);
+        int unfenced = undo.lastIndexOf("UnfenceSourceWrites");
+        int resumed = undo.lastIndexOf("ResumeTraffic");
+        assertTrue(unfenced > 0 && resumed > unfenced, () -> step + ": the source reopens, then clients resume on it: " + undo);
+        assertEquals("RepointTraffic(to source)", undo.get(resumed - 1), undo::toString);
+        assertTrue(undo.contains("TeardownCapture(reverse)"), undo::toString);
+        assertEquals(0, fakes.count("ResumeTraffic") - 1, "resumed exactly once, on the source");
+        assertEquals(0, fakes.count("RetireSource"));
+    }
 }
