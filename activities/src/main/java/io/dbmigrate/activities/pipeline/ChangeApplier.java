@@ -489,25 +489,33 @@ public final class ChangeApplier {
     }
 
     /**
+     * A consumer of a change topic's single partition, assigned by hand, with no group and nothing committed; records
+     * as bytes (values carry everything; keys are not read), in large fetches.
+     */
+    public static Properties topicReader(String bootstrap, String clientId) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
+        p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(64 * 1024 * 1024));
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(16 * 1024 * 1024));
+        return p;
+    }
+
+    /**
      * No consumer group: the applied position lives in the target, committed with the changes, and the topic has one
      * partition assigned by hand. A group id made every poll go through the group coordinator (15% of the applier
      * thread at 2,500 commits/s) for offsets nothing reads.
      */
     Properties consumerProps() {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, spec.streamId() + "-applier");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        // keys are not read: the topic has one partition and values carry everything
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
+        Properties p = topicReader(bootstrap, spec.streamId() + "-applier");
         // a fetch waits up to 2 ms for 32 KB: under load one fetch per 2 ms instead of one per record batch,
         // which was most of Kafka's network thread at 2,500 commits/s
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "2");
         p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, Integer.toString(32 * 1024));
-        p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(64 * 1024 * 1024));
-        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(16 * 1024 * 1024));
         return p;
     }
 

@@ -93,22 +93,25 @@ public final class MigrationCommands {
         @Spec CommandSpec spec;
         @Parameters(paramLabel = "ID") String id;
         @Option(names = "--by", defaultValue = "${sys:user.name}", description = "Who decides (default: ${DEFAULT-VALUE}).") String by;
-
-        abstract String updateName();
-
+        private final String updateName;
         /** How messages name it. */
-        abstract String what();
+        private final String what;
+        private final java.time.Duration wait;
 
-        abstract java.time.Duration waitFor();
+        UpdateCommand(String updateName, String what, java.time.Duration wait) {
+            this.updateName = updateName;
+            this.what = what;
+            this.wait = wait;
+        }
 
         @Override
         public Integer call() {
             String workflowId = TemporalOptions.workflowId(id);
             try {
-                spec.commandLine().getOut().println(update(temporal.client(), workflowId, updateName(), what(), by, waitFor()));
+                spec.commandLine().getOut().println(update(temporal.client(), workflowId, updateName, what, by, wait));
                 return 0;
             } catch (WorkflowUpdateException e) {
-                spec.commandLine().getErr().println(what() + " refused: " + rootMessage(e));
+                spec.commandLine().getErr().println(what + " refused: " + rootMessage(e));
                 return 3;
             } catch (WorkerAnswers.NoWorkerAnswer e) {
                 spec.commandLine().getErr().println(e.getMessage());
@@ -120,19 +123,8 @@ public final class MigrationCommands {
     @Command(name = "approve", mixinStandardHelpOptions = true,
             description = "Approve the cutover (Update approveCutover; refused while lag or validation is not good).")
     public static final class Approve extends UpdateCommand {
-        @Override
-        String updateName() {
-            return "approveCutover";
-        }
-
-        @Override
-        String what() {
-            return "approval";
-        }
-
-        @Override
-        java.time.Duration waitFor() {
-            return APPROVE_WAIT;
+        public Approve() {
+            super("approveCutover", "approval", APPROVE_WAIT);
         }
     }
 
@@ -140,19 +132,8 @@ public final class MigrationCommands {
             description = "During the fallback window after a cutover: go back to the old source (Update rollback). "
                     + "Writes pause, the reverse stream drains, the old source reopens; answers when done.")
     public static final class Rollback extends UpdateCommand {
-        @Override
-        String updateName() {
-            return "rollback";
-        }
-
-        @Override
-        String what() {
-            return "rollback";
-        }
-
-        @Override
-        java.time.Duration waitFor() {
-            return DECIDE_WAIT;
+        public Rollback() {
+            super("rollback", "rollback", DECIDE_WAIT);
         }
     }
 
@@ -160,19 +141,8 @@ public final class MigrationCommands {
             description = "End the fallback window (Update finalize): both streams removed, the old source made read-only "
                     + "and everything of dbmigrate removed from both sides.")
     public static final class Finalize extends UpdateCommand {
-        @Override
-        String updateName() {
-            return "finalize";
-        }
-
-        @Override
-        String what() {
-            return "finalize";
-        }
-
-        @Override
-        java.time.Duration waitFor() {
-            return DECIDE_WAIT;
+        public Finalize() {
+            super("finalize", "finalize", DECIDE_WAIT);
         }
     }
 

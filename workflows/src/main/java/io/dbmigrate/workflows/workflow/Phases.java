@@ -103,13 +103,18 @@ final class Phases {
     /** Stops the applier (it checkpoints what it applied) and waits for it to finish. */
     static void stopApplier(MigrationContext c) {
         if (c.applierScope != null) {
-            c.applierScope.cancel("migration " + c.plan.migrationId() + " stops applying");
-            try {
-                c.applierRun.get();
-            } catch (RuntimeException expected) {
-                // cancelled, or it had already failed: either way it no longer runs
-            }
+            stop(c.applierScope, c.applierRun, "migration " + c.plan.migrationId() + " stops applying");
             c.applierScope = null;
+        }
+    }
+
+    /** Cancels an applier's scope and waits until its activity has ended (cancelled, or failed before). */
+    private static void stop(CancellationScope scope, Promise<Void> run, String why) {
+        scope.cancel(why);
+        try {
+            run.get();
+        } catch (RuntimeException expected) {
+            // cancelled, or it had already failed: either way it no longer runs
         }
     }
 
@@ -491,12 +496,7 @@ final class Phases {
 
     private static void stopReverseApplier(MigrationContext c) {
         if (c.reverseScope != null) {
-            c.reverseScope.cancel("migration " + c.plan.migrationId() + " stops the reverse stream");
-            try {
-                c.reverseRun.get();
-            } catch (RuntimeException expected) {
-                // cancelled, or it had already failed
-            }
+            stop(c.reverseScope, c.reverseRun, "migration " + c.plan.migrationId() + " stops the reverse stream");
             c.reverseScope = null;
         }
     }

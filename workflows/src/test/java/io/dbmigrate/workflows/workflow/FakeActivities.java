@@ -283,22 +283,24 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
 
     @Override
     public void runApplier(StreamSpec spec) {
-        if (spec.direction() == StreamSpec.Direction.REVERSE) {
-            reverseApplier(spec);
-            return;
+        boolean reverse = spec.direction() == StreamSpec.Direction.REVERSE;
+        record(reverse ? "RunApplier(reverse)" : "RunApplier");
+        if (!reverse) {
+            applierStarted.countDown();
         }
-        record("RunApplier");
-        applierStarted.countDown();
-        long failAt = System.currentTimeMillis() + applierFailAfterMs;
+        long failAt = System.currentTimeMillis() + (reverse ? reverseFailsAfterMs : applierFailAfterMs);
         try {
             heartbeatUntil(() -> {
-                if (applierFails && System.currentTimeMillis() >= failAt) {
-                    throw ApplicationFailure.newNonRetryableFailure(APPLY_ERROR, "ApplyDataError", "public.orders", 42);
+                // read at each beat: a test may ask for the failure while the applier runs
+                boolean fails = reverse ? reverseFailsAfterMs >= 0 : applierFails;
+                if (fails && System.currentTimeMillis() >= failAt) {
+                    throw ApplicationFailure.newNonRetryableFailure((reverse ? "reverse: " : "") + APPLY_ERROR, "ApplyDataError",
+                            "public.orders", reverse ? 7 : 42);
                 }
                 return false;
             }, 6 * MAX_BLOCK_MS); // it runs for the whole migration
         } catch (ActivityCompletionException e) {
-            record("RunApplier(cancelled)");
+            record(reverse ? "RunApplier(reverse, cancelled)" : "RunApplier(cancelled)");
             throw e;
         }
     }
@@ -343,22 +345,6 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
     volatile long reverseFailsAfterMs = -1;
     /** When set, the reverse drain fails (non-retryable). */
     volatile boolean reverseDrainFails;
-
-    private void reverseApplier(StreamSpec spec) {
-        record("RunApplier(reverse)");
-        long failAt = reverseFailsAfterMs < 0 ? Long.MAX_VALUE : System.currentTimeMillis() + reverseFailsAfterMs;
-        try {
-            heartbeatUntil(() -> {
-                if (System.currentTimeMillis() >= failAt) {
-                    throw ApplicationFailure.newNonRetryableFailure("reverse: " + APPLY_ERROR, "ApplyDataError", "public.orders", 7);
-                }
-                return false;
-            }, 6 * MAX_BLOCK_MS);
-        } catch (ActivityCompletionException e) {
-            record("RunApplier(reverse, cancelled)");
-            throw e;
-        }
-    }
 
     @Override
     public void prepareReverseCapture(StreamSpec reverse) {
