@@ -159,4 +159,48 @@ class FrozenTouchedIT {
             PipelineStack.capture().teardown(spec);
         }
     }
+
+    /**
+     * The live re-check right before the pause: it reads only the keys changed since the mark, and moves the mark,
+     * so the frozen pass afterwards re-checks only what changed after the re-check; a corruption on a key it reads
+     * is reported, and then the mark stays where it was.
+     */
+    @Test
+    void theRecheckBeforeThePauseMovesTheMarkSoTheFrozenPassReadsOnlyLaterChanges() throws Exception {
+        String db = "frozen_recheck";
+        StreamSpec spec = stream("frozen_recheck", db, 20_000);
+        Validator.Drain drain = () -> {
+            try {
+                drain(spec);
+            } catch (Exception e) {
+                throw new java.sql.SQLException(e);
+            }
+        };
+        try (ApplierThread a = new ApplierThread(spec)) {
+            StreamMonitor.awaitStreaming(spec, Duration.ofSeconds(90));
+            assertTrue(livePass(spec));
+            PipelineStack.exec(spec.from(), "UPDATE items SET qty = -1 WHERE id <= 30");
+            drain(spec);
+
+            Map<String, TableValidation> recheck = FrozenValidation.recheckLive(spec.from(), spec.to(), spec, TABLES, 10_000,
+                    PipelineStack.bootstrap(), drain, p -> {}).stream().collect(Collectors.toMap(TableValidation::table, Function.identity()));
+            assertTrue(recheck.get("public.items").matches(), recheck.toString());
+            assertEquals(30, recheck.get("public.items").recheckedKeys(), "only the keys changed since the mark");
+
+            PipelineStack.exec(spec.from(), "UPDATE items SET qty = -2 WHERE id BETWEEN 1001 AND 1003");
+            drain(spec);
+            TableValidation frozen = frozen(spec, PipelineStack.bootstrap()).get("public.items");
+            assertTrue(frozen.matches(), frozen.toString());
+            assertEquals(3, frozen.recheckedKeys(), "the mark moved: only what changed after the re-check");
+
+            // a corruption on a key changed since the mark: the re-check reports it and the mark does not move
+            PipelineStack.exec(spec.to(), "UPDATE items SET name = 'corrupt' WHERE id = 1002");
+            TableValidation bad = FrozenValidation.recheckLive(spec.from(), spec.to(), spec, TABLES, 10_000,
+                    PipelineStack.bootstrap(), drain, p -> {}).get(0);
+            assertEquals(List.of("key (1002)"), bad.mismatchedChunks(), bad.toString());
+            assertEquals(3, frozen(spec, PipelineStack.bootstrap()).get("public.items").recheckedKeys());
+        } finally {
+            PipelineStack.capture().teardown(spec);
+        }
+    }
 }

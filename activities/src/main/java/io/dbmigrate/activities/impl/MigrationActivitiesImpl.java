@@ -141,13 +141,7 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
                             kafkaBootstrap);
             List<TableValidation> results = new ArrayList<>();
             for (TableRef t : tables) {
-                Validator.Drain drain = () -> {
-                    try {
-                        StreamMonitor.drain(spec, null, Duration.ofMinutes(5), ctx::heartbeat);
-                    } catch (TimeoutException e) {
-                        throw new SQLException(e.getMessage(), "57014", e);
-                    }
-                };
+                Validator.Drain drain = drain(spec, ctx);
                 drain.run();
                 results.add(Validator.live(plan.source(), plan.target(), t, chunkRows, 5, drain, ctx::heartbeat));
             }
@@ -165,6 +159,28 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
             ActivityExecutionContext ctx) throws SQLException {
         return FrozenValidation.run(plan.source(), plan.target(), spec, tables, chunkRows,
                 kafkaBootstrap, Math.min(8, Math.max(2, tables.size())), ctx::heartbeat);
+    }
+
+    /** The stream's drain, as the live validation uses it between its reads of the two sides. */
+    private static Validator.Drain drain(StreamSpec spec, ActivityExecutionContext ctx) {
+        return () -> {
+            try {
+                StreamMonitor.drain(spec, null, Duration.ofMinutes(5), ctx::heartbeat);
+            } catch (TimeoutException e) {
+                throw new SQLException(e.getMessage(), "57014", e);
+            }
+        };
+    }
+
+    @Override
+    public ValidationReport recheckChanges(MigrationPlan plan, StreamSpec spec, List<TableRef> tables) {
+        ActivityExecutionContext ctx = Activity.getExecutionContext();
+        try {
+            return ValidationReport.of(false, FrozenValidation.recheckLive(plan.source(), plan.target(), spec, tables,
+                    plan.thresholdsOrDefault().validationChunkRows(), kafkaBootstrap, drain(spec, ctx), ctx::heartbeat));
+        } catch (SQLException e) {
+            throw Activity.wrap(e);
+        }
     }
 
     @Override

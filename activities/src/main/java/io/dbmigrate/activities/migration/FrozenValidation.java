@@ -74,11 +74,17 @@ public final class FrozenValidation {
      * passed) and returns where the stream stands, or null when no mark can be taken (nothing applied yet, no Kafka).
      */
     public static Start beginLive(StreamSpec spec, String bootstrap) throws SQLException {
-        String schema = ChangeApplier.applySchema(spec);
+        try (Connection to = Pg.connect(spec.to(), "dbmigrate-validate")) {
+            ValidationMark.forget(to, ChangeApplier.applySchema(spec), spec.streamId());
+        }
+        return position(spec, bootstrap);
+    }
+
+    /** Where the stream stands now (the applied offset, the topic), or null when no mark can be taken. */
+    private static Start position(StreamSpec spec, String bootstrap) throws SQLException {
         ApplyPosition p;
         try (Connection to = Pg.connect(spec.to(), "dbmigrate-validate")) {
-            ValidationMark.forget(to, schema, spec.streamId());
-            p = ApplyPosition.read(to, schema, spec.streamId()).orElse(ApplyPosition.initial());
+            p = ApplyPosition.read(to, ChangeApplier.applySchema(spec), spec.streamId()).orElse(ApplyPosition.initial());
         }
         if (p.kafkaOffset() < 0 || bootstrap == null) {
             return null;
@@ -157,6 +163,44 @@ public final class FrozenValidation {
             pool.shutdownNow();
         }
     }
+
+    /**
+     * Just before the pause, writes still running: the keys the topic touched since the mark are re-checked live
+     * ({@link Validator#liveKeys}; a table the plan reads whole gets a whole live pass), and when all agree the mark
+     * moves to where this pass began. The frozen pass inside the pause then reads only the changes made since, a
+     * second or so instead of everything since the validation phase. The argument is the live pass's: a row this
+     * pass did not read was equal at the last mark and untouched since; a row it read agreed after the target caught
+     * up with the source's read; whatever changed a row after that comes after this pass's start in the topic.
+     */
+    public static List<TableValidation> recheckLive(Endpoint source, Endpoint target, StreamSpec spec, List<TableRef> tables,
+            int chunkRows, String bootstrap, Validator.Drain drain, Consumer<String> progress) throws SQLException {
+        for (int pass = 1; ; pass++) {
+            long t0 = System.nanoTime();
+            Start start = position(spec, bootstrap); // before any row is read; the old mark stays until this pass passed
+            Plan plan = plan(source, spec, tables, bootstrap, progress);
+            List<TableValidation> out = new ArrayList<>();
+            for (TableRef t : tables) {
+                String why = plan.fullReasons().get(t);
+                out.add(why == null ? Validator.liveKeys(source, target, t, plan.touched().keys(t), 5, drain, progress)
+                        : Validator.live(source, target, t, chunkRows, 5, drain, progress));
+                progress.accept("pass " + pass + ": " + out.size() + "/" + tables.size() + " tables re-checked");
+            }
+            boolean passed = out.stream().allMatch(TableValidation::matches);
+            if (start != null && passed) {
+                livePassed(spec, start, tables);
+            }
+            log.info("{}: live re-check pass {} of {} topic records' keys in {} ms", spec.streamId(), pass, plan.records(),
+                    (System.nanoTime() - t0) / 1_000_000);
+            // each pass reads what changed during the one before, so they shorten; the last leaves the pause a little
+            if (!passed || start == null || plan.records() <= SMALL_ENOUGH_RECORDS || pass == MAX_RECHECK_PASSES) {
+                return out;
+            }
+        }
+    }
+
+    /** A re-check over this few changes is short, and so are the changes it leaves to the pause. */
+    static final int SMALL_ENOUGH_RECORDS = 2_000;
+    static final int MAX_RECHECK_PASSES = 3;
 
     /** By key; a key the target's type cannot read back (class 22) is left to the whole-table check. */
     private static TableValidation byKeys(Endpoint source, Endpoint target, TableRef t, Set<List<String>> keys, int chunkRows)

@@ -61,6 +61,14 @@ public interface MigrationActivities {
     @ActivityMethod(name = "ValidateData")
     ValidationReport validate(MigrationPlan plan, StreamSpec spec, List<TableRef> tables, boolean frozen);
 
+    /**
+     * Right before the write pause, writes still running: re-checks live only the rows the stream changed since the
+     * last validation that passed, and moves its mark here, so that the frozen validation inside the pause has only
+     * the last moments' changes to read. A table it cannot narrow down is validated whole, live.
+     */
+    @ActivityMethod(name = "RecheckChanges")
+    ValidationReport recheckChanges(MigrationPlan plan, StreamSpec spec, List<TableRef> tables);
+
     /** Long-running: reports lag to the workflow (signal {@code lagReport}) while it waits for approval. */
     @ActivityMethod(name = "WatchStream")
     void watchStream(StreamSpec spec, String workflowId);

@@ -20,7 +20,8 @@ import java.util.List;
  * the pause's timer), DrainStream, SyncSequences, ValidateData, (cleanup: the applier stopped) TeardownCapture,
  * UnfenceSourceWrites, CleanupTarget. Since {@link #FALLBACK_WINDOW}: PrepareReverseCapture before the pause,
  * MarkSwitchPoint and HoldSourceFence last inside it; then (with a window) the reverse RunApplier until finalize or
- * rollback; at the end TeardownCapture (both streams), RetireSource, CleanupTarget.
+ * rollback; at the end TeardownCapture (both streams), RetireSource, CleanupTarget. Since {@link #RECHECK_BEFORE_PAUSE}:
+ * RecheckChanges right before the pause.
  */
 final class Phases {
     private Phases() {}
@@ -212,6 +213,9 @@ final class Phases {
             c.saga.register("TeardownReverseCapture", () -> c.pipeline.teardownCapture(c.reverse));
             c.pipeline.prepareReverseCapture(c.reverse);
         }
+        if (c.fallbackVersion && Workflow.getVersion(RECHECK_BEFORE_PAUSE, Workflow.DEFAULT_VERSION, 1) >= 1) {
+            recheckBeforePause(c);
+        }
         long deadlineMs = c.plan.cutoverOrDefault().maxWritePauseSeconds() * 1000L;
         if (viaPgBouncer(c)) {
             // after the source reopens (compensations run newest first): clients then go on where they were
@@ -245,6 +249,23 @@ final class Phases {
             c.cutover = new io.dbmigrate.workflows.model.CutoverReport(c.cutover.fenceLsn(), c.cutover.drainedLsn(),
                     c.cutover.sequences(), c.cutover.finalValidation(), Workflow.currentTimeMillis() - fencedAt,
                     c.cutover.strategy(), waited);
+        }
+    }
+
+    /** Version marker: right before the pause, the rows changed since the last validation are re-checked live. */
+    static final String RECHECK_BEFORE_PAUSE = "recheck-before-pause";
+
+    /**
+     * The frozen validation inside the pause reads the changes made since the last live validation that passed; this
+     * one, while writes still run, re-checks those rows and moves that point up to now, so the pause has only the
+     * last moments' changes to read however long the approval took.
+     */
+    private static void recheckBeforePause(MigrationContext c) {
+        ValidationReport recheck = c.withApplier(Async.function(c.longSteps::recheckChanges, c.plan, c.forward, c.tables));
+        c.validation = recheck;
+        if (!recheck.passed()) {
+            throw ApplicationFailure.newNonRetryableFailure("the live re-check before the write pause found differences: "
+                    + summary(recheck), "ValidationFailed");
         }
     }
 

@@ -219,6 +219,16 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
                 : new io.dbmigrate.workflows.model.SourceRetirement(true, 2, List.of(), true);
     }
 
+    /** When set, the live re-check right before the pause finds one row that differs. */
+    volatile boolean recheckDiffers;
+
+    @Override
+    public ValidationReport recheckChanges(MigrationPlan plan, StreamSpec spec, List<TableRef> tables) {
+        record("RecheckChanges");
+        return ValidationReport.of(false, List.of(new io.dbmigrate.workflows.model.TableValidation("public.orders", 12, 12, 0,
+                recheckDiffers ? List.of("key (7)") : List.of(), 12)));
+    }
+
     /** When set, PauseTraffic fails as PgBouncer's bounded PAUSE does when a client holds a transaction open. */
     volatile boolean pauseTimesOut;
 

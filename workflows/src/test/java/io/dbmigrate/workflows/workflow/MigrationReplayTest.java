@@ -46,6 +46,12 @@ class MigrationReplayTest {
         Replays.replayResource("histories/migration-demo-finalized-pgbouncer-parallel-freeze.json");
     }
 
+    /** Recorded with recheck-before-pause: RecheckChanges between PrepareReverseCapture and PauseTraffic. */
+    @Test
+    void finalizedPgBouncerDemoWithRecheckBeforePauseReplays() throws Exception {
+        Replays.replayResource("histories/migration-demo-finalized-pgbouncer-recheck.json");
+    }
+
     /** Recorded with parallel-freeze, strategy fence: the rollback update during the window (the target fenced). */
     @Test
     void rolledBackAfterCutoverFenceDemoWithParallelFreezeReplays() throws Exception {

@@ -161,8 +161,8 @@ class MigrationWorkflowTest {
         assertEquals(FakeActivities.TABLES, s.tables());
         // the copy first, then capture starts on the copy's slot with no snapshot of Debezium's own
         assertEquals(List.of("Preflight", "PrepareTargetTables", "CopySnapshot", "FinishTargetSchema", "PrepareCapture",
-                "RunApplier", "AwaitCatchUp", "StreamLag", "ValidateData(frozen=false)", "FenceSourceWrites", "DrainStream",
-                "{HoldSourceFence, SyncSequences, ValidateData(frozen=true)}", "RunApplier(cancelled)", "TeardownCapture",
+                "RunApplier", "AwaitCatchUp", "StreamLag", "ValidateData(frozen=false)", "RecheckChanges", "FenceSourceWrites",
+                "DrainStream", "{HoldSourceFence, SyncSequences, ValidateData(frozen=true)}", "RunApplier(cancelled)", "TeardownCapture",
                 "RetireSource", "CleanupTarget"), inOrder(fakes.calls, "DrainStream", 3));
         assertEquals(0, fakes.count("UnfenceSourceWrites"), "the old source is retired, never reopened");
         assertTrue(s.sourceRetirement().readOnly());
@@ -856,5 +856,18 @@ class MigrationWorkflowTest {
         assertTrue(undo.contains("TeardownCapture(reverse)"), undo::toString);
         assertEquals(0, fakes.count("ResumeTraffic") - 1, "resumed exactly once, on the source");
         assertEquals(0, fakes.count("RetireSource"));
+    }
+
+    /** Rows that differ in the live re-check right before the pause: nothing is paused or fenced, the migration rolls back. */
+    @Test
+    void aDifferenceFoundRightBeforeThePauseRollsBackWithoutPausing() {
+        fakes.recheckDiffers = true;
+        MigrationPlan plan = viaPgBouncer(plan("recheck", "auto", null), 60);
+        MigrationStatus s = stub(plan).migrate(plan);
+        assertEquals(State.ROLLED_BACK, s.state());
+        assertTrue(s.error().contains("the live re-check before the write pause found differences: public.orders"), s.error());
+        assertEquals(0, fakes.count("PauseTraffic"));
+        assertEquals(0, fakes.count("FenceSourceWrites"));
+        assertTrue(fakes.calls.indexOf("PrepareReverseCapture") < fakes.calls.indexOf("RecheckChanges"));
     }
 }
