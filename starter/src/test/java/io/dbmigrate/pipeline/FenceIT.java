@@ -1,6 +1,7 @@
 package io.dbmigrate.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -200,5 +201,48 @@ class FenceIT {
             rs.next();
             assertEquals(0, rs.getInt(1), "no fence trigger left");
         }
+    }
+
+    /**
+     * As a managed service runs it: the migration role owns its database and tables but is no superuser. Its applier
+     * cannot use session_replication_role, so the fence lets it through by its own setting; retire can make the
+     * database read-only (the owner may) and end the sessions of its own role, but not a superuser's: then the fence
+     * stays and the session is named, until it is gone.
+     */
+    @Test
+    void anOrdinaryOwnerRoleRetiresItsSourceAndKeepsTheFenceWhileAnotherRolesSessionRemains() throws Exception {
+        String db = "fence_owner";
+        PipelineStack.freshDatabases(db);
+        java.nio.file.Path pw = java.nio.file.Files.createTempFile("pw", "");
+        java.nio.file.Files.writeString(pw, "owner-pw");
+        PipelineStack.exec(PipelineStack.source("postgres"), "DROP ROLE IF EXISTS dbm_owner",
+                "CREATE ROLE dbm_owner LOGIN PASSWORD 'owner-pw' NOSUPERUSER NOREPLICATION",
+                "ALTER DATABASE " + db + " OWNER TO dbm_owner");
+        io.dbmigrate.workflows.model.Endpoint owner = new io.dbmigrate.workflows.model.Endpoint("127.0.0.1",
+                PipelineStack.PORTS.sourcePostgres(), db, "dbm_owner", "file:" + pw);
+        PipelineStack.exec(owner, "CREATE TABLE acct (id int PRIMARY KEY, v int)", "INSERT INTO acct VALUES (1, 0)");
+        MigrationPlan plan = new MigrationPlan("fence_owner", owner, PipelineStack.target(db), List.of("public"), null, null,
+                "auto", new MigrationPlan.CutoverOptions(30, 5), null, null);
+        Fence.set(plan, List.of(new TableRef("public", "acct")), () -> {});
+        Fence.hold(plan);
+        try (Connection applier = Pg.connect(owner, "reverse-applier"); Statement a = applier.createStatement()) {
+            SQLException denied = assertThrows(SQLException.class, () -> a.execute("SET session_replication_role = replica"));
+            assertEquals("42501", denied.getSQLState(), "an ordinary role may not use the replica role");
+            a.execute("SET " + Fence.APPLIER_SETTING + " = on");
+            a.execute("UPDATE acct SET v = 1 WHERE id = 1");
+        }
+        try (Connection admin = Pg.connect(PipelineStack.source(db), "someone-else")) {
+            Fence.Retired kept = Fence.retire(plan);
+            assertTrue(kept.readOnly(), "the owner may make its database read-only: " + kept);
+            assertFalse(kept.fenceRemoved(), "a session it cannot end keeps the fence: " + kept);
+            assertTrue(kept.sessionsLeft().stream().anyMatch(l -> l.contains("role postgres") && l.contains("someone-else")),
+                    kept.toString());
+        }
+        assertEquals(Fence.SQLSTATE, assertThrows(SQLException.class,
+                () -> PipelineStack.exec(PipelineStack.source(db), "SET default_transaction_read_only = off",
+                        "UPDATE acct SET v = 2 WHERE id = 1")).getSQLState(), "the fence still refuses a session that ignores read-only");
+        Fence.Retired done = Fence.retire(plan);
+        assertTrue(done.fenceRemoved(), done.toString());
+        PipelineStack.exec(PipelineStack.source("postgres"), "DROP DATABASE " + db + " WITH (FORCE)", "DROP ROLE dbm_owner");
     }
 }

@@ -210,11 +210,13 @@ public final class Fence {
                 readOnly = false; // not the database's owner: the fence stays, see below
             }
             if (readOnly) {
+                // a role without pg_read_all_stats sees other roles' sessions with backend_type NULL: count them too
                 List<String[]> sessions = new ArrayList<>();
                 try (ResultSet rs = st.executeQuery("""
                         SELECT pid, usename, coalesce(application_name, ''), coalesce(client_addr::text, 'local')
                           FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
-                           AND backend_type = 'client backend' AND coalesce(application_name, '') NOT LIKE 'dbmigrate-%'""")) {
+                           AND (backend_type = 'client backend' OR (backend_type IS NULL AND usesysid IS NOT NULL))
+                           AND coalesce(application_name, '') NOT LIKE 'dbmigrate-%'""")) {
                     while (rs.next()) {
                         sessions.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)});
                     }
