@@ -129,4 +129,49 @@ class PreflightIT {
         }
         PipelineStack.exec(PipelineStack.target(db), "REVOKE ALL ON DATABASE " + db + " FROM dbm_norepl", "DROP ROLE dbm_norepl");
     }
+
+    /**
+     * Schemas that would lose rows silently or make the source refuse its application's writes once published are
+     * refused by name, with the fix, before anything changes (issue 17): REPLICA IDENTITY NOTHING, a partition without
+     * a key whose root alone is FULL, USING INDEX, UNLOGGED, a DEFERRABLE key, row-level security forced on the
+     * owner, and a role without CREATE on the source database. Run as an ordinary owner role with REPLICATION.
+     */
+    @Test
+    void schemasThatWouldLoseRowsOrBreakTheSourceAreRefusedByName() throws Exception {
+        String db = "preflight_schema";
+        PipelineStack.freshDatabases(db);
+        Path pw = Files.createTempFile("pw", "");
+        Files.writeString(pw, "mig-pw");
+        PipelineStack.exec(PipelineStack.source("postgres"), "DROP ROLE IF EXISTS dbm_mig",
+                "CREATE ROLE dbm_mig LOGIN REPLICATION PASSWORD 'mig-pw'", "ALTER DATABASE " + db + " OWNER TO dbm_mig",
+                "REVOKE CREATE ON DATABASE " + db + " FROM dbm_mig");
+        Endpoint mig = new Endpoint("127.0.0.1", PipelineStack.PORTS.sourcePostgres(), db, "dbm_mig", "file:" + pw);
+        PipelineStack.exec(mig,
+                "CREATE TABLE nothing_ident (id int PRIMARY KEY, v text)", "ALTER TABLE nothing_ident REPLICA IDENTITY NOTHING",
+                "CREATE TABLE parts (id int, k int, v text) PARTITION BY LIST (k)", "ALTER TABLE parts REPLICA IDENTITY FULL",
+                "CREATE TABLE parts_1 PARTITION OF parts FOR VALUES IN (1)",
+                "CREATE TABLE by_index (id int PRIMARY KEY, code text NOT NULL UNIQUE)",
+                "ALTER TABLE by_index REPLICA IDENTITY USING INDEX by_index_code_key",
+                "CREATE UNLOGGED TABLE scratch (id int PRIMARY KEY)",
+                "CREATE TABLE deferred (id int PRIMARY KEY DEFERRABLE INITIALLY DEFERRED)",
+                "CREATE TABLE tenants (id int PRIMARY KEY, tenant text)", "ALTER TABLE tenants ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE tenants FORCE ROW LEVEL SECURITY",
+                "CREATE POLICY one_tenant ON tenants USING (tenant = 'a')",
+                "CREATE TABLE fine (id int PRIMARY KEY, v text)");
+        // the owner may not keep CREATE it was never granted: the database owner has it implicitly, so take the schema route
+        PipelineStack.exec(PipelineStack.source("postgres"), "ALTER DATABASE " + db + " OWNER TO postgres");
+        MigrationPlan plan = new MigrationPlan("pre", mig, PipelineStack.target(db), List.of("public"), null, null, "auto", null, null, null);
+        String m = assertThrows(Preflight.Refused.class, () -> Preflight.run(plan)).getMessage();
+        assertTrue(m.contains("table public.nothing_ident has REPLICA IDENTITY NOTHING") && m.contains("REPLICA IDENTITY DEFAULT"), m);
+        assertTrue(m.contains("partition public.parts_1 of public.parts has no primary key"), m);
+        assertTrue(!m.contains("table public.parts has"), "the root holds no rows: " + m);
+        assertTrue(m.contains("table public.by_index has REPLICA IDENTITY USING INDEX by_index_code_key"), m);
+        assertTrue(m.contains("table public.scratch is UNLOGGED") && m.contains("SET LOGGED"), m);
+        assertTrue(m.contains("table public.deferred has a DEFERRABLE primary key (deferred_pkey)") && m.contains("NOT DEFERRABLE"), m);
+        assertTrue(m.contains("row-level security on table public.tenants applies to the migration role"), m);
+        assertTrue(m.contains("source role lacks CREATE on its database") && m.contains("GRANT CREATE ON DATABASE \"preflight_schema\" TO \"dbm_mig\""), m);
+        assertTrue(!m.contains("public.fine"), m);
+        PipelineStack.assertNoLeftovers(db);
+        PipelineStack.exec(PipelineStack.source("postgres"), "DROP DATABASE " + db + " WITH (FORCE)", "DROP ROLE dbm_mig");
+    }
 }

@@ -276,7 +276,8 @@ public final class FrozenValidation {
         try (PreparedStatement ps = src.prepareStatement("""
                 SELECT string_agg(DISTINCT p.relreplident::text, ',')
                   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
-                       LATERAL pg_partition_tree(c.oid) tree JOIN pg_class p ON p.oid = tree.relid
+                       LATERAL (SELECT c.oid AS relid UNION SELECT relid FROM pg_partition_tree(c.oid)) tree
+                       JOIN pg_class p ON p.oid = tree.relid
                  WHERE n.nspname = ? AND c.relname = ? AND p.relreplident NOT IN ('d', 'f')""")) {
             ps.setString(1, t.schema());
             ps.setString(2, t.name());
@@ -292,7 +293,8 @@ public final class FrozenValidation {
         try (PreparedStatement ps = src.prepareStatement("""
                 SELECT coalesce(sum(greatest(p.reltuples, 0)), 0)
                   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
-                       LATERAL pg_partition_tree(c.oid) tree JOIN pg_class p ON p.oid = tree.relid
+                       LATERAL (SELECT c.oid AS relid UNION SELECT relid FROM pg_partition_tree(c.oid)) tree
+                       JOIN pg_class p ON p.oid = tree.relid
                  WHERE n.nspname = ? AND c.relname = ?""")) {
             ps.setString(1, t.schema());
             ps.setString(2, t.name());

@@ -185,25 +185,75 @@ public final class Preflight {
         }
     }
 
+    /**
+     * What each table will publish and what the copy can read, checked on every relation that holds rows (a
+     * partitioned table's partitions each on their own: they do not inherit the root's replica identity): a replica
+     * identity that makes the source refuse UPDATE and DELETE once the table is published (NOTHING, or DEFAULT with
+     * no primary key), one that does not carry the primary key dbmigrate keys rows by (USING INDEX), an UNLOGGED table
+     * (never decoded), a DEFERRABLE primary key (the applier's ON CONFLICT cannot use it), and row-level security that
+     * applies to the migration role (its copy and validation would see only the rows the policies show).
+     */
     private static void checkKeys(Connection src, List<TableRef> tables, List<String> problems) throws SQLException {
         for (TableRef t : tables) {
             try (PreparedStatement ps = src.prepareStatement("""
-                    SELECT c.relreplident, EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)
-                      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?""")) {
-                ps.setString(1, t.schema());
-                ps.setString(2, t.name());
+                    SELECT n.nspname, r.relname, r.relreplident, r.relpersistence,
+                           EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = r.oid AND i.indisprimary),
+                           (SELECT ri.relname FROM pg_index i JOIN pg_class ri ON ri.oid = i.indexrelid
+                             WHERE i.indrelid = r.oid AND i.indisreplident),
+                           (SELECT k.conname FROM pg_constraint k WHERE k.conrelid = r.oid AND k.contype = 'p' AND k.condeferrable),
+                           r.relrowsecurity AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)
+                             AND (r.relforcerowsecurity OR NOT pg_has_role(r.relowner, 'MEMBER')),
+                           r.relkind = 'r'
+                      FROM (SELECT CAST(? AS regclass) AS relid, 0 AS level UNION SELECT relid, level FROM pg_partition_tree(CAST(? AS regclass))) tree
+                      JOIN pg_class r ON r.oid = tree.relid
+                      JOIN pg_namespace n ON n.oid = r.relnamespace
+                     WHERE r.relkind IN ('r', 'p') ORDER BY tree.level, n.nspname, r.relname""")) {
+                ps.setString(1, Sql.table(t));
+                ps.setString(2, Sql.table(t)); // pg_partition_tree lists nothing for a table outside any partition tree
                 try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        String ident = rs.getString(1);
-                        boolean pk = rs.getBoolean(2);
-                        if (!pk && !"f".equals(ident)) {
-                            problems.add("table " + t + " has no primary key, so its updates and deletes cannot be applied: "
-                                    + "ALTER TABLE " + Sql.table(t) + " ADD PRIMARY KEY (...), or ALTER TABLE " + Sql.table(t)
+                    while (rs.next()) {
+                        TableRef r = new TableRef(rs.getString(1), rs.getString(2));
+                        String what = r.equals(t) ? "table " + t : "partition " + r + " of " + t;
+                        // a partitioned table holds no rows: each partition's own identity is what UPDATE checks
+                        String ident = rs.getBoolean(9) ? rs.getString(3) : "f";
+                        boolean pk = rs.getBoolean(5);
+                        if ("n".equals(ident)) {
+                            problems.add(what + " has REPLICA IDENTITY NOTHING: once it is published every UPDATE and DELETE "
+                                    + "on it fails on the source. Fix: ALTER TABLE " + Sql.table(r) + " REPLICA IDENTITY "
+                                    + (pk ? "DEFAULT" : "FULL"));
+                        } else if ("d".equals(ident) && !pk) {
+                            problems.add(what + " has no primary key, so its updates and deletes cannot be applied (and, "
+                                    + "once published, the source refuses them): ALTER TABLE " + Sql.table(r)
+                                    + " ADD PRIMARY KEY (...), or ALTER TABLE " + Sql.table(r)
                                     + " REPLICA IDENTITY FULL (every update then logs the whole old row)");
+                        } else if ("i".equals(ident)) {
+                            problems.add(what + " has REPLICA IDENTITY USING INDEX " + rs.getString(6) + ": its changes name "
+                                    + "rows by that index, dbmigrate keys them by the primary key. Fix: ALTER TABLE "
+                                    + Sql.table(r) + " REPLICA IDENTITY " + (pk ? "DEFAULT" : "FULL"));
+                        }
+                        if ("u".equals(rs.getString(4))) {
+                            problems.add(what + " is UNLOGGED: logical decoding never sees its changes. Fix: ALTER TABLE "
+                                    + Sql.table(r) + " SET LOGGED, or leave it out of plan.tables");
+                        }
+                        if (rs.getString(7) != null) {
+                            problems.add(what + " has a DEFERRABLE primary key (" + rs.getString(7) + "): the applier's "
+                                    + "ON CONFLICT cannot use it. Fix: ALTER TABLE " + Sql.table(r) + " ALTER CONSTRAINT "
+                                    + Sql.ident(rs.getString(7)) + " NOT DEFERRABLE");
+                        }
+                        if (rs.getBoolean(8)) {
+                            problems.add("row-level security on " + what + " applies to the migration role: its copy and "
+                                    + "validation would see only the rows its policies show. Fix: run the migration as the "
+                                    + "table's owner without FORCE ROW LEVEL SECURITY (ALTER TABLE " + Sql.table(r)
+                                    + " NO FORCE ROW LEVEL SECURITY), or ALTER ROLE ... BYPASSRLS");
                         }
                     }
                 }
             }
+        }
+        if (!"t".equals(Pg.one(src, "SELECT has_database_privilege(current_database(), 'CREATE')::text::char"))) {
+            problems.add("source role lacks CREATE on its database: dbmigrate creates its own schema there (dbmigrate_<id>). "
+                    + "Fix: GRANT CREATE ON DATABASE " + Sql.ident(Pg.one(src, "SELECT current_database()")) + " TO "
+                    + Sql.ident(Pg.one(src, "SELECT current_user")));
         }
     }
 
