@@ -174,6 +174,40 @@ class SnapshotCopyIT {
     }
 
     /**
+     * Capture starts beside the copy through Kafka Connect's REST, which right after Connect started can take a minute
+     * (a POST waits for its herder). A small copy ends long before: the activity must keep beating while it waits, or
+     * its heartbeat timeout fails the attempt (seen in CI: the demo's first copy after `stack up` retried, and every
+     * later test found the migration still running).
+     */
+    @Test
+    void theCopyKeepsBeatingWhileCaptureIsSlowToStart() throws Exception {
+        underLiveWrites("snapslowcapture", (w, spec, writer) -> {
+            List<Long> beatsAt = new java.util.concurrent.CopyOnWriteArrayList<>();
+            long[] captureDoneAt = new long[1];
+            SnapshotCopy.Capture slow = new SnapshotCopy.Capture() {
+                @Override
+                public void start() throws SQLException {
+                    try {
+                        Thread.sleep(3500);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    captureDoneAt[0] = System.currentTimeMillis();
+                }
+
+                @Override
+                public void forget() {}
+            };
+            new SnapshotCopy(spec, SMALL_UNITS).run(p -> beatsAt.add(System.currentTimeMillis()), slow);
+            long lastCopyBeat = beatsAt.stream().filter(t -> t < captureDoneAt[0] - 2500).count();
+            long whileWaiting = beatsAt.stream().filter(t -> t >= captureDoneAt[0] - 2500 && t <= captureDoneAt[0] + 100).count();
+            assertTrue(whileWaiting >= 2, "beats in the last 2.5 s of the capture's start: " + whileWaiting + " (before: "
+                    + lastCopyBeat + ")");
+            streamAndCompare(w, spec, writer);
+        });
+    }
+
+    /**
      * The worker died between creating the connector stopped and resuming it (createFresh's steps): the connector is
      * left STOPPED. PrepareCapture after the copy must start it, or the stream never flows (found by the fault matrix).
      */

@@ -170,8 +170,17 @@ public final class SnapshotCopy {
                 }
             }
             int before = (int) units.stream().filter(CopyUnit::done).count();
-            List<CopyUnit> finished = copy(snapshot, slotLsn, units, heartbeat);
-            awaitCapture(captureStarted);
+            SnapshotCopyProgress[] last = new SnapshotCopyProgress[1];
+            List<CopyUnit> finished = copy(snapshot, slotLsn, units, p -> {
+                last[0] = p;
+                heartbeat.beat(p);
+            });
+            // Connect's REST can take a minute right after it started (a POST waits for its herder): keep beating
+            awaitCapture(captureStarted, () -> {
+                if (last[0] != null) {
+                    heartbeat.beat(last[0]);
+                }
+            });
             SnapshotCopyReport r = report(slotLsn, finished, started, finished.size() - before, restartedBecause);
             ok = true;
             return r;
@@ -186,12 +195,20 @@ public final class SnapshotCopy {
         }
     }
 
-    private static void awaitCapture(java.util.concurrent.CompletableFuture<Void> started) throws SQLException, InterruptedException {
+    private static void awaitCapture(java.util.concurrent.CompletableFuture<Void> started, Runnable beat)
+            throws SQLException, InterruptedException {
         if (started == null) {
             return;
         }
         try {
-            started.get();
+            while (true) {
+                try {
+                    started.get(1, java.util.concurrent.TimeUnit.SECONDS);
+                    return;
+                } catch (java.util.concurrent.TimeoutException stillStarting) {
+                    beat.run(); // throws once the attempt is cancelled
+                }
+            }
         } catch (java.util.concurrent.ExecutionException e) {
             Throwable c = e.getCause() instanceof java.util.concurrent.CompletionException ce ? ce.getCause() : e.getCause();
             if (c instanceof SQLException s) {
