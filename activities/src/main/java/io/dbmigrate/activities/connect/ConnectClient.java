@@ -37,14 +37,16 @@ public final class ConnectClient {
     }
 
     /**
-     * The one place requests are sent. Connect answers 409 while it rebalances or reconfigures: such a request is sent
-     * again, for up to 30 s. Any other answer is returned; an unreachable Connect is an error.
+     * The one place requests are sent. Connect answers 409 while it rebalances or reconfigures, and 500 "a rebalance is
+     * expected" just after a connector was stopped or changed: such a request is sent again, for up to 30 s. Any other
+     * answer is returned; an unreachable Connect is an error.
      */
     private Reply call(Request req) {
         for (int attempt = 1; ; attempt++) {
             try (Response r = http.newCall(req).execute()) {
                 String text = r.body() == null ? "" : r.body().string();
-                if (r.code() == 409 && attempt < 30) {
+                boolean rebalancing = r.code() == 409 || (r.code() == 500 && text.contains("rebalance is expected"));
+                if (rebalancing && attempt < 30) {
                     sleep(1000);
                     continue;
                 }
