@@ -21,4 +21,9 @@ public record CutoverReport(
             long writePauseMs) {
         this(fenceLsn, drainedLsn, sequences, finalValidation, writePauseMs, null, null);
     }
+
+    /** With PgBouncer the pause lasts until RESUME: the same report with that pause and the clients' longest wait. */
+    public CutoverReport withClientWait(long writePauseMs, long clientMaxWaitMs) {
+        return new CutoverReport(fenceLsn, drainedLsn, sequences, finalValidation, writePauseMs, strategy, clientMaxWaitMs);
+    }
 }

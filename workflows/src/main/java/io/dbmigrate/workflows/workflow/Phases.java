@@ -246,9 +246,7 @@ final class Phases {
         pointOfNoReturn(c, steps.fenceLsn(), steps.drainedLsn(), steps.sequences(), steps.finalValidation(), fencedAt);
         if (viaPgBouncer(c)) {
             long waited = c.trafficSteps.resumeTraffic(c.plan);
-            c.cutover = new io.dbmigrate.workflows.model.CutoverReport(c.cutover.fenceLsn(), c.cutover.drainedLsn(),
-                    c.cutover.sequences(), c.cutover.finalValidation(), Workflow.currentTimeMillis() - fencedAt,
-                    c.cutover.strategy(), waited);
+            c.cutover = c.cutover.withClientWait(Workflow.currentTimeMillis() - fencedAt, waited);
         }
     }
 
@@ -502,9 +500,6 @@ final class Phases {
             c.trafficSteps.resumeTraffic(back);
         }
         c.fallback = c.fallback.with("stopped", FallbackWindow.ROLLED_BACK, by, null);
-        c.cutover = new io.dbmigrate.workflows.model.CutoverReport(c.cutover.fenceLsn(), c.cutover.drainedLsn(),
-                c.cutover.sequences(), c.cutover.finalValidation(), c.cutover.writePauseMs(), c.cutover.strategy(),
-                c.cutover.clientMaxWaitMs());
         c.enter(Phase.CLEANUP);
         stopReverseApplier(c);
         c.pipeline.teardownCapture(c.reverse);
