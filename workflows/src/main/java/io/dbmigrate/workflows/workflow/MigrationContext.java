@@ -146,10 +146,22 @@ final class MigrationContext {
             PhaseTiming last = timings.remove(timings.size() - 1);
             timings.add(new PhaseTiming(last.phase(), last.startedAtMs(), now));
         }
+        MigrationMetrics.phase(plan, phase, p, now);
         phase = p;
         timings.add(new PhaseTiming(p.label(), now, null));
         Workflow.upsertMemo(Map.of("phase", p.label()));
         Workflow.getLogger(MigrationContext.class).info("migration {}: phase {}", plan.migrationId(), p.label());
+    }
+
+    /** Every validation result goes through here: status shows it and the mismatch gauge follows it. */
+    void validated(ValidationReport r) {
+        validation = r;
+        MigrationMetrics.validation(plan, r);
+    }
+
+    void cutoverReport(CutoverReport r) {
+        cutover = r;
+        MigrationMetrics.cutover(plan, r);
     }
 
     void closeTimings() {

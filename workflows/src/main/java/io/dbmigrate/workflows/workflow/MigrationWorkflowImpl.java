@@ -29,6 +29,7 @@ public final class MigrationWorkflowImpl implements MigrationWorkflow {
             throw ApplicationFailure.newNonRetryableFailure("invalid plan: " + String.join("; ", problems), "InvalidPlan");
         }
         c = new MigrationContext(plan);
+        MigrationMetrics.plan(plan);
         main = Workflow.newCancellationScope(() -> {
             Phases.preflight(c);
             Phases.prepare(c);
@@ -72,6 +73,7 @@ public final class MigrationWorkflowImpl implements MigrationWorkflow {
             c.state = State.FAILED;
             c.error = c.error + "; rollback incomplete: " + String.join("; ", failures);
         }
+        MigrationMetrics.rolledBack(c.plan, c.state);
         c.closeTimings();
     }
 

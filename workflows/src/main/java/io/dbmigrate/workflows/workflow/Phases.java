@@ -93,7 +93,7 @@ final class Phases {
 
     static void validation(MigrationContext c) {
         c.enter(Phase.VALIDATION);
-        c.validation = c.withApplier(Async.function(c.longSteps::validate, c.plan, c.forward, c.tables, false));
+        c.validated(c.withApplier(Async.function(c.longSteps::validate, c.plan, c.forward, c.tables, false)));
         c.maybeInject(Phase.VALIDATION);
         if (!c.validation.passed()) {
             throw ApplicationFailure.newNonRetryableFailure("validation found differences: " + summary(c.validation),
@@ -246,7 +246,7 @@ final class Phases {
         pointOfNoReturn(c, steps.fenceLsn(), steps.drainedLsn(), steps.sequences(), steps.finalValidation(), fencedAt);
         if (viaPgBouncer(c)) {
             long waited = c.trafficSteps.resumeTraffic(c.plan);
-            c.cutover = c.cutover.withClientWait(Workflow.currentTimeMillis() - fencedAt, waited);
+            c.cutoverReport(c.cutover.withClientWait(Workflow.currentTimeMillis() - fencedAt, waited));
         }
     }
 
@@ -260,7 +260,7 @@ final class Phases {
      */
     private static void recheckBeforePause(MigrationContext c) {
         ValidationReport recheck = c.withApplier(Async.function(c.longSteps::recheckChanges, c.plan, c.forward, c.tables));
-        c.validation = recheck;
+        c.validated(recheck);
         if (!recheck.passed()) {
             throw ApplicationFailure.newNonRetryableFailure("the live re-check before the write pause found differences: "
                     + summary(recheck), "ValidationFailed");
@@ -277,8 +277,8 @@ final class Phases {
             ValidationReport finalCheck, long fencedAt) {
         c.pastPointOfNoReturn = true;
         c.saga.forget();
-        c.cutover = new io.dbmigrate.workflows.model.CutoverReport(fenceLsn, drained, sequences, finalCheck,
-                Workflow.currentTimeMillis() - fencedAt, c.fallbackVersion ? c.plan.cutoverOrDefault().strategy() : null, null);
+        c.cutoverReport(new io.dbmigrate.workflows.model.CutoverReport(fenceLsn, drained, sequences, finalCheck,
+                Workflow.currentTimeMillis() - fencedAt, c.fallbackVersion ? c.plan.cutoverOrDefault().strategy() : null, null));
     }
 
     /** The steps inside the write pause; the pause itself is measured by {@link #cutover}. */
@@ -338,7 +338,7 @@ final class Phases {
         }
         c.switchLsn = mark.get();
         ValidationReport finalCheck = check.get();
-        c.validation = finalCheck;
+        c.validated(finalCheck);
         c.maybeInject(Phase.CUTOVER);
         if (!finalCheck.passed()) {
             throw ApplicationFailure.newNonRetryableFailure("final validation inside the write freeze found differences: "
@@ -350,7 +350,7 @@ final class Phases {
     /** The exact comparison inside the write pause; the cutover goes on only if it passes. */
     private static ValidationReport finalValidation(MigrationContext c) {
         ValidationReport finalCheck = c.withApplier(Async.function(c.longSteps::validate, c.plan, c.forward, c.tables, true));
-        c.validation = finalCheck;
+        c.validated(finalCheck);
         c.maybeInject(Phase.CUTOVER);
         if (!finalCheck.passed()) {
             throw ApplicationFailure.newNonRetryableFailure("final validation inside the write freeze found differences: "
