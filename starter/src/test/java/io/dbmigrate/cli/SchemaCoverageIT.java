@@ -39,6 +39,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -64,7 +65,16 @@ class SchemaCoverageIT {
     static final ObjectMapper JSON = new ObjectMapper();
 
     /** A row of the doc's table with its case file's sections. */
-    record Case(String name, boolean carried, String object, String setup, String writes) {}
+    record Case(String name, String verdict, String object, String setup, String writes) {
+        boolean is(String v) {
+            return verdict.equals(v);
+        }
+    }
+
+    static final String CARRIED = "carried";
+    static final String REFUSED = "refused";
+    /** Accepted by preflight, but the migration cannot complete under writes: it rolls back, losing nothing. */
+    static final String ROLLED_BACK = "rolled back";
 
     static Endpoint sourceAdmin;
     static Endpoint targetAdmin;
@@ -91,6 +101,8 @@ class SchemaCoverageIT {
         for (Endpoint admin : List.of(sourceAdmin, targetAdmin)) {
             Pg.exec(admin, "it-coverage", "CREATE ROLE " + OWNER + " LOGIN REPLICATION PASSWORD " + Sql.literal(password));
         }
+        // preflight's warning followed: without it the target's foreign-key actions fire under the applier (see the doc)
+        Pg.exec(targetAdmin, "it-coverage", "GRANT SET ON PARAMETER session_replication_role TO " + OWNER);
     }
 
     @AfterAll
@@ -106,7 +118,7 @@ class SchemaCoverageIT {
         for (String[] row : docRows()) {
             String name = unquote(row[0]);
             Map<String, String> sql = sections(Files.readString(CASES.resolve(name + ".sql")));
-            out.add(new Case(name, row[1].equals("carried"), unquote(row[2]), sql.get("setup"), sql.get("writes")));
+            out.add(new Case(name, row[1], unquote(row[2]), sql.get("setup"), sql.get("writes")));
         }
         return out;
     }
@@ -160,9 +172,9 @@ class SchemaCoverageIT {
             assertTrue(inDoc.add(name), "case " + name + " has two rows in " + DOC);
             checks.add(() -> assertEquals(4, row.length, name + ": a row has four cells (case | verdict | object | how / why)"));
             checks.add(() -> assertTrue(name.matches("[a-z][a-z0-9_]{0,30}"), name + ": a case name is a-z0-9_, up to 31"));
-            checks.add(() -> assertTrue(Set.of("carried", "refused").contains(row[1]), name + ": verdict " + row[1]));
-            checks.add(() -> assertEquals(row[1].equals("refused"), !row[2].isEmpty(),
-                    name + ": a refused case names its object (schema.table), a carried one none"));
+            checks.add(() -> assertTrue(Set.of(CARRIED, REFUSED, ROLLED_BACK).contains(row[1]), name + ": verdict " + row[1]));
+            checks.add(() -> assertEquals(!row[1].equals(CARRIED), !row[2].isEmpty(),
+                    name + ": a refused or rolled back case names its object (schema.table), a carried one none"));
             checks.add(() -> assertFalse(row.length < 4 || row[3].isBlank(), name + ": says how or why"));
         }
         Set<String> files;
@@ -173,8 +185,8 @@ class SchemaCoverageIT {
         assertEquals(files, inDoc, "every case file has a row in " + DOC + " and every row a file in " + CASES);
         for (Case c : cases()) {
             checks.add(() -> assertFalse(c.setup() == null || c.setup().isBlank(), c.name() + ": no -- setup section"));
-            checks.add(() -> assertTrue(!c.carried() || c.writes() != null && !c.writes().isBlank(),
-                    c.name() + ": a carried case has a -- writes section"));
+            checks.add(() -> assertTrue(c.is(REFUSED) || c.writes() != null && !c.writes().isBlank(),
+                    c.name() + ": a carried or rolled back case has a -- writes section"));
         }
         assertAll(checks);
     }
@@ -183,7 +195,7 @@ class SchemaCoverageIT {
 
     @TestFactory
     Stream<DynamicTest> refusedCasesAreRefusedInPreflightByNameChangingNothing() throws IOException {
-        return cases().stream().filter(c -> !c.carried()).map(c -> DynamicTest.dynamicTest(c.name(), () -> {
+        return cases().stream().filter(c -> c.is(REFUSED)).map(c -> DynamicTest.dynamicTest(c.name(), () -> {
             String db = CARRIED_DB + "_" + c.name();
             freshDatabases(db);
             setup(db, c);
@@ -191,8 +203,8 @@ class SchemaCoverageIT {
             String error = status.path("error").asText();
             assertAll(c.name() + ": " + status,
                     () -> assertEquals("ROLLED_BACK", status.get("state").asText()),
-                    () -> assertEquals("preflight", status.get("phase").asText()),
-                    () -> assertTrue(error.contains("preflight refused the migration"), error),
+                    () -> assertEquals(List.of("preflight", "done"), phases(status), "ended in preflight"),
+                    () -> assertTrue(error.startsWith("preflight failed: preflight refused the migration"), error),
                     () -> assertTrue(error.lines().anyMatch(l -> l.contains(c.object())),
                             "the refusal names " + c.object() + ": " + error),
                     () -> assertEquals(0, status.get("compensations").size(), "nothing to undo"),
@@ -206,24 +218,16 @@ class SchemaCoverageIT {
 
     @Test
     void carriedCasesMigrateExactlyUnderWrites() throws Exception {
-        List<Case> carried = cases().stream().filter(Case::carried).toList();
-        freshDatabases(CARRIED_DB);
-        for (Case c : carried) {
-            setup(CARRIED_DB, c);
-        }
-        List<Writer> writers = carried.stream().map(c -> new Writer(c, owner(sourceAdmin, CARRIED_DB))).toList();
-        writers.forEach(Writer::start);
-        JsonNode status;
-        try {
-            Thread.sleep(1000); // the writers are at it before the migration starts
-            status = migrate(plan("coverage", CARRIED_DB, carried.stream().map(Case::name).toList()));
-        } finally {
-            for (Writer w : writers) {
-                w.stop();
-            }
-        }
+        List<Case> carried = cases().stream().filter(c -> c.is(CARRIED)).toList();
+        List<Writer> writers = new ArrayList<>();
+        JsonNode status = migrateUnderWrites("coverage", CARRIED_DB, carried, writers);
         assertEquals("COMPLETED", status.get("state").asText(), status.toString());
         long cutoverStarted = phaseStart(status, "cutover");
+        for (Writer w : writers) {
+            System.out.println(w.c.name() + ": " + w.committedBefore(cutoverStarted) + " rounds committed before the cutover, "
+                    + (w.commits.size() - w.committedBefore(cutoverStarted)) + " after; failures by SQLSTATE "
+                    + w.failures.stream().collect(Collectors.groupingBy(f -> String.valueOf(f.sqlState()), java.util.TreeMap::new, Collectors.counting())));
+        }
 
         List<Executable> checks = new ArrayList<>();
         for (Writer w : writers) {
@@ -258,7 +262,53 @@ class SchemaCoverageIT {
         assertAll(checks);
     }
 
+    /**
+     * The known gaps: preflight lets them through, but the migration cannot complete while they are written; it must
+     * roll back naming the table, with no write refused (the fence is never set) and nothing of dbmigrate left.
+     */
+    @Test
+    void rolledBackCasesRollBackByNameUnderWritesLosingNothing() throws Exception {
+        List<Case> cases = cases().stream().filter(c -> c.is(ROLLED_BACK)).toList();
+        Assumptions.assumeFalse(cases.isEmpty(), "no case is rolled back");
+        String db = CARRIED_DB + "_rolled_back";
+        List<Writer> writers = new ArrayList<>();
+        JsonNode status = migrateUnderWrites("coverage_rb", db, cases, writers);
+        String error = status.path("error").asText();
+        List<Executable> checks = new ArrayList<>();
+        checks.add(() -> assertEquals("ROLLED_BACK", status.get("state").asText(), status.toString()));
+        for (Case c : cases) {
+            checks.add(() -> assertTrue(error.contains(c.object()), c.name() + ": the error names " + c.object() + ": " + error));
+        }
+        for (Writer w : writers) {
+            checks.add(() -> assertEquals(List.of(), w.failures, w.c.name() + ": the application's statements failed"));
+            checks.add(() -> assertTrue(w.commits.size() >= 10, w.c.name() + ": the writer hardly wrote"));
+        }
+        checks.add(() -> assertEquals(List.of(), Leftovers.list(owner(sourceAdmin, db), owner(targetAdmin, db), connect),
+                "dbmigrate's objects left"));
+        checks.add(() -> assertEquals(List.of(), relations(admin(targetAdmin, db), cases.stream().map(Case::name).toList(), "true"),
+                "the tables it created on the target are dropped"));
+        assertAll(checks);
+    }
+
     // ---- helpers
+
+    /** The cases' setup in a fresh {@code db}, then one migration of them all while a writer per case writes. */
+    static JsonNode migrateUnderWrites(String id, String db, List<Case> cases, List<Writer> writers) throws Exception {
+        freshDatabases(db);
+        for (Case c : cases) {
+            setup(db, c);
+        }
+        cases.forEach(c -> writers.add(new Writer(c, owner(sourceAdmin, db))));
+        writers.forEach(Writer::start);
+        try {
+            Thread.sleep(1000); // the writers are at it before the migration starts
+            return migrate(plan(id, db, cases.stream().map(Case::name).toList()));
+        } finally {
+            for (Writer w : writers) {
+                w.stop();
+            }
+        }
+    }
 
     /** Drops and creates {@code db} on both clusters, owned by the owner role. */
     static void freshDatabases(String db) throws SQLException {
@@ -316,6 +366,12 @@ class SchemaCoverageIT {
             assertTrue(System.nanoTime() < deadline, plan.migrationId() + " did not end within 6 minutes: " + r.out() + r.err());
             Thread.sleep(500);
         }
+    }
+
+    static List<String> phases(JsonNode status) {
+        List<String> out = new ArrayList<>();
+        status.get("timings").forEach(t -> out.add(t.get("phase").asText()));
+        return out;
     }
 
     static long phaseStart(JsonNode status, String phase) {
@@ -382,7 +438,6 @@ class SchemaCoverageIT {
         final List<Long> commits = java.util.Collections.synchronizedList(new ArrayList<>());
         private volatile boolean running = true;
         private Thread thread;
-        private Connection conn;
 
         Writer(Case c, Endpoint db) {
             this.c = c;
@@ -405,27 +460,28 @@ class SchemaCoverageIT {
             }
         }
 
+        /** Rounds on one connection until a statement fails; then a new connection (the retired source ends sessions). */
         @Override
         public void run() {
             long round = 0;
             while (running) {
-                try {
-                    if (conn == null) {
-                        conn = Pg.connect(db, "coverage-writer", Map.of("currentSchema", c.name()));
-                        conn.setAutoCommit(false);
-                    }
-                    try (PreparedStatement ps = conn.prepareStatement("SELECT set_config('coverage.i', ?, true)");
-                            Statement st = conn.createStatement()) {
-                        ps.setString(1, Long.toString(round));
-                        ps.execute();
+                try (Connection conn = Pg.connect(db, "coverage-writer", Map.of("currentSchema", c.name()));
+                        PreparedStatement number = conn.prepareStatement("SELECT set_config('coverage.i', ?, true)");
+                        Statement st = conn.createStatement()) {
+                    conn.setAutoCommit(false);
+                    while (running) {
+                        number.setString(1, Long.toString(round));
+                        number.execute();
                         st.execute(c.writes());
+                        conn.commit();
+                        commits.add(System.currentTimeMillis());
+                        round++;
+                        Thread.sleep(100);
                     }
-                    conn.commit();
-                    commits.add(System.currentTimeMillis());
-                    round++;
                 } catch (SQLException e) {
                     failures.add(new Failure(System.currentTimeMillis(), e.getSQLState(), e.getMessage()));
-                    close();
+                } catch (InterruptedException e) {
+                    return;
                 }
                 try {
                     Thread.sleep(100);
@@ -433,18 +489,6 @@ class SchemaCoverageIT {
                     return;
                 }
             }
-            close();
-        }
-
-        private void close() {
-            try {
-                if (conn != null) {
-                    conn.close();
-                }
-            } catch (SQLException ignored) {
-                // gone already
-            }
-            conn = null;
         }
     }
 }
