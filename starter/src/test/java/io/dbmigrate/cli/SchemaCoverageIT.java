@@ -73,8 +73,11 @@ class SchemaCoverageIT {
 
     static final String CARRIED = "carried";
     static final String REFUSED = "refused";
-    /** Accepted by preflight, but the migration cannot complete under writes: it rolls back, losing nothing. */
-    static final String ROLLED_BACK = "rolled back";
+    /**
+     * Accepted by preflight; under writes the migration either completes exactly or rolls back by name, losing
+     * nothing (which one depends on timing: a known gap, see the doc).
+     */
+    static final String ROLLED_BACK = "carried or rolled back";
 
     static Endpoint sourceAdmin;
     static Endpoint targetAdmin;
@@ -222,6 +225,12 @@ class SchemaCoverageIT {
         List<Writer> writers = new ArrayList<>();
         JsonNode status = migrateUnderWrites("coverage", CARRIED_DB, carried, writers);
         assertEquals("COMPLETED", status.get("state").asText(), status.toString());
+        assertAll(exactUnderWrites(status, carried, CARRIED_DB, writers));
+    }
+
+    /** After a completed migration: the writers, the tables row by row, the sequences, no leftovers. */
+    static List<Executable> exactUnderWrites(JsonNode status, List<Case> cases, String db, List<Writer> writers)
+            throws SQLException {
         long cutoverStarted = phaseStart(status, "cutover");
         for (Writer w : writers) {
             System.out.println(w.c.name() + ": " + w.committedBefore(cutoverStarted) + " rounds committed before the cutover, "
@@ -236,12 +245,16 @@ class SchemaCoverageIT {
                     name + ": the writer committed only " + w.committedBefore(cutoverStarted) + " rounds before the cutover"));
             List<Writer.Failure> early = w.failures.stream().filter(f -> f.atMs() < cutoverStarted).toList();
             checks.add(() -> assertEquals(List.of(), early, name + ": statements failed before the cutover began"));
+            long readOnlySince = w.failures.stream().filter(f -> "25006".equals(f.sqlState())).mapToLong(Writer.Failure::atMs)
+                    .min().orElse(Long.MAX_VALUE);
+            checks.add(() -> assertEquals(0, w.commits.stream().filter(t -> t > readOnlySince).count(),
+                    name + ": rounds committed on the source after it was retired"));
             List<Writer.Failure> unexpected = w.failures.stream().filter(f -> !f.causedByTheSwitch()).toList();
             checks.add(() -> assertEquals(List.of(), unexpected, name + ": failures other than the switch's refusals"));
         }
-        Endpoint source = admin(sourceAdmin, CARRIED_DB);
-        Endpoint target = admin(targetAdmin, CARRIED_DB);
-        List<String> schemas = carried.stream().map(Case::name).toList();
+        Endpoint source = admin(sourceAdmin, db);
+        Endpoint target = admin(targetAdmin, db);
+        List<String> schemas = cases.stream().map(Case::name).toList();
         List<String> tables = relations(source, schemas, "relkind IN ('r', 'p')");
         checks.add(() -> assertEquals(tables, relations(target, schemas, "relkind IN ('r', 'p')"), "the same tables on the target"));
         for (String t : tables) {
@@ -257,22 +270,27 @@ class SchemaCoverageIT {
             checks.add(() -> assertTrue(tgtSeq.containsKey(s.getKey()) && tgtSeq.get(s.getKey()) >= s.getValue(),
                     "sequence " + s.getKey() + " at " + s.getValue() + " on the source, " + tgtSeq.get(s.getKey()) + " on the target"));
         }
-        checks.add(() -> assertEquals(List.of(), Leftovers.list(owner(sourceAdmin, CARRIED_DB), owner(targetAdmin, CARRIED_DB), connect),
+        checks.add(() -> assertEquals(List.of(), Leftovers.list(owner(sourceAdmin, db), owner(targetAdmin, db), connect),
                 "dbmigrate's objects left"));
-        assertAll(checks);
+        return checks;
     }
 
     /**
-     * The known gaps: preflight lets them through, but the migration cannot complete while they are written; it must
-     * roll back naming the table, with no write refused (the fence is never set) and nothing of dbmigrate left.
+     * The known gaps: preflight lets them through, and while they are written the migration either completes, then
+     * exactly as a carried case, or rolls back naming the table, with no write refused (the fence is never set) and
+     * nothing of dbmigrate left.
      */
     @Test
-    void rolledBackCasesRollBackByNameUnderWritesLosingNothing() throws Exception {
+    void racyCasesCompleteExactlyOrRollBackByNameLosingNothing() throws Exception {
         List<Case> cases = cases().stream().filter(c -> c.is(ROLLED_BACK)).toList();
         Assumptions.assumeFalse(cases.isEmpty(), "no case is rolled back");
         String db = CARRIED_DB + "_rolled_back";
         List<Writer> writers = new ArrayList<>();
         JsonNode status = migrateUnderWrites("coverage_rb", db, cases, writers);
+        if (status.get("state").asText().equals("COMPLETED")) {
+            assertAll(exactUnderWrites(status, cases, db, writers));
+            return;
+        }
         String error = status.path("error").asText();
         List<Executable> checks = new ArrayList<>();
         checks.add(() -> assertEquals("ROLLED_BACK", status.get("state").asText(), status.toString()));
