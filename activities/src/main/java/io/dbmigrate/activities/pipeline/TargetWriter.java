@@ -78,7 +78,7 @@ final class TargetWriter {
     void apply(List<ChangeEvent> events, boolean oneByOne) throws SQLException {
         List<Bound> run = new ArrayList<>();
         Set<List<String>> upserted = new HashSet<>();
-        for (ChangeEvent e : events) {
+        for (ChangeEvent e : keyChangesAsUpdates(events)) {
             Bound b = bind(e);
             // a batch of inserts goes out as multi-row INSERTs of up to 128 rows, and one upsert cannot touch a row twice (21000)
             boolean again = b.upsertKey() != null && upserted.contains(b.upsertKey());
@@ -95,6 +95,33 @@ final class TargetWriter {
         if (!run.isEmpty()) {
             flush(run, oneByOne);
         }
+    }
+
+    /**
+     * Debezium sends an update that changes a row's key as a DELETE of the old key and a CREATE of the new row, both
+     * at the update's LSN. When the new row holds a TOASTed value that the update left unchanged, pgoutput did not
+     * send that value, so the CREATE cannot rebuild the row: the pair becomes one UPDATE of the old key, which moves
+     * the row and keeps the value where it is.
+     */
+    static List<ChangeEvent> keyChangesAsUpdates(List<ChangeEvent> events) {
+        List<ChangeEvent> out = null;
+        for (int i = 0; i < events.size(); i++) {
+            ChangeEvent e = events.get(i);
+            ChangeEvent next = i + 1 < events.size() ? events.get(i + 1) : null;
+            if (e.kind() == ChangeEvent.Kind.DELETE && next != null && next.kind() == ChangeEvent.Kind.INSERT
+                    && next.lsn() == e.lsn() && Objects.equals(next.txId(), e.txId()) && next.table().equals(e.table())
+                    && e.before() != null && next.after().containsValue(ChangeEvent.UNCHANGED_TOAST)) {
+                if (out == null) {
+                    out = new ArrayList<>(events.subList(0, i));
+                }
+                out.add(new ChangeEvent(ChangeEvent.Kind.UPDATE, next.offset(), next.txId(), next.table(), e.before(),
+                        next.after(), next.lsn(), next.commitMicros(), next.snapshot(), next.order()));
+                i++;
+            } else if (out != null) {
+                out.add(e);
+            }
+        }
+        return out == null ? events : out;
     }
 
     private void flush(List<Bound> run, boolean oneByOne) throws SQLException {
