@@ -105,4 +105,27 @@ class SchemaCasesIT {
                 },
                 "toast_key");
     }
+
+    /**
+     * Case 2: logical decoding messages (pg_logical_emit_message), inside a transaction with row changes, alone in one,
+     * and non-transactional. Debezium counts a transactional message in its transaction's event count but sends it
+     * to a topic of its own; the applier applies the row changes exactly and waits for nothing else.
+     */
+    @Test
+    void logicalDecodingMessagesDoNotStallOrBreakTransactions() throws Exception {
+        carry("case_messages",
+                new String[] {"CREATE TABLE msgs (id int PRIMARY KEY, v text)"},
+                new String[] {"INSERT INTO msgs VALUES (0, 'seed')"},
+                st -> {
+                    tx(st, "INSERT INTO msgs VALUES (1, 'a')", "SELECT pg_logical_emit_message(true, 'x', 'payload')",
+                            "UPDATE msgs SET v = 'b' WHERE id = 1");
+                    st.execute("SELECT pg_logical_emit_message(false, 'y', 'not transactional')");
+                    st.execute("INSERT INTO msgs VALUES (2, 'c')");
+                    tx(st, "SELECT pg_logical_emit_message(true, 'only', 'nothing else')");
+                    tx(st, "INSERT INTO msgs VALUES (3, 'd')", "SELECT pg_logical_emit_message(false, 'z', 'inside')",
+                            "SELECT pg_logical_emit_message(true, '', 'empty prefix')", "DELETE FROM msgs WHERE id = 0");
+                    st.execute("UPDATE msgs SET v = v || '!'");
+                },
+                "msgs");
+    }
 }
