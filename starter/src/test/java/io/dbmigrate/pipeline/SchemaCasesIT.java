@@ -152,4 +152,40 @@ class SchemaCasesIT {
                 },
                 "gen_nokey");
     }
+
+    /**
+     * Case 5: REPLICA IDENTITY USING INDEX, on a table whose primary key is another column and on one without a
+     * primary key. Before-images hold only the index's columns; the applier keys the rows of such a table by them,
+     * including updates that change them, and a change of them on a row with an unchanged TOASTed value.
+     */
+    @Test
+    void replicaIdentityUsingIndex() throws Exception {
+        carry("case_ident_index",
+                new String[] {"CREATE TABLE idx_pk (id int PRIMARY KEY, code text NOT NULL, v text, big text)",
+                        "CREATE UNIQUE INDEX idx_pk_code ON idx_pk (code)",
+                        "ALTER TABLE idx_pk REPLICA IDENTITY USING INDEX idx_pk_code",
+                        "CREATE TABLE idx_nopk (a int NOT NULL, b text NOT NULL, v text)",
+                        "CREATE UNIQUE INDEX idx_nopk_ab ON idx_nopk (a, b)",
+                        "ALTER TABLE idx_nopk REPLICA IDENTITY USING INDEX idx_nopk_ab"},
+                new String[] {"INSERT INTO idx_pk SELECT g, 'c' || g, 'v', " + BIG + " FROM generate_series(1, 8) g",
+                        "INSERT INTO idx_nopk SELECT g, 'b' || g, 'v' FROM generate_series(1, 8) g"},
+                st -> {
+                    st.execute("UPDATE idx_pk SET v = 'v2' WHERE id = 1");
+                    st.execute("UPDATE idx_pk SET id = id + 100 WHERE id = 2");
+                    st.execute("UPDATE idx_pk SET code = code || '-new' WHERE id = 3");
+                    st.execute("UPDATE idx_pk SET code = 'c4b', id = 400, v = 'both' WHERE id = 4");
+                    st.execute("DELETE FROM idx_pk WHERE id = 5");
+                    st.execute("INSERT INTO idx_pk VALUES (9, 'c9', 'new', 'small')");
+                    st.execute("UPDATE idx_pk SET code = 'c9b' WHERE id = 9");
+                    tx(st, "UPDATE idx_pk SET code = 'tmp' WHERE id = 6", "UPDATE idx_pk SET code = 'c6' WHERE id = 7",
+                            "UPDATE idx_pk SET code = 'c7' WHERE id = 6");
+                    st.execute("UPDATE idx_nopk SET v = 'v2' WHERE a = 1");
+                    st.execute("UPDATE idx_nopk SET a = a + 100 WHERE a = 2");
+                    st.execute("UPDATE idx_nopk SET b = 'moved', v = 'm' WHERE a = 3");
+                    st.execute("DELETE FROM idx_nopk WHERE a = 4");
+                    st.execute("INSERT INTO idx_nopk VALUES (9, 'b9', 'new')");
+                    tx(st, "UPDATE idx_nopk SET a = 0 WHERE a = 5", "UPDATE idx_nopk SET a = 5, v = 'back' WHERE a = 0");
+                },
+                "idx_pk", "idx_nopk");
+    }
 }
