@@ -189,7 +189,8 @@ public final class Preflight {
      * What each table will publish and what the copy can read, checked on every relation that holds rows (a
      * partitioned table's partitions each on their own: they do not inherit the root's replica identity): a replica
      * identity that makes the source refuse UPDATE and DELETE once the table is published (NOTHING, or DEFAULT with
-     * no primary key), one that does not carry the primary key dbmigrate keys rows by (USING INDEX), an UNLOGGED table
+     * no primary key), a partition's USING INDEX (a partitioned table's rows are keyed by its root's primary key; a
+     * plain table's by its identity index, which the applier reads on the target), an UNLOGGED table
      * (never decoded), a DEFERRABLE primary key (the applier's ON CONFLICT cannot use it), and row-level security that
      * applies to the migration role (its copy and validation would see only the rows the policies show).
      */
@@ -226,10 +227,11 @@ public final class Preflight {
                                     + "once published, the source refuses them): ALTER TABLE " + Sql.table(r)
                                     + " ADD PRIMARY KEY (...), or ALTER TABLE " + Sql.table(r)
                                     + " REPLICA IDENTITY FULL (every update then logs the whole old row)");
-                        } else if ("i".equals(ident)) {
+                        } else if ("i".equals(ident) && !r.equals(t)) {
+                            // a plain table's rows are keyed by its identity index; a partitioned table's by its root's key
                             problems.add(what + " has REPLICA IDENTITY USING INDEX " + rs.getString(6) + ": its changes name "
-                                    + "rows by that index, dbmigrate keys them by the primary key. Fix: ALTER TABLE "
-                                    + Sql.table(r) + " REPLICA IDENTITY " + (pk ? "DEFAULT" : "FULL"));
+                                    + "rows by that index, and dbmigrate keys the rows of a partitioned table by its root's "
+                                    + "primary key. Fix: ALTER TABLE " + Sql.table(r) + " REPLICA IDENTITY " + (pk ? "DEFAULT" : "FULL"));
                         }
                         if ("u".equals(rs.getString(4))) {
                             problems.add(what + " is UNLOGGED: logical decoding never sees its changes. Fix: ALTER TABLE "

@@ -196,6 +196,10 @@ public final class CaptureSetup {
         c.put("errors.tolerance", "none");
         // BEGIN/END records delimit each source transaction for the applier
         c.put("provide.transaction.metadata", "true");
+        // logical decoding messages (pg_logical_emit_message) carry no rows: Debezium would send them to a topic of its
+        // own (<prefix>.message) yet count a transactional one in its transaction's END, which the applier then
+        // refused as a transaction with a missing change. Excluded, they are neither sent nor counted.
+        c.put("message.prefix.exclude.list", ".*");
         c.put("tombstones.on.delete", "false");
         c.put("skipped.operations", "none");
         // the slot advances while captured tables are idle (FIELD-NOTES #1)

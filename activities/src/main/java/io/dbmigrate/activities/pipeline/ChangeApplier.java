@@ -44,6 +44,8 @@ import io.dbmigrate.activities.pipeline.TransactionAssembler.Unit;
 public final class ChangeApplier {
     private static final Logger log = LoggerFactory.getLogger(ChangeApplier.class);
     private static final int MAX_GROUP_CHANGES = 20_000;
+    /** Most changes of one open source transaction held in memory (and bytes: TransactionAssembler.MAX_HELD_BYTES). */
+    public static final int MAX_HELD_CHANGES = TransactionAssembler.MAX_HELD_CHANGES;
     /** How long a reconnect waits for this applier's own abandoned session to let go of the stream's lock. */
     private static final Duration OWN_SESSION_WAIT = Duration.ofSeconds(10);
     /** Bound of one applier statement: far above any healthy one (docs/pipeline.md, "Timeouts"). */
@@ -76,6 +78,19 @@ public final class ChangeApplier {
     private String retrying;
     private Consumer<ApplierProgress> heartbeat = p -> {};
     private long lastBeat;
+    /**
+     * A target transaction holds changes written ahead of their source transaction's END (a large transaction, see
+     * TransactionAssembler.takeApplicable): the first {@code writtenUnits} pending units and part of the open one.
+     */
+    private boolean openTarget;
+    private int writtenUnits;
+    private long writtenRows;
+    private long writtenLsn;
+    private long writtenMarker;
+    /** Set after a refused batch inside an open target transaction: its changes are read again one by one. */
+    private boolean oneByOneUntilCommit;
+    /** Most changes of one open source transaction held in memory at once (it is bounded; see TransactionAssembler). */
+    private volatile int heldHighWater;
 
     public ChangeApplier(StreamSpec spec, String bootstrap, MeterRegistry registry) {
         this.spec = spec;
@@ -149,36 +164,61 @@ public final class ChangeApplier {
             int pendingChanges = 0;
             long lastPositionWrite = System.nanoTime();
             while (keepGoing.getAsBoolean()) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(50));
-                long received = System.currentTimeMillis();
-                for (ConsumerRecord<byte[], byte[]> r : records) {
-                    ChangeEvent e = ChangeEvent.parse(r.offset(), r.value());
-                    Unit u = assembler.accept(e);
-                    if (u != null) {
-                        if (isDuplicate(u)) {
-                            duplicates++;
-                            duplicateCounter.increment();
+                try {
+                    ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(50));
+                    long received = System.currentTimeMillis();
+                    for (ConsumerRecord<byte[], byte[]> r : records) {
+                        ChangeEvent e = ChangeEvent.parse(r.offset(), r.value());
+                        Unit u = assembler.accept(e);
+                        heldHighWater = Math.max(heldHighWater, assembler.held());
+                        if (u != null) {
+                            if (isDuplicate(u)) {
+                                if (u.continued()) {
+                                    // part of it is written in the open target transaction: undo, and read again without it
+                                    throw new ReadAgain("transaction " + e.txId() + " ending at topic offset " + u.endOffset()
+                                            + " was applied before", -1, e.txId(), u.endOffset());
+                                }
+                                duplicates++;
+                                duplicateCounter.increment();
+                            } else {
+                                pending.add(new Pending(u, r.timestamp(), received));
+                                pendingChanges += u.events().size();
+                            }
                         } else {
-                            pending.add(new Pending(u, r.timestamp(), received));
-                            pendingChanges += u.events().size();
+                            List<ChangeEvent> ahead = assembler.takeApplicable();
+                            if (!ahead.isEmpty()) {
+                                writeAhead(pending, ahead);
+                            }
+                        }
+                        if (pendingChanges >= MAX_GROUP_CHANGES && !assembler.inTransaction()) {
+                            flushWithRetry(pending, assembler.completeOffset(), keepGoing);
+                            pending.clear();
+                            pendingChanges = 0;
+                            lastPositionWrite = System.nanoTime();
                         }
                     }
-                    if (pendingChanges >= MAX_GROUP_CHANGES && !assembler.inTransaction()) {
+                    boolean idleProgress = assembler.completeOffset() > position.kafkaOffset()
+                            && System.nanoTime() - lastPositionWrite > TimeUnit.SECONDS.toNanos(5);
+                    // an open target transaction commits only with the END of the source transaction it holds part of
+                    if ((!pending.isEmpty() || idleProgress) && !(openTarget && assembler.inTransaction())) {
                         flushWithRetry(pending, assembler.completeOffset(), keepGoing);
                         pending.clear();
                         pendingChanges = 0;
                         lastPositionWrite = System.nanoTime();
                     }
-                }
-                boolean idleProgress = assembler.completeOffset() > position.kafkaOffset()
-                        && System.nanoTime() - lastPositionWrite > TimeUnit.SECONDS.toNanos(5);
-                if (!pending.isEmpty() || idleProgress) {
-                    flushWithRetry(pending, assembler.completeOffset(), keepGoing);
+                    beat();
+                } catch (ReadAgain again) {
+                    log.info("{}: {}; the target transaction is rolled back and the topic read again from offset {}",
+                            spec.streamId(), again.getMessage(), position.kafkaOffset() + 1);
+                    resume(again.groupEnd(), keepGoing);
+                    consumer.seek(tp, position.kafkaOffset() + 1);
+                    assembler = new TransactionAssembler(position.kafkaOffset());
+                    if (again.skipTxId() != null) {
+                        assembler.skip(again.skipTxId(), again.skipThrough());
+                    }
                     pending.clear();
                     pendingChanges = 0;
-                    lastPositionWrite = System.nanoTime();
                 }
-                beat();
             }
         } catch (IOException e) {
             throw new IllegalStateException("undecodable record in " + spec.topic() + ": " + e.getMessage(), e);
@@ -193,6 +233,124 @@ public final class ChangeApplier {
         }
         return new ApplierProgress(position.kafkaOffset(), Lsn.format(position.lsn()), position.transactions(), changes,
                 duplicates, snapshotRows, lastLagMs, replicaRole, retrying);
+    }
+
+    /** Most changes of one open source transaction the applier held in memory at once since it started. */
+    public int heldHighWater() {
+        return heldHighWater;
+    }
+
+    /**
+     * The open target transaction, holding changes written ahead of their source transaction's END, cannot be
+     * completed (a transient error, a refused batch, a transaction found to be a duplicate): it is rolled back and the
+     * topic read again from the stored position. {@code groupEnd} is the offset the lost commit would have stored, or
+     * -1; {@code skipTxId} a transaction to drop up to its END at {@code skipThrough}.
+     */
+    private static final class ReadAgain extends RuntimeException {
+        private final long groupEnd;
+        private final String skipTxId;
+        private final long skipThrough;
+
+        ReadAgain(String why, long groupEnd, String skipTxId, long skipThrough) {
+            super(why, null, false, false);
+            this.groupEnd = groupEnd;
+            this.skipTxId = skipTxId;
+            this.skipThrough = skipThrough;
+        }
+
+        long groupEnd() {
+            return groupEnd;
+        }
+
+        String skipTxId() {
+            return skipTxId;
+        }
+
+        long skipThrough() {
+            return skipThrough;
+        }
+    }
+
+    /**
+     * Writes changes of a large source transaction ahead of its END into the open target transaction (opened here,
+     * with the complete transactions pending before it), so that memory holds a bounded part of it. Nothing is
+     * committed: the END commits it with the position, as for any group; a failure rolls all of it back.
+     */
+    private void writeAhead(List<Pending> pending, List<ChangeEvent> ahead) throws SQLException {
+        try {
+            if (conn == null) {
+                throw new ReadAgain("the target connection was lost", -1, null, -1);
+            }
+            openTarget = true;
+            for (; writtenUnits < pending.size(); writtenUnits++) {
+                writer.apply(data(pending.get(writtenUnits).unit().events()), oneByOneUntilCommit);
+            }
+            writer.apply(data(ahead), oneByOneUntilCommit);
+        } catch (TargetWriter.BatchRefused e) {
+            refusedBatches.increment();
+            oneByOneUntilCommit = true;
+            closeQuietly();
+            throw new ReadAgain("the target refused a batch (" + e.getMessage() + "); reading it again one change at a time",
+                    -1, null, -1);
+        } catch (SQLException e) {
+            if (!ApplyErrors.isTransient(e)) {
+                rollbackQuietly();
+                throw e;
+            }
+            retrying = "SQLSTATE " + e.getSQLState() + ": " + e.getMessage();
+            closeQuietly();
+            throw new ReadAgain("transient error " + retrying, -1, null, -1);
+        } catch (ReadAgain e) {
+            throw e;
+        } catch (RuntimeException e) {
+            rollbackQuietly();
+            throw e;
+        }
+    }
+
+    /** The data changes of {@code events}, with the heartbeat table's rows taken out into the marker and LSN. */
+    private List<ChangeEvent> data(List<ChangeEvent> events) {
+        List<ChangeEvent> data = new ArrayList<>(events.size());
+        for (ChangeEvent e : events) {
+            writtenLsn = Math.max(writtenLsn, e.lsn());
+            if (isControl(e)) {
+                if (e.after() != null && e.after().get("marker") != null) {
+                    writtenMarker = Math.max(writtenMarker, Long.parseLong(e.after().get("marker")));
+                }
+            } else {
+                data.add(e);
+            }
+        }
+        writtenRows += data.size();
+        return data;
+    }
+
+    /**
+     * After the open target transaction was lost: a new connection (retried while the error is transient), and the
+     * position as stored, which says whether the lost commit landed ({@link #settle(long, long, long)}).
+     */
+    private void resume(long groupEnd, BooleanSupplier keepGoing) throws SQLException {
+        closeQuietly();
+        resetWritten();
+        acceptedCommitLsn = 0; // what was accepted since the stored position is read again
+        long backoff = 200;
+        while (true) {
+            try {
+                ApplyPosition stored = connect();
+                if (!settle(stored, groupEnd)) {
+                    position = stored;
+                }
+                retrying = null;
+                return;
+            } catch (SQLException e) {
+                if (!ApplyErrors.isTransient(e) || !keepGoing.getAsBoolean()) {
+                    throw e;
+                }
+                retrying = "SQLSTATE " + e.getSQLState() + ": " + e.getMessage();
+                pause(backoff);
+                backoff = Math.min(backoff * 2, 10_000);
+            }
+        }
     }
 
     /**
@@ -230,6 +388,14 @@ public final class ChangeApplier {
                 retrying = null;
                 return;
             } catch (TargetWriter.BatchRefused e) {
+                if (openTarget) {
+                    // part of the group was written ahead and is not held any more: read it again, one by one
+                    refusedBatches.increment();
+                    oneByOneUntilCommit = true;
+                    closeQuietly();
+                    throw new ReadAgain("the target refused a batch (" + e.getMessage() + "); reading it again one "
+                            + "change at a time", -1, null, -1);
+                }
                 // a batch does not say which change the target refused: apply the same group again, one statement
                 // per change, so that the error names it (or, if it was a batching artefact, the group just lands)
                 rollbackQuietly();
@@ -244,6 +410,11 @@ public final class ChangeApplier {
                 }
                 // the connection is replaced below (or by run()'s finally): closeQuietly rolls back
                 retrying = "SQLSTATE " + e.getSQLState() + ": " + e.getMessage();
+                if (openTarget) {
+                    // part of the group was written ahead and is not held any more: the stored position decides
+                    closeQuietly();
+                    throw new ReadAgain("transient error " + retrying, offset, null, -1);
+                }
                 log.warn("{}: transient error, retrying in {} ms: {}", spec.streamId(), backoff, retrying);
                 if (!keepGoing.getAsBoolean()) {
                     throw e;
@@ -292,38 +463,30 @@ public final class ChangeApplier {
     }
 
     private void flush(List<Pending> pending, long offset, boolean oneByOne) throws SQLException {
+        if (!openTarget) {
+            resetWritten(); // a group applied again after a refused batch or a new connection starts from nothing
+        }
         List<Unit> units = pending.stream().map(Pending::unit).toList();
         List<ChangeEvent> data = new ArrayList<>();
-        long marker = position.marker();
-        long lsn = position.lsn();
+        for (int i = writtenUnits; i < units.size(); i++) {
+            data.addAll(data(units.get(i).events()));
+        }
         long commitLsn = position.commitLsn();
         long commitMicros = 0;
-        long rows = 0;
         long reads = 0;
         int txs = 0;
         for (Unit u : units) {
-            for (ChangeEvent e : u.events()) {
-                lsn = Math.max(lsn, e.lsn());
-                if (isControl(e)) {
-                    if (e.after() != null && e.after().get("marker") != null) {
-                        marker = Math.max(marker, Long.parseLong(e.after().get("marker")));
-                    }
-                } else {
-                    data.add(e);
-                    rows++;
-                    if (e.kind() == ChangeEvent.Kind.READ) {
-                        reads++;
-                    }
-                }
-            }
+            reads += u.events().stream().filter(e -> e.kind() == ChangeEvent.Kind.READ && !isControl(e)).count();
             if (!u.snapshot()) {
                 txs++;
                 commitLsn = Math.max(commitLsn, u.commitLsn());
                 commitMicros = Math.max(commitMicros, u.commitMicros());
             }
         }
-        lsn = Math.max(lsn, commitLsn);
-        writer.apply(data, oneByOne);
+        long rows = writtenRows;
+        long marker = Math.max(position.marker(), writtenMarker);
+        long lsn = Math.max(Math.max(position.lsn(), writtenLsn), commitLsn);
+        writer.apply(data, oneByOne || oneByOneUntilCommit);
         ApplyPosition next = new ApplyPosition(offset, commitLsn, lsn,
                 commitMicros == 0 ? position.commitTime() : Instant.ofEpochSecond(0, commitMicros * 1000),
                 marker, position.transactions() + txs);
@@ -333,6 +496,8 @@ public final class ChangeApplier {
         }
         conn.commit();
         position = next;
+        resetWritten();
+        oneByOneUntilCommit = false;
         changes += rows;
         snapshotRows += reads;
         changesCounter.increment(rows);
@@ -351,6 +516,14 @@ public final class ChangeApplier {
                 hops.apply().record(Math.max(0, nowMicros - received), TimeUnit.MICROSECONDS);
             }
         }
+    }
+
+    private void resetWritten() {
+        openTarget = false;
+        writtenUnits = 0;
+        writtenRows = 0;
+        writtenLsn = 0;
+        writtenMarker = 0;
     }
 
     private boolean isControl(ChangeEvent e) {

@@ -78,7 +78,7 @@ final class TargetWriter {
     void apply(List<ChangeEvent> events, boolean oneByOne) throws SQLException {
         List<Bound> run = new ArrayList<>();
         Set<List<String>> upserted = new HashSet<>();
-        for (ChangeEvent e : events) {
+        for (ChangeEvent e : keyChangesAsUpdates(events)) {
             Bound b = bind(e);
             // a batch of inserts goes out as multi-row INSERTs of up to 128 rows, and one upsert cannot touch a row twice (21000)
             boolean again = b.upsertKey() != null && upserted.contains(b.upsertKey());
@@ -95,6 +95,33 @@ final class TargetWriter {
         if (!run.isEmpty()) {
             flush(run, oneByOne);
         }
+    }
+
+    /**
+     * Debezium sends an update that changes a row's key as a DELETE of the old key and a CREATE of the new row, both
+     * at the update's LSN. When the new row holds a TOASTed value that the update left unchanged, pgoutput did not
+     * send that value, so the CREATE cannot rebuild the row: the pair becomes one UPDATE of the old key, which moves
+     * the row and keeps the value where it is.
+     */
+    static List<ChangeEvent> keyChangesAsUpdates(List<ChangeEvent> events) {
+        List<ChangeEvent> out = null;
+        for (int i = 0; i < events.size(); i++) {
+            ChangeEvent e = events.get(i);
+            ChangeEvent next = i + 1 < events.size() ? events.get(i + 1) : null;
+            if (e.kind() == ChangeEvent.Kind.DELETE && next != null && next.kind() == ChangeEvent.Kind.INSERT
+                    && next.lsn() == e.lsn() && Objects.equals(next.txId(), e.txId()) && next.table().equals(e.table())
+                    && e.before() != null && next.after().containsValue(ChangeEvent.UNCHANGED_TOAST)) {
+                if (out == null) {
+                    out = new ArrayList<>(events.subList(0, i));
+                }
+                out.add(new ChangeEvent(ChangeEvent.Kind.UPDATE, next.offset(), next.txId(), next.table(), e.before(),
+                        next.after(), next.lsn(), next.commitMicros(), next.snapshot(), next.order()));
+                i++;
+            } else if (out != null) {
+                out.add(e);
+            }
+        }
+        return out == null ? events : out;
     }
 
     private void flush(List<Bound> run, boolean oneByOne) throws SQLException {
@@ -182,9 +209,9 @@ final class TargetWriter {
                 List<String> columns = writable(m, after, e);
                 List<String> set = columns.stream().filter(c -> !ChangeEvent.UNCHANGED_TOAST.equals(after.get(c))).toList();
                 boolean complete = set.size() == columns.size();
-                boolean keyChanged = m.hasPrimaryKey() && before != null
-                        && m.primaryKey().stream().anyMatch(k -> before.get(k) != null && !Objects.equals(before.get(k), after.get(k)));
-                if (complete && !keyChanged && m.hasPrimaryKey()) {
+                boolean keyChanged = m.hasKey() && before != null
+                        && m.key().stream().anyMatch(k -> before.get(k) != null && !Objects.equals(before.get(k), after.get(k)));
+                if (complete && !keyChanged && m.hasKey()) {
                     return insert(e, m, table, after, columns);
                 }
                 List<String> setCols = set.stream().filter(c -> !m.columns().get(c).identityAlways() || keyChanged).toList();
@@ -194,7 +221,7 @@ final class TargetWriter {
                         : setCols.stream().map(c -> Sql.ident(c) + " = ?").collect(Collectors.joining(", "));
                 String sql = "UPDATE " + table + " SET " + assignments;
                 List<String> values = setCols.stream().map(after::get).toList();
-                Map<String, String> keySource = m.hasPrimaryKey() ? (keyChanged ? before : after) : before;
+                Map<String, String> keySource = m.hasKey() ? (keyChanged ? before : after) : before;
                 return keyed(e, m, table, sql, values, keySource);
             default:
                 throw new IllegalStateException("not a data event: " + e.kind());
@@ -209,8 +236,8 @@ final class TargetWriter {
             }
         }
         String sql = insertSql.computeIfAbsent(new Shape(e.table(), cols), k -> insertSql(m, table, cols));
-        int expected = m.hasPrimaryKey() && cols.size() == m.primaryKey().size() ? -1 : 1;
-        List<String> upsertKey = m.hasPrimaryKey() ? m.primaryKey().stream().map(after::get).toList() : null;
+        int expected = m.hasKey() && cols.size() == m.key().size() ? -1 : 1;
+        List<String> upsertKey = m.hasKey() ? m.key().stream().map(after::get).toList() : null;
         return new Bound(sql, cols.stream().map(after::get).toList(), expected, e, () -> keyText(m, after), upsertKey);
     }
 
@@ -220,10 +247,10 @@ final class TargetWriter {
         StringBuilder sql = new StringBuilder("INSERT INTO ").append(table).append(" (").append(Sql.idents(cols)).append(")")
                 .append(overriding ? " OVERRIDING SYSTEM VALUE" : "")
                 .append(" VALUES (").append(cols.stream().map(c -> "?").collect(Collectors.joining(", "))).append(")");
-        if (m.hasPrimaryKey()) {
+        if (m.hasKey()) {
             List<String> update = cols.stream()
-                    .filter(c -> !m.primaryKey().contains(c) && !m.columns().get(c).identityAlways()).toList();
-            sql.append(" ON CONFLICT (").append(Sql.idents(m.primaryKey())).append(")");
+                    .filter(c -> !m.key().contains(c) && !m.columns().get(c).identityAlways()).toList();
+            sql.append(" ON CONFLICT (").append(Sql.idents(m.key())).append(")");
             sql.append(update.isEmpty() ? " DO NOTHING"
                     : " DO UPDATE SET " + update.stream().map(c -> Sql.ident(c) + " = EXCLUDED." + Sql.ident(c))
                             .collect(Collectors.joining(", ")));
@@ -231,7 +258,10 @@ final class TargetWriter {
         return sql.toString();
     }
 
-    /** Appends the WHERE clause that finds the row: by primary key, or by every column under REPLICA IDENTITY FULL. */
+    /**
+     * Appends the WHERE clause that finds the row: by its key (the replica identity index's columns, else the primary
+     * key), or by every column under REPLICA IDENTITY FULL.
+     */
     private Bound keyed(ChangeEvent e, TableMeta m, String table, String head, List<String> values,
             Map<String, String> keySource) {
         if (keySource == null) {
@@ -240,9 +270,9 @@ final class TargetWriter {
         }
         List<String> bound = new ArrayList<>(values);
         String where;
-        if (m.hasPrimaryKey()) {
-            where = " WHERE " + m.primaryKey().stream().map(k -> Sql.ident(k) + " = ?").collect(Collectors.joining(" AND "));
-            m.primaryKey().forEach(k -> bound.add(keySource.get(k)));
+        if (m.hasKey()) {
+            where = " WHERE " + m.key().stream().map(k -> Sql.ident(k) + " = ?").collect(Collectors.joining(" AND "));
+            m.key().forEach(k -> bound.add(keySource.get(k)));
         } else {
             // no key: the first row equal in every column, compared as the target's canonical text
             List<String> cols = keySource.keySet().stream().filter(c -> m.columns().containsKey(c)
@@ -275,7 +305,7 @@ final class TargetWriter {
         if (row == null) {
             return "?";
         }
-        List<String> keyCols = m.hasPrimaryKey() ? m.primaryKey() : new ArrayList<>(row.keySet());
+        List<String> keyCols = m.hasKey() ? m.key() : new ArrayList<>(row.keySet());
         return "(" + keyCols.stream().map(k -> k + "=" + abbreviate(row.get(k))).collect(Collectors.joining(", ")) + ")";
     }
 

@@ -120,6 +120,7 @@ class CaptureSetupTest {
         assertEquals("dbmigrate_basic", c.get("publication.name"));
         assertEquals("dbmigrate_basic", c.get("topic.prefix"));
         assertEquals("true", c.get("provide.transaction.metadata"));
+        assertEquals(".*", c.get("message.prefix.exclude.list"), "logical decoding messages are neither sent nor counted in END");
         assertEquals("pgtext", c.get("converters"));
         assertEquals("io.dbmigrate.connect.PgTextConverter", c.get("pgtext.type"));
         assertEquals("io.dbmigrate.connect.OneTopicNamingStrategy", c.get("topic.naming.strategy"));

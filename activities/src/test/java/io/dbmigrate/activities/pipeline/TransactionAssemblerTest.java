@@ -159,4 +159,115 @@ class TransactionAssemblerTest {
         a.accept(change("5", 20, 2, "r2"));
         assertThrows(ApplyDataException.class, () -> a.accept(end("5", 30, 3)));
     }
+
+    /** Feeds {@code events}, taking what may be written ahead after each; returns everything handed out, in order. */
+    private static List<ChangeEvent> feed(TransactionAssembler a, List<ChangeEvent> events, List<TransactionAssembler.Unit> units,
+            int[] highWater) {
+        List<ChangeEvent> out = new java.util.ArrayList<>();
+        for (ChangeEvent e : events) {
+            TransactionAssembler.Unit u = a.accept(e);
+            highWater[0] = Math.max(highWater[0], a.held());
+            if (u != null) {
+                units.add(u);
+                out.addAll(u.events());
+            } else {
+                out.addAll(a.takeApplicable());
+            }
+        }
+        return out;
+    }
+
+    /** Issue 17: one source transaction of 300,000 changes flows through holding at most about 10,000 of them. */
+    @Test
+    void aHugeTransactionIsHandedOutInBoundedParts() {
+        TransactionAssembler a = new TransactionAssembler(-1);
+        List<ChangeEvent> in = new java.util.ArrayList<>();
+        for (int i = 1; i <= 300_000; i++) {
+            in.add(change("42", 1000L + i, i, "r" + i));
+        }
+        in.add(end("42", 999_999, 300_000));
+        List<TransactionAssembler.Unit> units = new java.util.ArrayList<>();
+        int[] high = {0};
+        List<ChangeEvent> out = feed(a, in, units, high);
+        assertEquals(1, units.size());
+        assertEquals(true, units.get(0).continued());
+        assertEquals(999_999, units.get(0).commitLsn());
+        assertEquals(in.subList(0, 300_000), out, "every change once, in order");
+        assertEquals(true, high[0] <= TransactionAssembler.MAX_HELD_CHANGES, "held at most " + high[0]);
+    }
+
+    /** Large rows: the bound is in bytes too (a few MB a row would otherwise be gigabytes at 10,000 changes). */
+    @Test
+    void largeRowsAreHandedOutByTheirSize() {
+        TransactionAssembler a = new TransactionAssembler(-1);
+        String mb = "x".repeat(1 << 20);
+        List<ChangeEvent> in = new java.util.ArrayList<>();
+        for (int i = 1; i <= 200; i++) {
+            in.add(change("43", 1000L + i, i, mb + i));
+        }
+        in.add(end("43", 5000, 200));
+        int[] high = {0};
+        List<TransactionAssembler.Unit> units = new java.util.ArrayList<>();
+        List<ChangeEvent> out = feed(a, in, units, high);
+        assertEquals(in.subList(0, 200), out);
+        long bound = 64L * 1024 * 1024 / TransactionAssembler.bytes(in.get(0)) + 2; // 64 MB of 2 MB rows
+        assertEquals(true, high[0] <= bound, "held " + high[0] + " rows of 1 MB, bound " + bound);
+    }
+
+    /** Debezium's DELETE + CREATE of a key update share an LSN: a part handed out never ends between them. */
+    @Test
+    void changesAtOneLsnAreHandedOutTogether() {
+        TransactionAssembler a = new TransactionAssembler(-1);
+        List<ChangeEvent> in = new java.util.ArrayList<>();
+        int order = 0;
+        for (int i = 1; i <= 15_000; i++) {
+            in.add(change("44", 1000L + i, ++order, "d" + i));
+            in.add(change("44", 1000L + i, ++order, "c" + i));
+        }
+        in.add(end("44", 99_999, order));
+        for (ChangeEvent e : in) {
+            if (a.accept(e) == null) {
+                List<ChangeEvent> part = a.takeApplicable();
+                if (!part.isEmpty()) {
+                    assertEquals(true, part.get(part.size() - 1).after().get("v").startsWith("c"), "a part ends inside a pair");
+                }
+            }
+        }
+    }
+
+    /** Debezium restarted after part of a large transaction was handed out, and sent it again from its start. */
+    @Test
+    void aResendAfterPartsWereHandedOutAddsOnlyWhatIsNew() {
+        TransactionAssembler a = new TransactionAssembler(-1);
+        List<ChangeEvent> in = new java.util.ArrayList<>();
+        for (int i = 1; i <= 15_000; i++) {
+            in.add(change("45", 1000L + i, i, "r" + i));
+        }
+        for (int i = 1; i <= 20_000; i++) {
+            in.add(change("45", 1000L + i, i, "r" + i));
+        }
+        in.add(end("45", 99_999, 20_000));
+        int[] high = {0};
+        List<TransactionAssembler.Unit> units = new java.util.ArrayList<>();
+        List<ChangeEvent> out = feed(a, in, units, high);
+        assertEquals(20_000, out.size());
+        assertEquals(in.subList(15_000, 35_000).stream().map(e -> e.after().get("v")).toList(),
+                out.stream().map(e -> e.after().get("v")).toList());
+    }
+
+    /** A transaction found to be applied already after part of it was written is dropped when read again. */
+    @Test
+    void aSkippedTransactionIsDroppedUpToItsEnd() {
+        TransactionAssembler a = new TransactionAssembler(-1);
+        ChangeEvent c1 = change("46", 10, 1, "a");
+        ChangeEvent c2 = change("46", 20, 2, "b");
+        ChangeEvent e = end("46", 30, 2);
+        a.skip("46", e.offset());
+        assertNull(a.accept(c1));
+        assertNull(a.accept(c2));
+        assertNull(a.accept(e));
+        assertEquals(e.offset(), a.completeOffset());
+        assertNull(a.accept(change("47", 40, 1, "c")));
+        assertEquals(List.of("c"), values(a.accept(end("47", 50, 1))));
+    }
 }
