@@ -174,4 +174,34 @@ class PreflightIT {
         PipelineStack.assertNoLeftovers(db);
         PipelineStack.exec(PipelineStack.source("postgres"), "DROP DATABASE " + db + " WITH (FORCE)", "DROP ROLE dbm_mig");
     }
+
+    /**
+     * A row whose change record would exceed limits.maxRecordBytes is refused by table and key before anything changes
+     * (a bytea counts as hex, REPLICA IDENTITY FULL twice); raising the limit lets the same tables through.
+     */
+    @Test
+    void rowsWiderThanTheRecordLimitAreRefusedByTable() throws Exception {
+        String db = "preflight_wide";
+        PipelineStack.freshDatabases(db);
+        PipelineStack.exec(PipelineStack.source(db),
+                "CREATE TABLE wide (id int PRIMARY KEY, doc text)",
+                "INSERT INTO wide SELECT g, 'short' FROM generate_series(1, 1000) g",
+                // 600,000 characters, stored compressed out of line: octet_length sees the raw size
+                "UPDATE wide SET doc = (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 18750) g) WHERE id = 7",
+                "CREATE TABLE wide_full (id int PRIMARY KEY, b bytea)", "ALTER TABLE wide_full REPLICA IDENTITY FULL",
+                // 150,000 bytes: 300,000 as hex, twice under FULL
+                "INSERT INTO wide_full SELECT 1, decode(string_agg(md5(g::text), ''), 'hex') FROM generate_series(1, 9375) g",
+                "CREATE TABLE narrow (id int PRIMARY KEY, doc text)",
+                "INSERT INTO narrow SELECT 1, string_agg(md5(g::text), '') FROM generate_series(1, 9375) g");
+        MigrationPlan base = plan(db, PipelineStack.source(db), null);
+        MigrationPlan limited = base.withLimits(new MigrationPlan.Limits(512L * 1024));
+        String m = assertThrows(Preflight.Refused.class, () -> Preflight.run(limited)).getMessage();
+        assertTrue(m.contains("table public.wide (row with key (7)) holds a row whose change record would be about 60")
+                && m.contains("above limits.maxRecordBytes = 524288") && m.contains("at least 1048576"), m);
+        assertTrue(m.contains("table public.wide_full (row with key (1))") && m.contains("REPLICA IDENTITY FULL carries it twice"), m);
+        assertTrue(!m.contains("public.narrow"), m);
+        PipelineStack.assertNoLeftovers(db);
+        // the default limit (64 MiB) carries them all
+        assertEquals(3, Preflight.run(base).tables().size());
+    }
 }

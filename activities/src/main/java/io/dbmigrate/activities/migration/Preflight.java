@@ -71,6 +71,7 @@ public final class Preflight {
             List<TableRef> tables = resolveTables(src, plan, problems);
             checkKeys(src, tables, problems);
             problems.addAll(TypeSupport.problems(src, tgt, tables));
+            problems.addAll(RecordSizes.problems(src, tables, MigrationPlan.Limits.orDefault(plan.maxRecordBytesOrNull())));
             long lobs = Long.parseLong(Pg.one(src, "SELECT count(*) FROM pg_largeobject_metadata"));
             if (lobs > 0) {
                 problems.add("source holds " + lobs + " large objects (pg_largeobject): logical decoding does not carry them; "

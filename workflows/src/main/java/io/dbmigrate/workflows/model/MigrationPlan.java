@@ -129,6 +129,11 @@ public record MigrationPlan(
         public static final long MIN_MAX_RECORD_BYTES = 64L * 1024;
         /** Kafka's sizes are ints; a produce request must also fit the broker's socket.request.max.bytes. */
         public static final long MAX_MAX_RECORD_BYTES = 1024L * 1024 * 1024;
+
+        /** A set limit, or the default for null. */
+        public static long orDefault(Long maxRecordBytes) {
+            return maxRecordBytes == null ? DEFAULT_MAX_RECORD_BYTES : maxRecordBytes;
+        }
     }
 
     /** The plan's record limit, or null for the default (null keeps the activities' inputs as before the setting). */

@@ -33,7 +33,7 @@ public record StreamSpec(
     /** The largest change record every part of the pipeline accepts (plan setting limits.maxRecordBytes). */
     @JsonIgnore
     public long recordLimit() {
-        return maxRecordBytes == null ? MigrationPlan.Limits.DEFAULT_MAX_RECORD_BYTES : maxRecordBytes;
+        return MigrationPlan.Limits.orDefault(maxRecordBytes);
     }
 
     public StreamSpec withSnapshot(boolean s) {
