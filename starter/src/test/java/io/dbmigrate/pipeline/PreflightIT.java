@@ -204,4 +204,47 @@ class PreflightIT {
         // the default limit (64 MiB) carries them all
         assertEquals(3, Preflight.run(base).tables().size());
     }
+
+    /**
+     * The rights later phases need are checked before anything changes: a listed table the source role does not own
+     * (CREATE PUBLICATION would fail), a table or partition it cannot read, and on the target a role that cannot create
+     * schemas or tables, or write a table that already exists there.
+     */
+    @Test
+    void privilegesEachPhaseNeedsAreCheckedUpFront() throws Exception {
+        String db = "preflight_priv";
+        PipelineStack.freshDatabases(db);
+        Path pw = Files.createTempFile("pw", "");
+        Files.writeString(pw, "priv-pw");
+        Endpoint admin = PipelineStack.source(db);
+        PipelineStack.exec(PipelineStack.source("postgres"), "DROP ROLE IF EXISTS dbm_priv",
+                "CREATE ROLE dbm_priv LOGIN REPLICATION PASSWORD 'priv-pw'", "GRANT CREATE ON DATABASE " + db + " TO dbm_priv");
+        PipelineStack.exec(admin, "GRANT CREATE ON SCHEMA public TO dbm_priv",
+                "CREATE TABLE theirs (id int PRIMARY KEY)", "GRANT SELECT ON theirs TO dbm_priv",
+                "CREATE TABLE hidden (id int, k int, PRIMARY KEY (id, k)) PARTITION BY LIST (k)",
+                "CREATE TABLE hidden_1 PARTITION OF hidden FOR VALUES IN (1)", "GRANT SELECT ON hidden TO dbm_priv");
+        Endpoint mig = new Endpoint("127.0.0.1", PipelineStack.PORTS.sourcePostgres(), db, "dbm_priv", "file:" + pw);
+        PipelineStack.exec(mig, "CREATE TABLE mine (id int PRIMARY KEY)");
+        PipelineStack.exec(PipelineStack.target("postgres"), "DROP ROLE IF EXISTS dbm_priv",
+                "CREATE ROLE dbm_priv LOGIN PASSWORD 'priv-pw'");
+        PipelineStack.exec(PipelineStack.target(db), "CREATE TABLE mine (id int PRIMARY KEY)", "GRANT SELECT ON mine TO dbm_priv");
+        Endpoint tgt = new Endpoint("127.0.0.1", PipelineStack.PORTS.targetPostgres(), db, "dbm_priv", "file:" + pw);
+        MigrationPlan plan = new MigrationPlan("pre", mig, tgt, List.of("public"), null, null, "auto", null, null, null);
+        try {
+            String m = assertThrows(Preflight.Refused.class, () -> Preflight.run(plan)).getMessage();
+            assertTrue(m.contains("table public.theirs is owned by postgres, not by source role dbm_priv")
+                    && m.contains("GRANT postgres TO \"dbm_priv\""), m);
+            assertTrue(m.contains("table public.hidden is owned by postgres"), m);
+            assertTrue(m.contains("source role dbm_priv cannot SELECT from hidden_1") && m.contains("GRANT SELECT ON hidden_1 TO"), m);
+            assertTrue(!m.contains("cannot SELECT from theirs") && !m.contains("public.mine is owned"), m);
+            assertTrue(m.contains("target role dbm_priv lacks CREATE on its database"), m);
+            assertTrue(m.contains("target role dbm_priv lacks CREATE on schema public on the target"), m);
+            assertTrue(m.contains("target role dbm_priv lacks DELETE, INSERT, TRUNCATE, UPDATE on the existing target table public.mine"), m);
+            PipelineStack.assertNoLeftovers(db);
+        } finally {
+            for (Endpoint e : List.of(PipelineStack.source("postgres"), PipelineStack.target("postgres"))) {
+                PipelineStack.exec(e, "DROP DATABASE " + db + " WITH (FORCE)", "DROP ROLE dbm_priv");
+            }
+        }
+    }
 }
