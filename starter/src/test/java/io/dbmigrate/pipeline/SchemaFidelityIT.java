@@ -288,4 +288,34 @@ class SchemaFidelityIT {
         }
         return out;
     }
+
+    /**
+     * A sequence a migrated column uses from a schema that is not migrated (a default's nextval) is created on the target
+     * with its schema, and synced at the switch like the others; a descending sequence is moved past the least value
+     * the target holds, not back up to the greatest (its next value would be one already used).
+     */
+    @Test
+    void sequencesFromOtherSchemasComeAlongAndDescendingOnesMoveDown() throws Exception {
+        String db = "fidelity_seq";
+        PipelineStack.freshDatabases(db);
+        PipelineStack.exec(PipelineStack.source(db),
+                "CREATE SCHEMA ids", "CREATE SEQUENCE ids.order_no START 1000",
+                "CREATE TABLE orders (id bigint PRIMARY KEY DEFAULT nextval('ids.order_no'), down bigint NOT NULL)",
+                "CREATE SEQUENCE down_seq INCREMENT BY -1 START -1 MAXVALUE -1 OWNED BY orders.down",
+                "ALTER TABLE orders ALTER down SET DEFAULT nextval('down_seq')",
+                "INSERT INTO orders SELECT FROM generate_series(1, 5)");
+        MigrationPlan plan = new MigrationPlan("fidelity", PipelineStack.source(db), PipelineStack.target(db), List.of("public"),
+                null, null, "auto", null, null, null);
+        List<TableRef> tables = List.of(new TableRef("public", "orders"));
+        List<DbObject> made = TargetSchema.prepare(plan, tables);
+        assertTrue(made.contains(DbObject.of(Kind.SEQUENCE, "ids", "order_no")), made::toString);
+        // the rows as the copy would bring them; the source's sequences stand at 1004 and -5
+        PipelineStack.exec(PipelineStack.target(db), "INSERT INTO orders VALUES (1000, -1), (1001, -2), (1002, -3), (1003, -4), (1004, -5)");
+        List<String> synced = io.dbmigrate.activities.migration.Sequences.sync(plan, tables, () -> {});
+        assertEquals(List.of("ids.order_no=1004", "public.down_seq=-5"), synced);
+        try (Connection c = Pg.connect(PipelineStack.target(db), "it")) {
+            assertEquals("1005", Pg.one(c, "SELECT nextval('ids.order_no')::text"));
+            assertEquals("-6", Pg.one(c, "SELECT nextval('down_seq')::text"), "the next value is one never handed out");
+        }
+    }
 }
