@@ -318,4 +318,41 @@ class SchemaFidelityIT {
             assertEquals("-6", Pg.one(c, "SELECT nextval('down_seq')::text"), "the next value is one never handed out");
         }
     }
+
+    /**
+     * A plan that lists its tables gets those tables (a partitioned one with its partitions) and what they need on the
+     * target: the enum and the domain their columns use, the function a default calls, the sequence a serial owns; not
+     * the rest of their schema (another table, a view, an unused type, function or sequence). The sequences synced at
+     * the switch are the same ones.
+     */
+    @Test
+    void aListOfTablesBringsOnlyThoseTablesAndWhatTheyNeed() throws Exception {
+        String db = "fidelity_subset";
+        PipelineStack.freshDatabases(db);
+        PipelineStack.exec(PipelineStack.source(db),
+                "CREATE TYPE mood AS ENUM ('ok', 'meh')", "CREATE DOMAIN code AS text CHECK (VALUE <> '')",
+                "CREATE FUNCTION new_code() RETURNS text LANGUAGE sql AS $$ SELECT 'c' || random()::text $$",
+                "CREATE TABLE orders (id serial PRIMARY KEY, m mood, c code DEFAULT new_code())",
+                "CREATE TABLE parts (id int, k int, PRIMARY KEY (id, k)) PARTITION BY LIST (k)",
+                "CREATE TABLE parts_1 PARTITION OF parts FOR VALUES IN (1)",
+                "CREATE TYPE unused_kind AS ENUM ('x')", "CREATE FUNCTION unrelated() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$",
+                "CREATE SEQUENCE unused_seq", "CREATE TABLE other (id int PRIMARY KEY)",
+                "CREATE VIEW orders_v AS SELECT id, m FROM orders",
+                "INSERT INTO orders (m) VALUES ('ok'), ('meh')");
+        MigrationPlan plan = new MigrationPlan("fidelity", PipelineStack.source(db), PipelineStack.target(db), List.of("public"),
+                List.of("public.orders", "public.parts"), null, "auto", null, null, null);
+        List<TableRef> tables = List.of(new TableRef("public", "orders"), new TableRef("public", "parts"));
+        TargetSchema.prepare(plan, tables);
+        List<String> target = catalog(PipelineStack.target(db));
+        for (String expected : List.of("class r public.orders", "class p public.parts", "class r public.parts_1",
+                "class S public.orders_id_seq", "type e public.mood", "type d public.code", "proc public.new_code()")) {
+            assertTrue(target.contains(expected), expected + " missing: " + target);
+        }
+        for (String absent : List.of("class r public.other", "class v public.orders_v", "type e public.unused_kind",
+                "proc public.unrelated()", "class S public.unused_seq")) {
+            assertFalse(target.contains(absent), absent + " created: " + target);
+        }
+        PipelineStack.exec(PipelineStack.target(db), "INSERT INTO orders VALUES (1, 'ok'), (2, 'meh')");
+        assertEquals(List.of("public.orders_id_seq=2"), io.dbmigrate.activities.migration.Sequences.sync(plan, tables, () -> {}));
+    }
 }

@@ -39,8 +39,11 @@ public final class Sequences {
                AND d.deptype IN ('a', 'i') AND d.refobjid = ANY (?::pg_catalog.oid[])""";
 
     public static List<String> sync(MigrationPlan plan, List<TableRef> tables, Runnable heartbeat) throws SQLException {
+        // a plan listing its tables brings only the sequences they use (TargetSchema.listsTables)
         Set<String> schemas = new LinkedHashSet<>();
-        tables.forEach(t -> schemas.add(t.schema()));
+        if (!TargetSchema.listsTables(plan)) {
+            tables.forEach(t -> schemas.add(t.schema()));
+        }
         List<String> out = new ArrayList<>();
         try (Connection src = Pg.connect(plan.source(), "dbmigrate-sequences"); Connection tgt = Pg.connect(plan.target(), "dbmigrate-sequences")) {
             // the tables and their partitions, as the source knows them

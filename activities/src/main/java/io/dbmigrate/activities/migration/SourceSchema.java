@@ -62,6 +62,16 @@ public final class SourceSchema {
      * in a read-only repeatable-read transaction of its own, so the connection must be in auto-commit mode.
      */
     public static SchemaScript extract(Connection c, Set<String> schemas, Collection<TableRef> tables) throws SQLException {
+        return extract(c, schemas, tables, false);
+    }
+
+    /**
+     * As {@link #extract(Connection, Set, Collection)}; with {@code subset} (the plan lists its tables) only the tables
+     * and what they need, transitively (their types, sequences, functions their defaults, checks and triggers call),
+     * not every object of their schemas.
+     */
+    public static SchemaScript extract(Connection c, Set<String> schemas, Collection<TableRef> tables, boolean subset)
+            throws SQLException {
         if (!c.getAutoCommit()) {
             throw new IllegalArgumentException("SourceSchema.extract needs a connection in auto-commit mode (it runs its own transaction)");
         }
@@ -76,7 +86,7 @@ public final class SourceSchema {
                 st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
                 st.execute("SELECT pg_catalog.set_config('search_path', '', true)");
             }
-            return new Extraction(c, schemas, tables).run();
+            return new Extraction(c, schemas, tables, subset && tables != null).run();
         } finally {
             c.rollback();
             c.setAutoCommit(true);
@@ -138,8 +148,11 @@ public final class SourceSchema {
         private final Set<Long> usedSequences = new LinkedHashSet<>();
         private final Set<String> sequenceSchemas = new LinkedHashSet<>();
 
-        Extraction(Connection c, Set<String> schemas, Collection<TableRef> roots) {
+        private final boolean subset;
+
+        Extraction(Connection c, Set<String> schemas, Collection<TableRef> roots, boolean subset) {
             this.c = c;
+            this.subset = subset;
             this.schemas.addAll(schemas);
             this.roots = roots;
         }
@@ -161,6 +174,9 @@ public final class SourceSchema {
             policies();
             statistics();
             dependencies();
+            if (subset) {
+                keepWhatTheTablesNeed();
+            }
             return sorted();
         }
 
@@ -848,6 +864,25 @@ public final class SourceSchema {
                 }
                 from.needs.add(to);
             });
+        }
+
+        /** The tables, what belongs to them (keys, indexes, triggers...), and everything those need, transitively. */
+        private void keepWhatTheTablesNeed() {
+            Set<TableRef> refs = new HashSet<>();
+            java.util.Deque<Node> todo = new java.util.ArrayDeque<>();
+            for (Table t : tables.values()) {
+                refs.add(t.ref);
+                todo.add(t.node);
+            }
+            nodes.stream().filter(n -> n.table != null && refs.contains(n.table)).forEach(todo::add);
+            Set<Node> keep = new HashSet<>();
+            while (!todo.isEmpty()) {
+                Node n = todo.poll();
+                if (keep.add(n)) {
+                    todo.addAll(n.needs);
+                }
+            }
+            nodes.retainAll(keep);
         }
 
         /**
