@@ -7,15 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
+import io.dbmigrate.activities.connect.StandInConnect;
 import io.dbmigrate.activities.connect.ConnectClient;
 import io.dbmigrate.workflows.model.Endpoint;
 import io.dbmigrate.workflows.model.StreamSpec;
 import io.dbmigrate.workflows.model.TableRef;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -36,37 +33,32 @@ class CaptureWatchdogTest {
             which is larger than 262144, which is the value of the max.request.size configuration.
             """;
 
-    private HttpServer server;
+    private StandInConnect server;
     private final AtomicInteger restarts = new AtomicInteger();
     private volatile String taskState = "FAILED";
 
     private ConnectClient start() throws IOException {
         ObjectMapper json = new ObjectMapper();
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", exchange -> {
-            String path = exchange.getRequestURI().getPath();
-            int code = 200;
-            String body = "{}";
+        server = new StandInConnect((method, path) -> {
             if (path.endsWith("/restart")) {
                 restarts.incrementAndGet();
-                code = 202;
-            } else if (path.endsWith("/status")) {
-                body = json.writeValueAsString(Map.of("name", "dbmigrate_w", "connector", Map.of("state", "RUNNING"),
-                        "tasks", List.of(Map.of("id", 0, "state", taskState, "trace", TOO_LARGE))));
+                return new StandInConnect.Answer(202, "{}");
             }
-            byte[] b = body.getBytes(StandardCharsets.UTF_8);
-            exchange.sendResponseHeaders(code, b.length);
-            exchange.getResponseBody().write(b);
-            exchange.close();
+            try {
+                return new StandInConnect.Answer(200, json.writeValueAsString(Map.of("name", "dbmigrate_w",
+                        "connector", Map.of("state", "RUNNING"),
+                        "tasks", List.of(Map.of("id", 0, "state", taskState, "trace", TOO_LARGE)))));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         });
-        server.start();
-        return new ConnectClient("http://127.0.0.1:" + server.getAddress().getPort());
+        return server.client();
     }
 
     @AfterEach
     void stop() {
         if (server != null) {
-            server.stop(0);
+            server.close();
         }
     }
 
