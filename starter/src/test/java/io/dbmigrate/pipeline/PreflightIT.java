@@ -181,4 +181,77 @@ class PreflightIT {
         PipelineStack.assertNoLeftovers(db);
         PipelineStack.exec(PipelineStack.source("postgres"), "DROP DATABASE " + db + " WITH (FORCE)", "DROP ROLE dbm_mig");
     }
+
+    /**
+     * A row whose change record would exceed limits.maxRecordBytes is refused by table and key before anything changes
+     * (a bytea counts as hex, REPLICA IDENTITY FULL twice); raising the limit lets the same tables through.
+     */
+    @Test
+    void rowsWiderThanTheRecordLimitAreRefusedByTable() throws Exception {
+        String db = "preflight_wide";
+        PipelineStack.freshDatabases(db);
+        PipelineStack.exec(PipelineStack.source(db),
+                "CREATE TABLE wide (id int PRIMARY KEY, doc text)",
+                "INSERT INTO wide SELECT g, 'short' FROM generate_series(1, 1000) g",
+                // 600,000 characters, stored compressed out of line: octet_length sees the raw size
+                "UPDATE wide SET doc = (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 18750) g) WHERE id = 7",
+                "CREATE TABLE wide_full (id int PRIMARY KEY, b bytea)", "ALTER TABLE wide_full REPLICA IDENTITY FULL",
+                // 150,000 bytes: 300,000 as hex, twice under FULL
+                "INSERT INTO wide_full SELECT 1, decode(string_agg(md5(g::text), ''), 'hex') FROM generate_series(1, 9375) g",
+                "CREATE TABLE narrow (id int PRIMARY KEY, doc text)",
+                "INSERT INTO narrow SELECT 1, string_agg(md5(g::text), '') FROM generate_series(1, 9375) g");
+        MigrationPlan base = plan(db, PipelineStack.source(db), null);
+        MigrationPlan limited = base.withLimits(new MigrationPlan.Limits(512L * 1024));
+        String m = assertThrows(Preflight.Refused.class, () -> Preflight.run(limited)).getMessage();
+        assertTrue(m.contains("table public.wide (row with key (7)) holds a row whose change record would be about 60")
+                && m.contains("above limits.maxRecordBytes = 524288") && m.contains("at least 1048576"), m);
+        assertTrue(m.contains("table public.wide_full (row with key (1))") && m.contains("REPLICA IDENTITY FULL carries it twice"), m);
+        assertTrue(!m.contains("public.narrow"), m);
+        PipelineStack.assertNoLeftovers(db);
+        // the default limit (64 MiB) carries them all
+        assertEquals(3, Preflight.run(base).tables().size());
+    }
+
+    /**
+     * The rights later phases need are checked before anything changes: a listed table the source role does not own
+     * (CREATE PUBLICATION would fail), a table or partition it cannot read, and on the target a role that cannot create
+     * schemas or tables, or write a table that already exists there.
+     */
+    @Test
+    void privilegesEachPhaseNeedsAreCheckedUpFront() throws Exception {
+        String db = "preflight_priv";
+        PipelineStack.freshDatabases(db);
+        Path pw = Files.createTempFile("pw", "");
+        Files.writeString(pw, "priv-pw");
+        Endpoint admin = PipelineStack.source(db);
+        PipelineStack.exec(PipelineStack.source("postgres"), "DROP ROLE IF EXISTS dbm_priv",
+                "CREATE ROLE dbm_priv LOGIN REPLICATION PASSWORD 'priv-pw'", "GRANT CREATE ON DATABASE " + db + " TO dbm_priv");
+        PipelineStack.exec(admin, "GRANT CREATE ON SCHEMA public TO dbm_priv",
+                "CREATE TABLE theirs (id int PRIMARY KEY)", "GRANT SELECT ON theirs TO dbm_priv",
+                "CREATE TABLE hidden (id int, k int, PRIMARY KEY (id, k)) PARTITION BY LIST (k)",
+                "CREATE TABLE hidden_1 PARTITION OF hidden FOR VALUES IN (1)", "GRANT SELECT ON hidden TO dbm_priv");
+        Endpoint mig = new Endpoint("127.0.0.1", PipelineStack.PORTS.sourcePostgres(), db, "dbm_priv", "file:" + pw);
+        PipelineStack.exec(mig, "CREATE TABLE mine (id int PRIMARY KEY)");
+        PipelineStack.exec(PipelineStack.target("postgres"), "DROP ROLE IF EXISTS dbm_priv",
+                "CREATE ROLE dbm_priv LOGIN PASSWORD 'priv-pw'");
+        PipelineStack.exec(PipelineStack.target(db), "CREATE TABLE mine (id int PRIMARY KEY)", "GRANT SELECT ON mine TO dbm_priv");
+        Endpoint tgt = new Endpoint("127.0.0.1", PipelineStack.PORTS.targetPostgres(), db, "dbm_priv", "file:" + pw);
+        MigrationPlan plan = new MigrationPlan("pre", mig, tgt, List.of("public"), null, null, "auto", null, null, null);
+        try {
+            String m = assertThrows(Preflight.Refused.class, () -> Preflight.run(plan)).getMessage();
+            assertTrue(m.contains("table public.theirs is owned by postgres, not by source role dbm_priv")
+                    && m.contains("GRANT postgres TO \"dbm_priv\""), m);
+            assertTrue(m.contains("table public.hidden is owned by postgres"), m);
+            assertTrue(m.contains("source role dbm_priv cannot SELECT from hidden_1") && m.contains("GRANT SELECT ON hidden_1 TO"), m);
+            assertTrue(!m.contains("cannot SELECT from theirs") && !m.contains("public.mine is owned"), m);
+            assertTrue(m.contains("target role dbm_priv lacks CREATE on its database"), m);
+            assertTrue(m.contains("target role dbm_priv lacks CREATE on schema public on the target"), m);
+            assertTrue(m.contains("target role dbm_priv lacks DELETE, INSERT, TRUNCATE, UPDATE on the existing target table public.mine"), m);
+            PipelineStack.assertNoLeftovers(db);
+        } finally {
+            for (Endpoint e : List.of(PipelineStack.source("postgres"), PipelineStack.target("postgres"))) {
+                PipelineStack.exec(e, "DROP DATABASE " + db + " WITH (FORCE)", "DROP ROLE dbm_priv");
+            }
+        }
+    }
 }

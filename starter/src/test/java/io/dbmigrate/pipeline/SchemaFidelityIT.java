@@ -288,4 +288,71 @@ class SchemaFidelityIT {
         }
         return out;
     }
+
+    /**
+     * A sequence a migrated column uses from a schema that is not migrated (a default's nextval) is created on the target
+     * with its schema, and synced at the switch like the others; a descending sequence is moved past the least value
+     * the target holds, not back up to the greatest (its next value would be one already used).
+     */
+    @Test
+    void sequencesFromOtherSchemasComeAlongAndDescendingOnesMoveDown() throws Exception {
+        String db = "fidelity_seq";
+        PipelineStack.freshDatabases(db);
+        PipelineStack.exec(PipelineStack.source(db),
+                "CREATE SCHEMA ids", "CREATE SEQUENCE ids.order_no START 1000",
+                "CREATE TABLE orders (id bigint PRIMARY KEY DEFAULT nextval('ids.order_no'), down bigint NOT NULL)",
+                "CREATE SEQUENCE down_seq INCREMENT BY -1 START -1 MAXVALUE -1 OWNED BY orders.down",
+                "ALTER TABLE orders ALTER down SET DEFAULT nextval('down_seq')",
+                "INSERT INTO orders SELECT FROM generate_series(1, 5)");
+        MigrationPlan plan = new MigrationPlan("fidelity", PipelineStack.source(db), PipelineStack.target(db), List.of("public"),
+                null, null, "auto", null, null, null);
+        List<TableRef> tables = List.of(new TableRef("public", "orders"));
+        List<DbObject> made = TargetSchema.prepare(plan, tables);
+        assertTrue(made.contains(DbObject.of(Kind.SEQUENCE, "ids", "order_no")), made::toString);
+        // the rows as the copy would bring them; the source's sequences stand at 1004 and -5
+        PipelineStack.exec(PipelineStack.target(db), "INSERT INTO orders VALUES (1000, -1), (1001, -2), (1002, -3), (1003, -4), (1004, -5)");
+        List<String> synced = io.dbmigrate.activities.migration.Sequences.sync(plan, tables, () -> {});
+        assertEquals(List.of("ids.order_no=1004", "public.down_seq=-5"), synced);
+        try (Connection c = Pg.connect(PipelineStack.target(db), "it")) {
+            assertEquals("1005", Pg.one(c, "SELECT nextval('ids.order_no')::text"));
+            assertEquals("-6", Pg.one(c, "SELECT nextval('down_seq')::text"), "the next value is one never handed out");
+        }
+    }
+
+    /**
+     * A plan that lists its tables gets those tables (a partitioned one with its partitions) and what they need on the
+     * target: the enum and the domain their columns use, the function a default calls, the sequence a serial owns; not
+     * the rest of their schema (another table, a view, an unused type, function or sequence). The sequences synced at
+     * the switch are the same ones.
+     */
+    @Test
+    void aListOfTablesBringsOnlyThoseTablesAndWhatTheyNeed() throws Exception {
+        String db = "fidelity_subset";
+        PipelineStack.freshDatabases(db);
+        PipelineStack.exec(PipelineStack.source(db),
+                "CREATE TYPE mood AS ENUM ('ok', 'meh')", "CREATE DOMAIN code AS text CHECK (VALUE <> '')",
+                "CREATE FUNCTION new_code() RETURNS text LANGUAGE sql AS $$ SELECT 'c' || random()::text $$",
+                "CREATE TABLE orders (id serial PRIMARY KEY, m mood, c code DEFAULT new_code())",
+                "CREATE TABLE parts (id int, k int, PRIMARY KEY (id, k)) PARTITION BY LIST (k)",
+                "CREATE TABLE parts_1 PARTITION OF parts FOR VALUES IN (1)",
+                "CREATE TYPE unused_kind AS ENUM ('x')", "CREATE FUNCTION unrelated() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$",
+                "CREATE SEQUENCE unused_seq", "CREATE TABLE other (id int PRIMARY KEY)",
+                "CREATE VIEW orders_v AS SELECT id, m FROM orders",
+                "INSERT INTO orders (m) VALUES ('ok'), ('meh')");
+        MigrationPlan plan = new MigrationPlan("fidelity", PipelineStack.source(db), PipelineStack.target(db), List.of("public"),
+                List.of("public.orders", "public.parts"), null, "auto", null, null, null);
+        List<TableRef> tables = List.of(new TableRef("public", "orders"), new TableRef("public", "parts"));
+        TargetSchema.prepare(plan, tables);
+        List<String> target = catalog(PipelineStack.target(db));
+        for (String expected : List.of("class r public.orders", "class p public.parts", "class r public.parts_1",
+                "class S public.orders_id_seq", "type e public.mood", "type d public.code", "proc public.new_code()")) {
+            assertTrue(target.contains(expected), expected + " missing: " + target);
+        }
+        for (String absent : List.of("class r public.other", "class v public.orders_v", "type e public.unused_kind",
+                "proc public.unrelated()", "class S public.unused_seq")) {
+            assertFalse(target.contains(absent), absent + " created: " + target);
+        }
+        PipelineStack.exec(PipelineStack.target(db), "INSERT INTO orders VALUES (1, 'ok'), (2, 'meh')");
+        assertEquals(List.of("public.orders_id_seq=2"), io.dbmigrate.activities.migration.Sequences.sync(plan, tables, () -> {}));
+    }
 }

@@ -29,6 +29,8 @@ import java.util.concurrent.TimeoutException;
 
 public final class PipelineActivitiesImpl implements PipelineActivities {
     public static final String APPLY_DATA_ERROR = "ApplyDataError";
+    /** The Debezium connector keeps failing the same way: a retry would only restart the same failures. */
+    public static final String CAPTURE_FAILED = "CaptureFailed";
 
     private final String bootstrap;
     private final ConnectClient connect;
@@ -95,6 +97,8 @@ public final class PipelineActivitiesImpl implements PipelineActivities {
             });
         } catch (ApplyDataException e) {
             throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), APPLY_DATA_ERROR, e.table(), e.key(), e.lsn(), e.offset());
+        } catch (CaptureWatchdog.CaptureFailed e) {
+            throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), CAPTURE_FAILED);
         } catch (ApplierConflictException e) {
             // retryable: a later attempt takes the stream's lock once the other writer is gone, then reads the position
             throw ApplicationFailure.newFailure(e.getMessage(), e.kind().failureType());

@@ -47,7 +47,7 @@ public final class PostData {
         tables.forEach(t -> schemas.add(t.schema()));
         SchemaScript script;
         try (Connection src = Pg.connect(plan.source(), "dbmigrate-schema")) {
-            script = SourceSchema.extract(src, schemas, tables);
+            script = SourceSchema.extract(src, schemas, tables, TargetSchema.listsTables(plan));
         }
         Map<String, List<SchemaObject>> families = new LinkedHashMap<>();
         List<SchemaObject> rest = new ArrayList<>();

@@ -70,7 +70,9 @@ public final class Preflight {
             }
             List<TableRef> tables = resolveTables(src, plan, problems);
             checkKeys(src, tables, problems);
+            privileges(plan, src, tgt, tables, problems);
             problems.addAll(TypeSupport.problems(src, tgt, tables));
+            problems.addAll(RecordSizes.problems(src, tables, MigrationPlan.Limits.orDefault(plan.maxRecordBytesOrNull())));
             long lobs = Long.parseLong(Pg.one(src, "SELECT count(*) FROM pg_largeobject_metadata"));
             if (lobs > 0) {
                 problems.add("source holds " + lobs + " large objects (pg_largeobject): logical decoding does not carry them; "
@@ -256,6 +258,62 @@ public final class Preflight {
             problems.add("source role lacks CREATE on its database: dbmigrate creates its own schema there (dbmigrate_<id>). "
                     + "Fix: GRANT CREATE ON DATABASE " + Sql.ident(Pg.one(src, "SELECT current_database()")) + " TO "
                     + Sql.ident(Pg.one(src, "SELECT current_user")));
+        }
+    }
+
+    /**
+     * What later phases need of the migration roles: on the source, ownership of each listed table (CREATE
+     * PUBLICATION ... FOR TABLE requires it, or superuser) and SELECT on it and its partitions (the copy and validation
+     * read each); on the target, CREATE on the database (dbmigrate's own schema) and on each migrated schema that exists
+     * there (TargetSchema creates the tables), and every right the copy and the applier use on a table already there.
+     */
+    private static void privileges(MigrationPlan plan, Connection src, Connection tgt, List<TableRef> tables,
+            List<String> problems) throws SQLException {
+        String srcRole = Sql.ident(Pg.one(src, "SELECT current_user"));
+        for (TableRef t : tables) {
+            String owner = Pg.one(src, "SELECT CASE WHEN pg_has_role(relowner, 'USAGE') THEN NULL ELSE relowner::regrole::text END "
+                    + "FROM pg_class WHERE oid = CAST(? AS regclass)", Sql.table(t));
+            if (owner != null && !"t".equals(Pg.one(src, "SELECT rolsuper::text::char FROM pg_roles WHERE rolname = current_user"))) {
+                problems.add("table " + t + " is owned by " + owner + ", not by source role " + plan.source().user()
+                        + ": PostgreSQL lets only a table's owner add it to a publication. Fix: GRANT " + owner + " TO "
+                        + srcRole + " (membership with INHERIT), or ALTER TABLE " + Sql.table(t) + " OWNER TO " + srcRole);
+            }
+            try (PreparedStatement ps = src.prepareStatement("""
+                    SELECT r.oid::regclass::text FROM (SELECT CAST(? AS regclass) AS relid UNION
+                           SELECT relid FROM pg_partition_tree(CAST(? AS regclass))) x JOIN pg_class r ON r.oid = x.relid
+                     WHERE NOT has_table_privilege(r.oid, 'SELECT') ORDER BY 1""")) {
+                ps.setString(1, Sql.table(t));
+                ps.setString(2, Sql.table(t));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        problems.add("source role " + plan.source().user() + " cannot SELECT from " + rs.getString(1)
+                                + " (the copy and validation read it). Fix: GRANT SELECT ON " + rs.getString(1) + " TO " + srcRole);
+                    }
+                }
+            }
+        }
+        String tgtRole = Sql.ident(Pg.one(tgt, "SELECT current_user"));
+        if (!"t".equals(Pg.one(tgt, "SELECT has_database_privilege(current_database(), 'CREATE')::text::char"))) {
+            problems.add("target role " + plan.target().user() + " lacks CREATE on its database: dbmigrate creates its own "
+                    + "schema there (dbmigrate_<id>) and the migrated schemas it lacks. Fix: GRANT CREATE ON DATABASE "
+                    + Sql.ident(Pg.one(tgt, "SELECT current_database()")) + " TO " + tgtRole);
+        }
+        for (String schema : tables.stream().map(TableRef::schema).distinct().toList()) {
+            if (Pg.exists(tgt, "SELECT 1 FROM pg_namespace WHERE nspname = ? AND NOT has_schema_privilege(oid, 'CREATE')", schema)) {
+                problems.add("target role " + plan.target().user() + " lacks CREATE on schema " + schema + " on the target, "
+                        + "where dbmigrate creates the migrated tables. Fix: GRANT CREATE ON SCHEMA " + Sql.ident(schema) + " TO " + tgtRole);
+            }
+        }
+        for (TableRef t : tables) {
+            String missing = Pg.one(tgt, """
+                    SELECT string_agg(p, ', ' ORDER BY p) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
+                           unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
+                     WHERE n.nspname = ? AND c.relname = ? AND NOT has_table_privilege(c.oid, p)""", t.schema(), t.name());
+            if (missing != null) {
+                problems.add("target role " + plan.target().user() + " lacks " + missing + " on the existing target table " + t
+                        + " (the copy and the applier write it, validation reads it). Fix: GRANT " + missing + " ON "
+                        + Sql.table(t) + " TO " + tgtRole);
+            }
         }
     }
 

@@ -62,6 +62,16 @@ public final class SourceSchema {
      * in a read-only repeatable-read transaction of its own, so the connection must be in auto-commit mode.
      */
     public static SchemaScript extract(Connection c, Set<String> schemas, Collection<TableRef> tables) throws SQLException {
+        return extract(c, schemas, tables, false);
+    }
+
+    /**
+     * As {@link #extract(Connection, Set, Collection)}; with {@code subset} (the plan lists its tables) only the tables
+     * and what they need, transitively (their types, sequences, functions their defaults, checks and triggers call),
+     * not every object of their schemas.
+     */
+    public static SchemaScript extract(Connection c, Set<String> schemas, Collection<TableRef> tables, boolean subset)
+            throws SQLException {
         if (!c.getAutoCommit()) {
             throw new IllegalArgumentException("SourceSchema.extract needs a connection in auto-commit mode (it runs its own transaction)");
         }
@@ -76,7 +86,7 @@ public final class SourceSchema {
                 st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
                 st.execute("SELECT pg_catalog.set_config('search_path', '', true)");
             }
-            return new Extraction(c, schemas, tables).run();
+            return new Extraction(c, schemas, tables, subset && tables != null).run();
         } finally {
             c.rollback();
             c.setAutoCommit(true);
@@ -134,15 +144,22 @@ public final class SourceSchema {
         /** A partitioned table's index or key constraint (by index oid) to the partitions' ones it attaches. */
         private final Map<Long, List<Long>> childIndexes = new HashMap<>();
         private final Map<Long, Node> indexNodes = new HashMap<>();
+        /** Sequences the tables use (defaults, OWNED BY, identity), wherever they live, and the schemas they live in. */
+        private final Set<Long> usedSequences = new LinkedHashSet<>();
+        private final Set<String> sequenceSchemas = new LinkedHashSet<>();
 
-        Extraction(Connection c, Set<String> schemas, Collection<TableRef> roots) {
+        private final boolean subset;
+
+        Extraction(Connection c, Set<String> schemas, Collection<TableRef> roots, boolean subset) {
             this.c = c;
+            this.subset = subset;
             this.schemas.addAll(schemas);
             this.roots = roots;
         }
 
         SchemaScript run() throws SQLException {
             resolveTables();
+            usedSequences();
             namespaces();
             collations();
             types();
@@ -157,6 +174,9 @@ public final class SourceSchema {
             policies();
             statistics();
             dependencies();
+            if (subset) {
+                keepWhatTheTablesNeed();
+            }
             return sorted();
         }
 
@@ -204,13 +224,27 @@ public final class SourceSchema {
             tables.replaceAll((oid, t) -> tables.containsKey(t.parent) ? t : new Table(oid, t.ref, 0, t.node));
         }
 
+        /** A sequence of another schema a table uses comes along (with its schema, and nothing else of it). */
+        private void usedSequences() throws SQLException {
+            if (tables.isEmpty()) {
+                return;
+            }
+            query("SELECT c.oid, n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                    + " WHERE c.oid IN (" + Sequences.USED_BY_TABLES + ")", rs -> {
+                usedSequences.add(rs.getLong(1));
+                sequenceSchemas.add(rs.getString(2));
+            }, oids(tables.keySet()), oids(tables.keySet()));
+        }
+
         // ---- schema-level objects
 
         private void namespaces() throws SQLException {
+            Set<String> all = new LinkedHashSet<>(schemas);
+            all.addAll(sequenceSchemas);
             query("SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspname = ANY (?) ORDER BY n.oid", rs -> {
                 Node n = node("pg_namespace", rs.getLong(1), DbObject.of(Kind.SCHEMA, null, rs.getString(2)), null, false);
                 n.sql.add("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(rs.getString(2)));
-            }, texts(schemas));
+            }, texts(all));
         }
 
         /**
@@ -395,7 +429,8 @@ public final class SourceSchema {
                       LEFT JOIN pg_catalog.pg_depend od ON od.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND od.objid = c.oid
                            AND od.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND od.deptype = 'a'
                       LEFT JOIN pg_catalog.pg_attribute oa ON oa.attrelid = od.refobjid AND oa.attnum = od.refobjsubid
-                     WHERE n.nspname = ANY (?) AND c.relkind = 'S'""" + own("pg_class", "c") + " ORDER BY c.oid", rs -> {
+                     WHERE (n.nspname = ANY (?) OR c.oid = ANY (?::pg_catalog.oid[])) AND c.relkind = 'S'""" + own("pg_class", "c")
+                    + " ORDER BY c.oid", rs -> {
                 Node n = node("pg_class", rs.getLong(1), DbObject.of(Kind.SEQUENCE, rs.getString(2), rs.getString(3)), null, false);
                 n.sql.add("CREATE " + ("u".equals(rs.getString(11)) ? "UNLOGGED " : "") + "SEQUENCE " + name(n) + " AS " + rs.getString(4)
                         + sequenceOptions(rs, 5));
@@ -409,7 +444,7 @@ public final class SourceSchema {
                     owned.needs.add(owner.node);
                     owned.sql.add("ALTER SEQUENCE " + name(n) + " OWNED BY " + Sql.table(owner.ref) + "." + Sql.ident(rs.getString(13)));
                 }
-            }, texts(schemas));
+            }, texts(schemas), oids(usedSequences));
         }
 
         /** START WITH ... [NO] CYCLE from pg_sequence's columns seqstart, seqincrement, seqmin, seqmax, seqcache, seqcycle. */
@@ -829,6 +864,25 @@ public final class SourceSchema {
                 }
                 from.needs.add(to);
             });
+        }
+
+        /** The tables, what belongs to them (keys, indexes, triggers...), and everything those need, transitively. */
+        private void keepWhatTheTablesNeed() {
+            Set<TableRef> refs = new HashSet<>();
+            java.util.Deque<Node> todo = new java.util.ArrayDeque<>();
+            for (Table t : tables.values()) {
+                refs.add(t.ref);
+                todo.add(t.node);
+            }
+            nodes.stream().filter(n -> n.table != null && refs.contains(n.table)).forEach(todo::add);
+            Set<Node> keep = new HashSet<>();
+            while (!todo.isEmpty()) {
+                Node n = todo.poll();
+                if (keep.add(n)) {
+                    todo.addAll(n.needs);
+                }
+            }
+            nodes.retainAll(keep);
         }
 
         /**

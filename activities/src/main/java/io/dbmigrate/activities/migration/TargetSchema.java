@@ -75,10 +75,15 @@ public final class TargetSchema {
             missing.forEach(t -> schemas.add(t.schema()));
             SchemaScript script;
             try (Connection src = Pg.connect(plan.source(), "dbmigrate-schema")) {
-                script = SourceSchema.extract(src, schemas, missing);
+                script = SourceSchema.extract(src, schemas, missing, listsTables(plan));
             }
             return create(tgt, postData ? script : new SchemaScript(script.preData(), List.of()));
         }
+    }
+
+    /** A plan that lists its tables migrates those and what they need, not the rest of their schemas. */
+    static boolean listsTables(MigrationPlan plan) {
+        return plan.tables() != null && !plan.tables().isEmpty();
     }
 
     /** Both sections in one transaction of {@code tgt}: all of it, or (on any error) nothing. */

@@ -199,13 +199,14 @@ public final class Validator {
             src.setAutoCommit(false);
             tgt.setAutoCommit(false);
             TableMeta meta = TableMeta.load(src, t);
-            List<Chunk> chunks = chunks(src, meta, chunkRows);
+            List<String> keys = byteOrderKeys(src, meta);
+            List<Chunk> chunks = chunks(src, meta, keys, chunkRows);
             long srcRows = 0;
             long tgtRows = 0;
             List<String> bad = new ArrayList<>();
             for (int i = 0; i < chunks.size(); i++) {
-                Sum a = sum(src, meta, chunks.get(i));
-                Sum b = sum(tgt, meta, chunks.get(i));
+                Sum a = sum(src, meta, keys, chunks.get(i));
+                Sum b = sum(tgt, meta, keys, chunks.get(i));
                 srcRows += a.rows();
                 tgtRows += b.rows();
                 if (!a.equals(b)) {
@@ -219,12 +220,26 @@ public final class Validator {
         }
     }
 
-    static List<Chunk> chunks(Connection src, TableMeta meta, int chunkRows) throws SQLException {
+    /**
+     * The primary key's columns as the chunks order and bound them: a collatable column in byte order (COLLATE "C"), so
+     * that two clusters with different collations agree on which rows a chunk holds.
+     */
+    static List<String> byteOrderKeys(Connection src, TableMeta meta) throws SQLException {
+        List<String> out = new ArrayList<>();
+        for (String k : meta.primaryKey()) {
+            boolean collatable = Pg.exists(src, "SELECT 1 FROM pg_attribute WHERE attrelid = CAST(? AS regclass) AND attname = ? "
+                    + "AND attcollation <> 0", Sql.table(meta.table()), k);
+            out.add(Sql.ident(k) + (collatable ? " COLLATE \"C\"" : ""));
+        }
+        return out;
+    }
+
+    static List<Chunk> chunks(Connection src, TableMeta meta, List<String> byteOrderKeys, int chunkRows) throws SQLException {
         List<String> pk = meta.primaryKey();
         if (pk.isEmpty()) {
             return List.of(new Chunk(null, null));
         }
-        String keys = Sql.idents(pk);
+        String keys = String.join(", ", byteOrderKeys);
         String keyText = pk.stream().map(k -> Sql.ident(k) + "::text").collect(Collectors.joining(", "));
         List<List<String>> bounds = new ArrayList<>();
         try (PreparedStatement ps = src.prepareStatement("SELECT " + keyText + " FROM (SELECT " + keys
@@ -250,9 +265,9 @@ public final class Validator {
         return out;
     }
 
-    static Sum sum(Connection c, TableMeta meta, Chunk chunk) throws SQLException {
+    static Sum sum(Connection c, TableMeta meta, List<String> byteOrderKeys, Chunk chunk) throws SQLException {
         List<String> pk = meta.primaryKey();
-        String keys = "(" + Sql.idents(pk) + ")";
+        String keys = "(" + String.join(", ", byteOrderKeys) + ")";
         String row = "(" + pk.stream().map(k -> "CAST(? AS " + meta.columns().get(k).type() + ")").collect(Collectors.joining(", ")) + ")";
         List<String> where = new ArrayList<>();
         if (chunk.lo() != null) {

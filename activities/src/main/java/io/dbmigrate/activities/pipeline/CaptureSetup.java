@@ -50,7 +50,7 @@ public final class CaptureSetup {
     /** Creates (or completes) everything capture needs, then registers the connector (create-or-update). */
     public void prepare(StreamSpec spec) throws SQLException {
         Map<TableRef, List<String>> columns = preparePublication(spec);
-        createTopic(spec.topic());
+        createTopic(spec.topic(), spec.recordLimit());
         connect.createFresh(spec.connectorName(), connectorConfig(spec, columns));
     }
 
@@ -142,12 +142,15 @@ public final class CaptureSetup {
         return Admin.create(p);
     }
 
-    /** One partition, so the topic's order is the source's commit order; kept a week for replays. */
-    void createTopic(String topic) {
+    /**
+     * One partition, so the topic's order is the source's commit order; kept a week for replays. Its
+     * max.message.bytes (which overrides the broker's message.max.bytes for this topic) is the stream's record limit.
+     */
+    void createTopic(String topic, long recordLimit) {
         try (Admin admin = admin()) {
             NewTopic t = new NewTopic(topic, 1, (short) 1).configs(Map.of(
                     "retention.ms", Long.toString(TimeUnit.DAYS.toMillis(7)),
-                    "max.message.bytes", Integer.toString(16 * 1024 * 1024)));
+                    "max.message.bytes", Long.toString(recordLimit)));
             try {
                 admin.createTopics(List.of(t)).all().get(30, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
@@ -215,10 +218,16 @@ public final class CaptureSetup {
         // 2 ms: Connect keeps one produce request in flight; with no linger Kafka's network thread took 0.35-0.40
         // cores at 2,500 commits/s, 0.18-0.21 with 2 ms
         c.put("producer.override.linger.ms", "2");
-        c.put("producer.override.batch.size", "1048576");
+        // the record limit (limits.maxRecordBytes) holds at every step: the producer refuses a larger record itself
+        // (RecordTooLargeException, which CaptureWatchdog reports), a batch of small records never outgrows the topic's
+        // max.message.bytes, and the producer's buffer holds the largest record twice (a larger one fails like a too
+        // large record). The applier's fetch sizes are soft: a larger first batch is still returned.
+        long limit = spec.recordLimit();
+        c.put("producer.override.batch.size", Long.toString(Math.min(1024 * 1024, limit)));
         c.put("producer.override.acks", "all");
         c.put("producer.override.enable.idempotence", "true");
-        c.put("producer.override.max.request.size", Integer.toString(16 * 1024 * 1024));
+        c.put("producer.override.max.request.size", Long.toString(limit));
+        c.put("producer.override.buffer.memory", Long.toString(Math.max(32L * 1024 * 1024, 2 * limit)));
         // all tables, transaction records and heartbeats into one single-partition topic: its order is commit order
         c.put("topic.naming.strategy", TOPIC_NAMING_CLASS);
         c.put("dbmigrate.topic", spec.topic());

@@ -3,11 +3,7 @@ package io.dbmigrate.activities.connect;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
@@ -17,28 +13,23 @@ import org.junit.jupiter.api.Test;
 
 /** Kafka Connect's transient answers are waited out; its real errors are not. A stand-in REST server on a free port. */
 class ConnectClientTest {
-    private HttpServer server;
+    private StandInConnect server;
     private final Deque<String[]> answers = new ArrayDeque<>();
     private final AtomicInteger requests = new AtomicInteger();
 
     private ConnectClient start() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", exchange -> {
+        server = new StandInConnect((method, path) -> {
             requests.incrementAndGet();
             String[] a = answers.size() > 1 ? answers.poll() : answers.peek();
-            byte[] body = a[1].getBytes(StandardCharsets.UTF_8);
-            exchange.sendResponseHeaders(Integer.parseInt(a[0]), body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
+            return new StandInConnect.Answer(Integer.parseInt(a[0]), a[1]);
         });
-        server.start();
-        return new ConnectClient("http://127.0.0.1:" + server.getAddress().getPort());
+        return server.client();
     }
 
     @AfterEach
     void stop() {
         if (server != null) {
-            server.stop(0);
+            server.close();
         }
     }
 

@@ -140,6 +140,21 @@ class CaptureSetupTest {
                 c.get("heartbeat.action.query"));
     }
 
+    /** limits.maxRecordBytes: the producer refuses a larger record, batches and the buffer follow it (default 64 MiB). */
+    @Test
+    void everyProducerLimitFollowsTheRecordLimit() {
+        Map<String, String> d = CaptureSetup.connectorConfig(spec(true), columns());
+        assertEquals(Long.toString(64L << 20), d.get("producer.override.max.request.size"));
+        assertEquals(Long.toString(128L << 20), d.get("producer.override.buffer.memory"));
+        assertEquals(Long.toString(1L << 20), d.get("producer.override.batch.size"));
+        StreamSpec s = spec(true);
+        StreamSpec small = new StreamSpec(s.migrationId(), s.direction(), s.from(), s.to(), s.tables(), true, 256L * 1024);
+        Map<String, String> c = CaptureSetup.connectorConfig(small, columns());
+        assertEquals(Long.toString(256L * 1024), c.get("producer.override.max.request.size"));
+        assertEquals(Long.toString(256L * 1024), c.get("producer.override.batch.size"), "a batch never outgrows the topic's limit");
+        assertEquals(Long.toString(32L << 20), c.get("producer.override.buffer.memory"));
+    }
+
     @Test
     void connectorConfigWithoutSnapshot() {
         assertEquals("no_data", CaptureSetup.connectorConfig(spec(false), columns()).get("snapshot.mode"));

@@ -26,6 +26,7 @@ public record MigrationPlan(
         @JsonProperty("cutover") CutoverOptions cutover,
         @JsonProperty("faultInjection") String faultInjection,
         @JsonProperty("snapshot") String snapshot,
+        @JsonProperty("limits") Limits limits,
         @JsonAnySetter @JsonAnyGetter Map<String, Object> unknownFields) {
 
     /** The initial copy: dbmigrate's parallel COPY in the slot's exported snapshot (the default). */
@@ -42,7 +43,15 @@ public record MigrationPlan(
     public MigrationPlan(String migrationId, Endpoint source, Endpoint target, List<String> schemas, List<String> tables,
             Thresholds thresholds, String approval, CutoverOptions cutover, String faultInjection,
             Map<String, Object> unknownFields) {
-        this(migrationId, source, target, schemas, tables, thresholds, approval, cutover, faultInjection, null, unknownFields);
+        this(migrationId, source, target, schemas, tables, thresholds, approval, cutover, faultInjection, null, null, unknownFields);
+    }
+
+    /** A plan with the default pipeline limits. */
+    public MigrationPlan(String migrationId, Endpoint source, Endpoint target, List<String> schemas, List<String> tables,
+            Thresholds thresholds, String approval, CutoverOptions cutover, String faultInjection, String snapshot,
+            Map<String, Object> unknownFields) {
+        this(migrationId, source, target, schemas, tables, thresholds, approval, cutover, faultInjection, snapshot, null,
+                unknownFields);
     }
 
     public String snapshotOrDefault() {
@@ -51,7 +60,7 @@ public record MigrationPlan(
 
     public MigrationPlan withSnapshot(String mode) {
         return new MigrationPlan(migrationId, source, target, schemas, tables, thresholds, approval, cutover, faultInjection,
-                mode, unknownFields);
+                mode, limits, unknownFields);
     }
 
     /** Proceed to validation once lag is under these; validation reads chunks of this many rows. */
@@ -109,6 +118,34 @@ public record MigrationPlan(
             @JsonProperty("database") String database,
             @JsonProperty("databasesFile") String databasesFile) {}
 
+    /**
+     * What the change pipeline can carry. {@code maxRecordBytes}: the largest change record (one row's change as
+     * Debezium's JSON, before and after images included) the topic, Connect's producer and the applier accept.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Limits(@JsonProperty("maxRecordBytes") Long maxRecordBytes) {
+        /** 64 MiB: below Kafka's default socket.request.max.bytes (100 MiB), and a few times within a 1 GiB Connect heap. */
+        public static final long DEFAULT_MAX_RECORD_BYTES = 64L * 1024 * 1024;
+        public static final long MIN_MAX_RECORD_BYTES = 64L * 1024;
+        /** Kafka's sizes are ints; a produce request must also fit the broker's socket.request.max.bytes. */
+        public static final long MAX_MAX_RECORD_BYTES = 1024L * 1024 * 1024;
+
+        /** A set limit, or the default for null. */
+        public static long orDefault(Long maxRecordBytes) {
+            return maxRecordBytes == null ? DEFAULT_MAX_RECORD_BYTES : maxRecordBytes;
+        }
+    }
+
+    /** The plan's record limit, or null for the default (null keeps the activities' inputs as before the setting). */
+    public Long maxRecordBytesOrNull() {
+        return limits == null ? null : limits.maxRecordBytes();
+    }
+
+    public MigrationPlan withLimits(Limits l) {
+        return new MigrationPlan(migrationId, source, target, schemas, tables, thresholds, approval, cutover, faultInjection,
+                snapshot, l, unknownFields);
+    }
+
     public Thresholds thresholdsOrDefault() {
         Thresholds d = Thresholds.defaults();
         if (thresholds == null) {
@@ -132,13 +169,13 @@ public record MigrationPlan(
 
     public MigrationPlan withCutover(CutoverOptions options) {
         return new MigrationPlan(migrationId, source, target, schemas, tables, thresholds, approval, options, faultInjection,
-                snapshot, unknownFields);
+                snapshot, limits, unknownFields);
     }
 
     /** The same plan seen from the other side (source and target swapped): the fallback's steps on the target. */
     public MigrationPlan reversed() {
         return new MigrationPlan(migrationId, target, source, schemas, tables, thresholds, approval, cutover, faultInjection,
-                snapshot, unknownFields);
+                snapshot, limits, unknownFields);
     }
 
     public List<String> schemasOrDefault() {

@@ -63,6 +63,13 @@ public final class PlanValidator {
                 && !p.snapshot().equals(MigrationPlan.SNAPSHOT_DEBEZIUM)) {
             out.add("field 'snapshot' must be copy or debezium, got '" + p.snapshot() + "'");
         }
+        if (p.limits() != null && p.limits().maxRecordBytes() != null) {
+            long b = p.limits().maxRecordBytes();
+            if (b < MigrationPlan.Limits.MIN_MAX_RECORD_BYTES || b > MigrationPlan.Limits.MAX_MAX_RECORD_BYTES) {
+                out.add("field 'limits.maxRecordBytes' must be " + MigrationPlan.Limits.MIN_MAX_RECORD_BYTES + "-"
+                        + MigrationPlan.Limits.MAX_MAX_RECORD_BYTES + " (64 KiB-1 GiB), got " + b);
+            }
+        }
         MigrationPlan.CutoverOptions c = p.cutover();
         if (c != null) {
             if (c.maxWritePauseSeconds() != null && (c.maxWritePauseSeconds() < 1 || c.maxWritePauseSeconds() > 600)) {

@@ -1,6 +1,7 @@
 package io.dbmigrate.workflows.model;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 
@@ -15,11 +16,28 @@ public record StreamSpec(
         @JsonProperty("from") Endpoint from,
         @JsonProperty("to") Endpoint to,
         @JsonProperty("tables") List<TableRef> tables,
-        @JsonProperty("snapshot") boolean snapshot) {
+        @JsonProperty("snapshot") boolean snapshot,
+        @JsonProperty("maxRecordBytes") @JsonInclude(JsonInclude.Include.NON_NULL) Long maxRecordBytes) {
 
     public StreamSpec {
         MigrationId.require(migrationId);
         tables = List.copyOf(tables);
+    }
+
+    /** A stream with the default record limit. */
+    public StreamSpec(String migrationId, Direction direction, Endpoint from, Endpoint to, List<TableRef> tables,
+            boolean snapshot) {
+        this(migrationId, direction, from, to, tables, snapshot, null);
+    }
+
+    /** The largest change record every part of the pipeline accepts (plan setting limits.maxRecordBytes). */
+    @JsonIgnore
+    public long recordLimit() {
+        return MigrationPlan.Limits.orDefault(maxRecordBytes);
+    }
+
+    public StreamSpec withSnapshot(boolean s) {
+        return new StreamSpec(migrationId, direction, from, to, tables, s, maxRecordBytes);
     }
 
     public enum Direction {

@@ -32,7 +32,7 @@ final class Phases {
         PreflightReport report = c.steps.preflight(c.plan);
         c.tables = report.tables();
         c.forward = new StreamSpec(c.plan.migrationId(), StreamSpec.Direction.FORWARD, c.plan.source(), c.plan.target(),
-                c.tables, true);
+                c.tables, true, c.plan.maxRecordBytesOrNull());
         c.maybeInject(Phase.PREFLIGHT);
     }
 
@@ -57,8 +57,7 @@ final class Phases {
         c.copiesSnapshot = Workflow.getVersion(SNAPSHOT_COPY, Workflow.DEFAULT_VERSION, 1) >= 1
                 && io.dbmigrate.workflows.model.MigrationPlan.SNAPSHOT_COPY.equals(c.plan.snapshotOrDefault());
         if (c.copiesSnapshot) {
-            c.forward = new StreamSpec(c.forward.migrationId(), c.forward.direction(), c.forward.from(), c.forward.to(),
-                    c.forward.tables(), false);
+            c.forward = c.forward.withSnapshot(false);
         } else {
             c.pipeline.prepareCapture(c.forward);
             startApplier(c);
@@ -209,7 +208,7 @@ final class Phases {
         if (c.fallbackVersion && c.plan.cutoverOrDefault().fallbackWindowMinutes() > 0) {
             // before the pause: the slot must exist before the first application write on the target
             c.reverse = new StreamSpec(c.plan.migrationId(), StreamSpec.Direction.REVERSE, c.plan.target(), c.plan.source(),
-                    c.tables, false);
+                    c.tables, false, c.plan.maxRecordBytesOrNull());
             c.saga.register("TeardownReverseCapture", () -> c.pipeline.teardownCapture(c.reverse));
             c.pipeline.prepareReverseCapture(c.reverse);
         }

@@ -30,11 +30,12 @@ class PlanValidatorTest {
         String approval = "manual";
         MigrationPlan.CutoverOptions cutover = new MigrationPlan.CutoverOptions(30, 5);
         String faultInjection = null;
+        MigrationPlan.Limits limits = null;
         Map<String, Object> unknown = new LinkedHashMap<>();
 
         MigrationPlan build() {
             return new MigrationPlan(migrationId, source, target, schemas, tables, thresholds, approval, cutover,
-                    faultInjection, unknown);
+                    faultInjection, null, limits, unknown);
         }
     }
 
@@ -87,6 +88,9 @@ class PlanValidatorTest {
                     p.cutover = new MigrationPlan.CutoverOptions(601, null); return p; }),
                 rule("field 'cutover.lockTimeoutSeconds'", p -> {
                     p.cutover = new MigrationPlan.CutoverOptions(null, 61); return p; }),
+                rule("field 'limits.maxRecordBytes'", p -> { p.limits = new MigrationPlan.Limits(65_535L); return p; }),
+                rule("field 'limits.maxRecordBytes'", p -> {
+                    p.limits = new MigrationPlan.Limits((1L << 30) + 1); return p; }),
                 rule("field 'faultInjection'", p -> { p.faultInjection = "approval"; return p; }));
     }
 
@@ -100,6 +104,9 @@ class PlanValidatorTest {
         minimal.cutover = null;
         minimal.approval = "auto";
         assertEquals(List.of(), PlanValidator.problems(minimal.build()));
+        P limited = new P();
+        limited.limits = new MigrationPlan.Limits(256L * 1024);
+        assertEquals(List.of(), PlanValidator.problems(limited.build()));
         for (String phase : PlanValidator.PHASES) {
             P rehearsal = new P();
             rehearsal.faultInjection = phase;
