@@ -21,6 +21,7 @@ public record WorkerConfig(
         String namespace,
         String taskQueue,
         int httpPort,
+        String httpBind,
         String kafkaBootstrap,
         String connectUrl,
         boolean stickyExecution) {
@@ -33,6 +34,8 @@ public record WorkerConfig(
         SETTINGS.put("temporal.namespace", "DBMIGRATE_TEMPORAL_NAMESPACE");
         SETTINGS.put("task.queue", "DBMIGRATE_TASK_QUEUE");
         SETTINGS.put("http.port", "DBMIGRATE_HTTP_PORT");
+        // 0.0.0.0 in a container: the kubelet's probes and Prometheus reach the pod's address, not its loopback
+        SETTINGS.put("http.bind", "DBMIGRATE_HTTP_BIND");
         SETTINGS.put("kafka.bootstrap", "DBMIGRATE_KAFKA_BOOTSTRAP");
         SETTINGS.put("connect.url", "DBMIGRATE_CONNECT_URL");
         // false on Temporal's test server (the local stack): it never moves a workflow task or a query off the sticky
@@ -42,6 +45,15 @@ public record WorkerConfig(
 
     public static final String CONFIG_FILE_ENV = "DBMIGRATE_CONFIG";
     public static final String DEFAULT_TASK_QUEUE = "dbmigrate";
+    public static final int DEFAULT_HTTP_PORT = 9464;
+    public static final String DEFAULT_HTTP_BIND = "127.0.0.1";
+
+    /** Every environment variable the worker reads (deploy/'s manifests are checked against these). */
+    public static java.util.Set<String> environmentNames() {
+        java.util.Set<String> names = new java.util.LinkedHashSet<>(SETTINGS.values());
+        names.add(CONFIG_FILE_ENV);
+        return java.util.Collections.unmodifiableSet(names);
+    }
 
     public static WorkerConfig load(Map<String, String> env) {
         Properties file = new Properties();
@@ -92,7 +104,7 @@ public record WorkerConfig(
                 problems.add(describe("connect.url") + " is not a URL: '" + connect + "'");
             }
         }
-        int port = 9464;
+        int port = DEFAULT_HTTP_PORT;
         String portText = v.get("http.port");
         if (portText != null) {
             try {
@@ -104,6 +116,10 @@ public record WorkerConfig(
                 problems.add(describe("http.port") + " must be a number, got '" + portText + "'");
             }
         }
+        String bind = v.getOrDefault("http.bind", DEFAULT_HTTP_BIND);
+        if (!bind.matches("[A-Za-z0-9.:-]+")) {
+            problems.add(describe("http.bind") + " must be an address or host name, got '" + bind + "'");
+        }
         String sticky = v.getOrDefault("sticky.execution", "true");
         if (!sticky.equals("true") && !sticky.equals("false")) {
             problems.add(describe("sticky.execution") + " must be true or false, got '" + sticky + "'");
@@ -112,7 +128,7 @@ public record WorkerConfig(
             throw new ConfigException(problems);
         }
         return new WorkerConfig(temporal, v.getOrDefault("temporal.namespace", "default"),
-                v.getOrDefault("task.queue", DEFAULT_TASK_QUEUE), port, kafka, connect, Boolean.parseBoolean(sticky));
+                v.getOrDefault("task.queue", DEFAULT_TASK_QUEUE), port, bind, kafka, connect, Boolean.parseBoolean(sticky));
     }
 
     private static String required(Map<String, String> v, String prop, List<String> problems) {

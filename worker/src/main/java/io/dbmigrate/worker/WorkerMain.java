@@ -61,8 +61,9 @@ public final class WorkerMain {
         Registrations.register(worker, client, config, registry);
         factory.start();
         HttpServer http = startHttp(config, service, registry);
-        log.info("dbmigrate worker polling task queue '{}' on {} (namespace {}, sticky execution {}); metrics on :{}/metrics",
-                config.taskQueue(), config.temporalTarget(), config.namespace(), config.stickyExecution(), config.httpPort());
+        log.info("dbmigrate worker polling task queue '{}' on {} (namespace {}, sticky execution {}); metrics on {}:{}/metrics",
+                config.taskQueue(), config.temporalTarget(), config.namespace(), config.stickyExecution(), config.httpBind(),
+                config.httpPort());
 
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -87,7 +88,7 @@ public final class WorkerMain {
 
     static HttpServer startHttp(WorkerConfig config, WorkflowServiceStubs service, PrometheusMeterRegistry registry)
             throws IOException {
-        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", config.httpPort()), 16);
+        HttpServer http = HttpServer.create(new InetSocketAddress(config.httpBind(), config.httpPort()), 16);
         http.setExecutor(Executors.newFixedThreadPool(2));
         http.createContext("/metrics", ex -> {
             byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);

@@ -28,6 +28,7 @@ class WorkerConfigTest {
         assertEquals("default", c.namespace());
         assertEquals("dbmigrate", c.taskQueue());
         assertEquals(9464, c.httpPort());
+        assertEquals("127.0.0.1", c.httpBind());
         assertTrue(c.stickyExecution(), "a real Temporal server redispatches from a dead worker's sticky queue");
     }
 
@@ -103,5 +104,28 @@ class WorkerConfigTest {
         WorkerConfig.ConfigException e = assertThrows(WorkerConfig.ConfigException.class,
                 () -> WorkerConfig.load(Map.of("DBMIGRATE_CONFIG", "/nonexistent/worker.properties")));
         assertTrue(e.getMessage().contains("DBMIGRATE_CONFIG=/nonexistent/worker.properties: cannot read"));
+    }
+
+    /** In a container the probes and the scrape come from outside the pod's loopback: the worker can listen on all. */
+    @Test
+    void httpBindAddressIsASetting() throws Exception {
+        Map<String, String> env = validEnv();
+        env.put("DBMIGRATE_HTTP_BIND", "0.0.0.0");
+        try (var free = new java.net.ServerSocket(0)) {
+            env.put("DBMIGRATE_HTTP_PORT", Integer.toString(free.getLocalPort()));
+        }
+        WorkerConfig c = WorkerConfig.load(env);
+        assertEquals("0.0.0.0", c.httpBind());
+        var http = WorkerMain.startHttp(c, null, new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT));
+        try {
+            assertTrue(http.getAddress().getAddress().isAnyLocalAddress(), http.getAddress().toString());
+        } finally {
+            http.stop(0);
+        }
+        env.put("DBMIGRATE_HTTP_BIND", "0.0.0.0/0");
+        WorkerConfig.ConfigException e = assertThrows(WorkerConfig.ConfigException.class, () -> WorkerConfig.load(env));
+        assertTrue(e.getMessage().contains("DBMIGRATE_HTTP_BIND (http.bind) must be an address or host name"), e.getMessage());
+        assertTrue(WorkerConfig.environmentNames().contains("DBMIGRATE_HTTP_BIND"));
     }
 }

@@ -5,6 +5,11 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.dbmigrate.workflows.model.MigrationPlan;
 import io.dbmigrate.workflows.model.MigrationStatus;
 import io.dbmigrate.workflows.workflow.MigrationWorkflow;
+import io.dbmigrate.workflows.workflow.SearchAttributes;
+import io.temporal.api.enums.v1.IndexedValueType;
+import io.temporal.api.operatorservice.v1.ListSearchAttributesRequest;
+import io.temporal.serviceclient.OperatorServiceStubs;
+import io.temporal.serviceclient.OperatorServiceStubsOptions;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
@@ -28,15 +33,61 @@ public final class MigrationCommands {
     private MigrationCommands() {}
 
     public static String startMigration(WorkflowClient client, MigrationPlan plan) {
-        WorkflowOptions options = WorkflowOptions.newBuilder()
+        start(client, plan, false);
+        return plan.workflowId();
+    }
+
+    /** Whether {@code start} sets dbmigrate's search attributes. */
+    public enum SearchAttributeMode {
+        /** when the namespace has all four registered as Keyword (ListSearchAttributes) */
+        auto,
+        /** always: a server without them refuses the start, naming the attribute */
+        always,
+        never
+    }
+
+    /** Starts the migration; answers whether it was started with dbmigrate's search attributes. */
+    public static boolean startMigration(WorkflowClient client, MigrationPlan plan, SearchAttributeMode mode) {
+        boolean set = switch (mode) {
+            case always -> true;
+            case never -> false;
+            case auto -> searchAttributesRegistered(client);
+        };
+        start(client, plan, set);
+        return set;
+    }
+
+    private static void start(WorkflowClient client, MigrationPlan plan, boolean searchAttributes) {
+        WorkflowOptions.Builder options = WorkflowOptions.newBuilder()
                 .setWorkflowId(plan.workflowId())
                 .setTaskQueue(MigrationWorkflow.TASK_QUEUE)
                 .setMemo(Map.of("migrationId", plan.migrationId(), "source", plan.source().describe(),
-                        "target", plan.target().describe()))
-                .build();
-        MigrationWorkflow wf = client.newWorkflowStub(MigrationWorkflow.class, options);
+                        "target", plan.target().describe()));
+        if (searchAttributes) {
+            options.setTypedSearchAttributes(SearchAttributes.atStart(plan));
+        }
+        MigrationWorkflow wf = client.newWorkflowStub(MigrationWorkflow.class, options.build());
         WorkflowClient.start(wf::migrate, plan);
-        return plan.workflowId();
+    }
+
+    /**
+     * True when the client's namespace has every dbmigrate search attribute registered as Keyword. A server that
+     * cannot say (no operator service, no visibility store, no permission) counts as not having them.
+     */
+    public static boolean searchAttributesRegistered(WorkflowClient client) {
+        OperatorServiceStubs operator = OperatorServiceStubs.newServiceStubs(OperatorServiceStubsOptions.newBuilder()
+                .setChannel(client.getWorkflowServiceStubs().getRawChannel()).validateAndBuildWithDefaults());
+        try {
+            Map<String, IndexedValueType> custom = operator.blockingStub()
+                    .withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS)
+                    .listSearchAttributes(ListSearchAttributesRequest.newBuilder()
+                            .setNamespace(client.getOptions().getNamespace()).build())
+                    .getCustomAttributesMap();
+            return SearchAttributes.ALL.stream()
+                    .allMatch(k -> custom.get(k.getName()) == IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
+        } catch (io.grpc.StatusRuntimeException e) {
+            return false;
+        }
     }
 
     /** The status query, answered within {@link WorkerAnswers#WAIT} or a {@link WorkerAnswers.NoWorkerAnswer}. */
@@ -49,13 +100,19 @@ public final class MigrationCommands {
         @Mixin TemporalOptions temporal;
         @Spec CommandSpec spec;
         @Option(names = "--plan", required = true, paramLabel = "FILE", description = "The plan (see docs/plan.md).") Path plan;
+        @Option(names = "--search-attributes", arity = "0..1", fallbackValue = "always", defaultValue = "auto",
+                paramLabel = "auto|always|never",
+                description = "Set MigrationId, MigrationPhase, SourceHost, TargetHost (docs/temporal-cli.md): auto (default) "
+                        + "when the namespace has them registered; the bare option means always.")
+        SearchAttributeMode searchAttributes;
 
         @Override
         public Integer call() {
             MigrationPlan p = PlanFile.read(plan);
-            String id = startMigration(temporal.client(), p);
+            boolean withAttributes = startMigration(temporal.client(), p, searchAttributes);
             PrintWriter out = spec.commandLine().getOut();
-            out.println("started " + id + " (task queue " + MigrationWorkflow.TASK_QUEUE + ")");
+            out.println("started " + p.workflowId() + " (task queue " + MigrationWorkflow.TASK_QUEUE + ")"
+                    + (withAttributes ? ", search attributes: MigrationId=" + p.migrationId() : ""));
             out.println("follow it: ./dbmigrate watch " + p.migrationId());
             return 0;
         }

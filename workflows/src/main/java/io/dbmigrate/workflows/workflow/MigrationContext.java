@@ -93,6 +93,13 @@ final class MigrationContext {
     /** Rollback attempts asked for and finished: an update waits for the result of its own attempt. */
     int rollbackRequests;
     int rollbackAttempts;
+    /**
+     * Set at the start (version {@link #PHASE_SEARCH_ATTRIBUTE}) when the execution was started with the MigrationId
+     * search attribute, i.e. on a server where dbmigrate's search attributes are registered: each phase change then
+     * upserts MigrationPhase. Executions without it (servers that lack them, the test server's demos) never upsert.
+     */
+    boolean upsertsPhase;
+    static final String PHASE_SEARCH_ATTRIBUTE = "phase-search-attribute";
 
     MigrationContext(MigrationPlan plan) {
         this.plan = plan;
@@ -150,6 +157,9 @@ final class MigrationContext {
         phase = p;
         timings.add(new PhaseTiming(p.label(), now, null));
         Workflow.upsertMemo(Map.of("phase", p.label()));
+        if (upsertsPhase) {
+            Workflow.upsertTypedSearchAttributes(SearchAttributes.MIGRATION_PHASE.valueSet(p.label()));
+        }
         Workflow.getLogger(MigrationContext.class).info("migration {}: phase {}", plan.migrationId(), p.label());
     }
 

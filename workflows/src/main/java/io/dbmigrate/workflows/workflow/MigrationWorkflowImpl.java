@@ -29,6 +29,9 @@ public final class MigrationWorkflowImpl implements MigrationWorkflow {
             throw ApplicationFailure.newNonRetryableFailure("invalid plan: " + String.join("; ", problems), "InvalidPlan");
         }
         c = new MigrationContext(plan);
+        // only executions started with MigrationId get the version marker: histories without it replay unchanged
+        c.upsertsPhase = Workflow.getTypedSearchAttributes().containsKey(SearchAttributes.MIGRATION_ID)
+                && Workflow.getVersion(MigrationContext.PHASE_SEARCH_ATTRIBUTE, Workflow.DEFAULT_VERSION, 1) >= 1;
         MigrationMetrics.plan(plan);
         main = Workflow.newCancellationScope(() -> {
             Phases.preflight(c);

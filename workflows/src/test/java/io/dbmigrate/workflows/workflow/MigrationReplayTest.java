@@ -92,4 +92,13 @@ class MigrationReplayTest {
     void rolledBackAtCutoverReplays() throws Exception {
         Replays.replayResource("histories/migration-demo-rolled-back-at-cutover.json");
     }
+
+    /**
+     * Recorded by MigrationSearchAttributesTest (phase-search-attribute): started with dbmigrate's search attributes,
+     * MigrationPhase upserted at each phase, manual approval.
+     */
+    @Test
+    void searchAttributesUpsertedPerPhaseReplays() throws Exception {
+        Replays.replayResource("histories/migration-search-attributes-manual.json");
+    }
 }
