@@ -62,7 +62,7 @@ public final class Validator {
         try (Connection src = Pg.connect(source, "dbmigrate-validate", LONG_SCANS); Connection tgt = Pg.connect(target, "dbmigrate-validate", LONG_SCANS)) {
             TableMeta meta = TableMeta.load(src, t);
             if (meta.primaryKey().isEmpty()) {
-                return first;
+                return liveKeyless(src, tgt, meta, first, rounds, drain, progress);
             }
             Map<List<String>, String> srcRows = rowHashes(src, meta, null);
             drain.run();
@@ -73,6 +73,52 @@ public final class Validator {
             return new TableValidation(t.toString(), first.sourceRows(), differing.isEmpty() ? first.sourceRows() : first.targetRows(),
                     first.chunks(), differing.isEmpty() ? List.of() : bad);
         }
+    }
+
+    /**
+     * Live, a table without a key: compared whole as multisets of row hashes, the source read first and the target
+     * after it has caught up with that read, up to {@code rounds} times. Equal in a round: it passes. Different in every
+     * round while the source stayed the same: a real difference. Different in every round while the source changed
+     * between rounds: a writer keeps it moving, so it is unsettled, not failed, and the check inside the write freeze
+     * (which reads it whole, writes stopped) decides.
+     */
+    private static TableValidation liveKeyless(Connection src, Connection tgt, TableMeta meta, TableValidation first,
+            int rounds, Drain drain, Consumer<String> progress) throws SQLException {
+        Map<String, Long> previous = null;
+        boolean moving = false;
+        Map<String, Long> s = Map.of();
+        Map<String, Long> g = Map.of();
+        for (int round = 0; round < Math.max(1, rounds); round++) {
+            progress.accept(meta.table() + ": re-checking a table without a key, whole (round " + (round + 1) + ")");
+            s = rowCounts(src, meta);
+            drain.run();
+            g = rowCounts(tgt, meta);
+            if (s.equals(g)) {
+                long rows = s.values().stream().mapToLong(Long::longValue).sum();
+                return new TableValidation(first.table(), rows, rows, first.chunks(), List.of());
+            }
+            moving |= previous != null && !previous.equals(s);
+            previous = s;
+        }
+        long sourceRows = s.values().stream().mapToLong(Long::longValue).sum();
+        long targetRows = g.values().stream().mapToLong(Long::longValue).sum();
+        if (moving) {
+            return new TableValidation(first.table(), sourceRows, targetRows, first.chunks(), List.of(), null,
+                    "written during each of " + Math.max(1, rounds) + " whole re-checks; decided inside the write freeze");
+        }
+        return new TableValidation(first.table(), sourceRows, targetRows, first.chunks(), first.mismatchedChunks());
+    }
+
+    /** Row hash -> how many rows have it: a keyless table as a multiset. */
+    private static Map<String, Long> rowCounts(Connection c, TableMeta meta) throws SQLException {
+        Map<String, Long> out = new java.util.HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT hashtextextended(t::text, 0)::text, count(*) FROM "
+                + Sql.table(meta.table()) + " t GROUP BY 1"); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return out;
     }
 
     /**
