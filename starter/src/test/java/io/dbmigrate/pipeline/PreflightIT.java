@@ -254,4 +254,41 @@ class PreflightIT {
             }
         }
     }
+
+    @Test
+    void cascadesAndTriggersThatWouldFireAgainOnTheTargetAreRefusedUnlessItAppliesAsAReplica() throws Exception {
+        String db = "preflight_cascade";
+        PipelineStack.freshDatabases(db);
+        Path pw = Files.createTempFile("pw", "");
+        Files.writeString(pw, "casc-pw");
+        for (Endpoint e : List.of(PipelineStack.source("postgres"), PipelineStack.target("postgres"))) {
+            PipelineStack.exec(e, "DROP ROLE IF EXISTS dbm_casc", "CREATE ROLE dbm_casc LOGIN REPLICATION PASSWORD 'casc-pw'",
+                    "GRANT CREATE ON DATABASE " + db + " TO dbm_casc");
+        }
+        PipelineStack.exec(PipelineStack.source(db), "GRANT CREATE ON SCHEMA public TO dbm_casc");
+        PipelineStack.exec(PipelineStack.target(db), "GRANT CREATE ON SCHEMA public TO dbm_casc");
+        Endpoint src = new Endpoint("127.0.0.1", PipelineStack.PORTS.sourcePostgres(), db, "dbm_casc", "file:" + pw);
+        Endpoint tgt = new Endpoint("127.0.0.1", PipelineStack.PORTS.targetPostgres(), db, "dbm_casc", "file:" + pw);
+        PipelineStack.exec(src, "CREATE TABLE orders (id int PRIMARY KEY)",
+                "CREATE TABLE lines (id int PRIMARY KEY, order_id int REFERENCES orders ON DELETE CASCADE)",
+                "CREATE TABLE audit (id serial PRIMARY KEY, what text)",
+                "CREATE FUNCTION log_order() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN INSERT INTO audit (what) VALUES (TG_OP); RETURN NEW; END$$",
+                "CREATE TRIGGER orders_audit AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION log_order()");
+        MigrationPlan plan = new MigrationPlan("casc", src, tgt, List.of("public"), null, null, "auto", null, null, null);
+        try {
+            String m = assertThrows(Preflight.Refused.class, () -> Preflight.run(plan)).getMessage();
+            assertTrue(m.contains("target role dbm_casc cannot set session_replication_role"), m);
+            assertTrue(m.contains("foreign key lines_order_id_fkey ON DELETE CASCADE of public.lines"), m);
+            assertTrue(m.contains("trigger orders_audit of public.orders"), m);
+            assertTrue(m.contains("GRANT SET ON PARAMETER session_replication_role TO \"dbm_casc\""), m);
+            PipelineStack.assertNoLeftovers(db);
+
+            PipelineStack.exec(PipelineStack.target("postgres"), "GRANT SET ON PARAMETER session_replication_role TO dbm_casc");
+            Preflight.run(plan); // applied as a replica, neither fires: nothing left to refuse
+        } finally {
+            for (Endpoint e : List.of(PipelineStack.source("postgres"), PipelineStack.target("postgres"))) {
+                PipelineStack.exec(e, "DROP DATABASE " + db + " WITH (FORCE)", "DROP OWNED BY dbm_casc", "DROP ROLE dbm_casc");
+            }
+        }
+    }
 }

@@ -81,16 +81,18 @@ public final class Preflight {
             longTransactions(src, problems);
             extensions(src, tgt, problems);
             targetTables(src, tgt, tables, problems);
-            try (Statement st = tgt.createStatement()) {
-                tgt.setAutoCommit(false);
-                st.execute("SET LOCAL session_replication_role = replica");
-                tgt.rollback();
-            } catch (SQLException e) {
-                tgt.rollback();
-                warnings.add("target role " + plan.target().user() + " cannot set session_replication_role: target triggers will fire "
-                        + "during apply. Fix: GRANT SET ON PARAMETER session_replication_role TO " + Sql.ident(plan.target().user()));
-            } finally {
-                tgt.setAutoCommit(true);
+            if (!canSetReplicationRole(tgt)) {
+                List<String> firing = actionsThatWouldFireTwice(src, tables);
+                String grant = "GRANT SET ON PARAMETER session_replication_role TO " + Sql.ident(plan.target().user())
+                        + " (PostgreSQL 15+; before that, apply as a superuser on the target)";
+                if (firing.isEmpty()) {
+                    warnings.add("target role " + plan.target().user() + " cannot set session_replication_role: target "
+                            + "triggers added later would fire during apply. Fix: " + grant);
+                } else {
+                    problems.add("target role " + plan.target().user() + " cannot set session_replication_role, so the "
+                            + "target would run again what the source already did and the stream carries: " + String.join("; ", firing)
+                            + ". Applying would delete or change rows twice (the migration would stop on the first one). Fix: " + grant);
+                }
             }
             switchChecks(plan, src, tgt, problems, warnings);
             if (!problems.isEmpty()) {
@@ -315,6 +317,52 @@ public final class Preflight {
                         + Sql.table(t) + " TO " + tgtRole);
             }
         }
+    }
+
+    /** The applier applies as a replica (no triggers, no cascades) when the target lets this role say so. */
+    private static boolean canSetReplicationRole(Connection tgt) throws SQLException {
+        try (Statement st = tgt.createStatement()) {
+            tgt.setAutoCommit(false);
+            st.execute("SET LOCAL session_replication_role = replica");
+            return true;
+        } catch (SQLException e) {
+            return false;
+        } finally {
+            tgt.rollback();
+            tgt.setAutoCommit(true);
+        }
+    }
+
+    /**
+     * What fires on the target as the applier writes unless it applies as a replica: foreign keys with a cascading
+     * action on a migrated table (the source's cascade is already in the stream, row by row), and the table's enabled
+     * user triggers (their effects on migrated tables are in the stream too).
+     */
+    private static List<String> actionsThatWouldFireTwice(Connection src, List<TableRef> tables) throws SQLException {
+        List<String> out = new ArrayList<>();
+        for (TableRef t : tables) {
+            try (PreparedStatement ps = src.prepareStatement("""
+                    SELECT 'foreign key ' || quote_ident(k.conname) || ' ON ' || CASE WHEN k.confdeltype IN ('c', 'n', 'd')
+                             THEN 'DELETE ' ELSE 'UPDATE ' END || CASE greatest(k.confdeltype, k.confupdtype)
+                             WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' ELSE 'SET DEFAULT' END
+                      FROM pg_constraint k
+                     WHERE k.contype = 'f' AND k.conrelid IN (SELECT CAST(? AS regclass) UNION SELECT relid FROM pg_partition_tree(CAST(? AS regclass)))
+                       AND (k.confdeltype IN ('c', 'n', 'd') OR k.confupdtype IN ('c', 'n', 'd')) AND k.conparentid = 0
+                    UNION ALL
+                    SELECT 'trigger ' || quote_ident(g.tgname) FROM pg_trigger g
+                     WHERE g.tgrelid IN (SELECT CAST(? AS regclass) UNION SELECT relid FROM pg_partition_tree(CAST(? AS regclass)))
+                       AND NOT g.tgisinternal AND g.tgparentid = 0 AND g.tgenabled IN ('O', 'A')""")) {
+                for (int i = 1; i <= 4; i++) {
+                    ps.setString(i, Sql.table(t)); // pg_partition_tree lists nothing for a table outside any partition tree
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getString(1) + " of " + t);
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     private static void longTransactions(Connection src, List<String> problems) throws SQLException {
