@@ -8,6 +8,7 @@ import io.dbmigrate.activities.pipeline.Lsn;
 import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.activities.pipeline.CaptureSetup;
 import io.dbmigrate.activities.pipeline.CaptureWatchdog;
+import io.dbmigrate.activities.pipeline.StreamMetrics;
 import io.dbmigrate.activities.pipeline.ChangeApplier;
 import io.dbmigrate.activities.pipeline.StreamMonitor;
 import io.dbmigrate.activities.snapshot.CopyMetrics;
@@ -88,22 +89,29 @@ public final class PipelineActivitiesImpl implements PipelineActivities {
     public void runApplier(StreamSpec spec) {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
         ChangeApplier applier = new ChangeApplier(spec, bootstrap, registry);
-        CaptureWatchdog watchdog = new CaptureWatchdog(connect, spec);
-        try {
+        StreamMetrics metrics = StreamMetrics.of(spec, registry);
+        CaptureWatchdog watchdog = new CaptureWatchdog(connect, spec).onRestart(metrics::captureRestarted);
+        try (AutoCloseable sampling = metrics.sampling()) {
             // heartbeat() throws once the workflow cancels this activity: that ends run() and closes everything
             applier.run(() -> true, progress -> {
                 watchdog.check();
                 ctx.heartbeat(progress);
             });
         } catch (ApplyDataException e) {
+            metrics.failure(APPLY_DATA_ERROR);
             throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), APPLY_DATA_ERROR, e.table(), e.key(), e.lsn(), e.offset());
         } catch (CaptureWatchdog.CaptureFailed e) {
+            metrics.failure(CAPTURE_FAILED);
             throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), CAPTURE_FAILED);
         } catch (ApplierConflictException e) {
+            metrics.failure(e.kind().failureType());
             // retryable: a later attempt takes the stream's lock once the other writer is gone, then reads the position
             throw ApplicationFailure.newFailure(e.getMessage(), e.kind().failureType());
         } catch (SQLException e) {
+            metrics.failure("DatabaseError");
             throw Activity.wrap(e);
+        } catch (Exception e) {
+            throw Activity.wrap(e); // only the sampling's close, which throws nothing
         }
     }
 

@@ -30,10 +30,17 @@ public final class CaptureWatchdog {
     private final long checkEveryNanos;
     private final LongSupplier clock;
     private final Deque<Long> restarts = new ArrayDeque<>();
+    private Runnable onRestart = () -> {};
     private Long lastCheck;
 
     public CaptureWatchdog(ConnectClient connect, StreamSpec spec) {
         this(connect, spec, TimeUnit.SECONDS.toNanos(5), System::nanoTime);
+    }
+
+    /** Told of each restart (the stream's metrics count them). */
+    public CaptureWatchdog onRestart(Runnable r) {
+        this.onRestart = r;
+        return this;
     }
 
     CaptureWatchdog(ConnectClient connect, StreamSpec spec, long checkEveryNanos, LongSupplier clock) {
@@ -66,6 +73,7 @@ public final class CaptureWatchdog {
             }
             log.warn("connector {} {}: restarting it", connector, state);
             restarts.addLast(now);
+            onRestart.run();
             try {
                 connect.restartFailed(connector);
             } catch (RuntimeException e) {
