@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "stack", mixinStandardHelpOptions = true,
         description = "The local stack: source and target PostgreSQL, Kafka, Kafka Connect with Debezium, "
-                + "the Temporal test server, the dbmigrate worker and (when installed) PgBouncer, as child processes.",
+                + "the Temporal test server, the dbmigrate worker, (when installed) PgBouncer and, with --with-monitoring, "
+                + "Prometheus, as child processes.",
         subcommands = {StackCommand.Up.class, StackCommand.Down.class, StackCommand.Status.class, StackCommand.Logs.class})
 public final class StackCommand {
 
@@ -65,12 +66,19 @@ public final class StackCommand {
         @Option(names = StackPorts.TEMPORAL_OPTION, description = "Default: ${DEFAULT-VALUE}") int temporal = DEFAULTS.temporal();
         @Option(names = StackPorts.WORKER_OPTION, description = "Worker /health and /metrics. Default: ${DEFAULT-VALUE}") int worker = DEFAULTS.workerHttp();
         @Option(names = StackPorts.PGBOUNCER_OPTION, description = "PgBouncer (started when its binary is found). Default: ${DEFAULT-VALUE}") int pgbouncer = DEFAULTS.pgbouncer();
+        @Option(names = StackPorts.PROMETHEUS_OPTION, description = "Prometheus (with --with-monitoring). Default: ${DEFAULT-VALUE}") int prometheus = DEFAULTS.prometheus();
+        @Option(names = StackPorts.CONNECT_METRICS_OPTION, description = "Connect's JMX exporter (with --with-monitoring). Default: ${DEFAULT-VALUE}") int connectMetrics = DEFAULTS.connectMetrics();
+        @Option(names = "--with-monitoring", description = "Also run Prometheus (Debian's /usr/bin/prometheus) scraping the "
+                + "worker and Connect (with the JMX exporter agent) every 5 s, with deploy/monitoring/alerts.yml loaded. "
+                + "Kept while the stack runs; `stack down` ends it.") boolean withMonitoring;
 
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            StackPorts ports = new StackPorts(sourcePg, targetPg, kafka, controller, connect, temporal, worker, pgbouncer);
-            LocalStack s = stack.stack(ports);
+            StackPorts ports = new StackPorts(sourcePg, targetPg, kafka, controller, connect, temporal, worker, pgbouncer,
+                    prometheus, connectMetrics);
+            // a running stack keeps its monitoring when `up` is run again without the option
+            LocalStack s = stack.stack(ports, withMonitoring || LocalStack.recordedMonitoring(stack.layout()));
             long t0 = System.nanoTime();
             StackStatus status;
             try {
@@ -128,7 +136,7 @@ public final class StackCommand {
         @Mixin StackOptions stack;
         @Spec CommandSpec spec;
         @Parameters(arity = "0..1", paramLabel = "COMPONENT",
-                description = "source-postgres, target-postgres, kafka, connect, temporal, worker or pgbouncer") String component;
+                description = "source-postgres, target-postgres, kafka, connect, temporal, worker, pgbouncer or prometheus") String component;
         @Option(names = {"-n", "--lines"}, defaultValue = "50", description = "Lines per log (default ${DEFAULT-VALUE}).") int lines;
 
         @Override

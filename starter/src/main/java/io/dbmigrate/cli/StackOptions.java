@@ -18,9 +18,14 @@ public final class StackOptions {
         return new StackLayout(home, repo);
     }
 
+    /** The stack at the requested ports (null: those recorded), with monitoring when it was brought up with it. */
     public LocalStack stack(StackPorts requested) {
+        return stack(requested, LocalStack.recordedMonitoring(layout()));
+    }
+
+    public LocalStack stack(StackPorts requested, boolean monitoring) {
         StackLayout layout = layout();
         StackPorts ports = requested != null ? requested : LocalStack.recordedPorts(layout, StackPorts.defaults());
-        return new LocalStack(layout, ports, System.getProperty("java.class.path"));
+        return new LocalStack(layout, ports, System.getProperty("java.class.path"), monitoring);
     }
 }

@@ -4,7 +4,8 @@ import io.dbmigrate.deploy.StackPorts;
 
 /**
  * The integration tests' port blocks (SnapshotBenchIT 24xxx, StackIT 26xxx, DemoIT 27xxx, PipelineStack 28xxx,
- * FaultsIT 29xxx, EmbeddedStackIT 30xxx, SchemaCoverageIT 31xxx), below the ephemeral range and away from the default stack (25xxx).
+ * FaultsIT 29xxx, EmbeddedStackIT 30xxx, SchemaCoverageIT 31xxx,
+ * MonitoringIT 32xxx), below the ephemeral range and away from the default stack (25xxx).
  * {@code -Ddbmigrate.it.blockShift=N} moves every block by N and {@code -Ddbmigrate.it.portOffset=500} moves every port
  * within its block, so a second checkout can run its integration tests beside the first without sharing a port.
  */
@@ -15,6 +16,6 @@ public final class ItPorts {
         StackPorts p = StackPorts.block(prefix + Integer.getInteger("dbmigrate.it.blockShift", 0));
         int o = Integer.getInteger("dbmigrate.it.portOffset", 0);
         return new StackPorts(p.sourcePostgres() + o, p.targetPostgres() + o, p.kafka() + o, p.kafkaController() + o,
-                p.connect() + o, p.temporal() + o, p.workerHttp() + o, p.pgbouncer() + o);
+                p.connect() + o, p.temporal() + o, p.workerHttp() + o, p.pgbouncer() + o, p.prometheus() + o, p.connectMetrics() + o);
     }
 }

@@ -1,13 +1,39 @@
 package io.dbmigrate.deploy;
 
+import java.util.ArrayList;
 import java.util.List;
 
-/** A Kafka Connect distributed worker with the Debezium PostgreSQL connector on its plugin path. */
+/**
+ * A Kafka Connect distributed worker with the Debezium PostgreSQL connector on its plugin path. Under monitoring it
+ * runs with the Prometheus JMX exporter agent, which serves Connect's and Debezium's MBeans as Prometheus text on
+ * {@link StackPorts#connectMetrics()} (rules: deploy/monitoring/connect-jmx-exporter.yml).
+ */
 public final class ConnectComponent extends KafkaDistComponent {
     public static final String DEBEZIUM_POSTGRES = "io.debezium.connector.postgresql.PostgresConnector";
+    public static final String JMX_EXPORTER_RULES = "connect-jmx-exporter.yml";
 
-    public ConnectComponent(StackContext ctx) {
+    private final boolean monitoring;
+
+    public ConnectComponent(StackContext ctx, boolean monitoring) {
         super("connect", ctx);
+        this.monitoring = monitoring;
+    }
+
+    /** Connect's metrics for Prometheus, when the stack runs with monitoring. */
+    public java.util.Optional<String> metricsAddress() {
+        return monitoring ? java.util.Optional.of("http://127.0.0.1:" + ctx.ports().connectMetrics() + "/metrics")
+                : java.util.Optional.empty();
+    }
+
+    @Override
+    protected List<String> jvmOptions() {
+        List<String> options = new ArrayList<>(super.jvmOptions());
+        if (monitoring) {
+            // agent argument: [host:]port:config
+            options.add("-javaagent:" + ctx.layout().jmxExporterAgent() + "=127.0.0.1:" + ctx.ports().connectMetrics()
+                    + ":" + ctx.layout().monitoringFiles().resolve(JMX_EXPORTER_RULES));
+        }
+        return options;
     }
 
     @Override
@@ -58,7 +84,7 @@ public final class ConnectComponent extends KafkaDistComponent {
 
     @Override
     protected List<Integer> ports() {
-        return List.of(ctx.ports().connect());
+        return monitoring ? List.of(ctx.ports().connect(), ctx.ports().connectMetrics()) : List.of(ctx.ports().connect());
     }
 
     @Override
@@ -66,6 +92,10 @@ public final class ConnectComponent extends KafkaDistComponent {
         String body = HttpProbe.get(address(), "/connector-plugins");
         if (!body.contains(DEBEZIUM_POSTGRES)) {
             throw new StackException("the Debezium PostgreSQL connector is not among the plugins: " + body);
+        }
+        if (monitoring) {
+            HttpProbe.get("http://127.0.0.1:" + ctx.ports().connectMetrics(), "/-/healthy");
+            return "REST up, " + DEBEZIUM_POSTGRES + " loaded, JMX exporter on :" + ctx.ports().connectMetrics();
         }
         return "REST up, " + DEBEZIUM_POSTGRES + " loaded";
     }

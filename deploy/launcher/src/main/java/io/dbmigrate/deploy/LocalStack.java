@@ -21,6 +21,8 @@ import java.util.stream.Stream;
 /**
  * The local stack: two PostgreSQL clusters, Kafka, Kafka Connect with Debezium, Temporal, the dbmigrate worker and,
  * when its binary is installed, PgBouncer in front of the source; each a child process with its PID, log and data under one home directory.
+ * With monitoring ({@code stack up --with-monitoring}) Connect runs with the JMX exporter agent and Prometheus scrapes
+ * it and the worker; the choice is recorded in the home while the stack runs, so status, logs, down and the demo see it.
  */
 public final class LocalStack {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -33,16 +35,44 @@ public final class LocalStack {
     private final TemporalComponent temporal;
     private final WorkerComponent worker;
     private final PgBouncerComponent pgbouncer;
+    private final PrometheusComponent prometheus;
+    private final boolean monitoring;
 
+    /** The stack as recorded in its home: with monitoring when it runs with it. */
     public LocalStack(StackLayout layout, StackPorts ports, String workerClasspath) {
+        this(layout, ports, workerClasspath, recordedMonitoring(layout));
+    }
+
+    public LocalStack(StackLayout layout, StackPorts ports, String workerClasspath, boolean monitoring) {
         this.ctx = new StackContext(layout, ports);
+        this.monitoring = monitoring;
         this.source = new PostgresComponent("source-postgres", ports.sourcePostgres(), true, ctx);
         this.target = new PostgresComponent("target-postgres", ports.targetPostgres(), true, ctx);
         this.kafka = new KafkaComponent(ctx);
-        this.connect = new ConnectComponent(ctx);
+        this.connect = new ConnectComponent(ctx, monitoring);
         this.temporal = new TemporalComponent(ctx);
         this.worker = new WorkerComponent(ctx, workerClasspath);
         this.pgbouncer = new PgBouncerComponent(ctx);
+        this.prometheus = new PrometheusComponent(ctx, monitoring);
+    }
+
+    /** Whether the stack in this home was brought up with monitoring (and not stopped since). */
+    public static boolean recordedMonitoring(StackLayout layout) {
+        return Files.exists(layout.monitoringMarker());
+    }
+
+    public boolean monitoring() {
+        return monitoring;
+    }
+
+    /** Prometheus's web UI and API, when the stack runs it (monitoring on and the binary installed). */
+    public java.util.Optional<String> prometheusUrl() {
+        return prometheus.skipped().isPresent() ? java.util.Optional.empty() : java.util.Optional.of(prometheus.address());
+    }
+
+    /** Connect's JMX exporter (Prometheus text), when the stack runs with monitoring. */
+    public java.util.Optional<String> connectMetricsUrl() {
+        return connect.metricsAddress();
     }
 
     /** Ports recorded by the last {@code up} in this home, else the given ones. */
@@ -78,7 +108,7 @@ public final class LocalStack {
     }
 
     public List<Component> components() {
-        return List.of(source, target, kafka, connect, temporal, worker, pgbouncer);
+        return List.of(source, target, kafka, connect, temporal, worker, pgbouncer, prometheus);
     }
 
     public Component component(String name) {
@@ -95,6 +125,7 @@ public final class LocalStack {
         checkPorts(progress);
         ctx.layout().createDirectories();
         recordPorts();
+        recordMonitoring();
         ctx.postgresPassword(); // before the clusters start in parallel: both initdb with the same password
         Map<String, CompletableFuture<ComponentHealth>> started = new LinkedHashMap<>();
         started.put(source.name(), startAsync(source, null, progress));
@@ -106,6 +137,7 @@ public final class LocalStack {
         started.put(temporal.name(), t);
         started.put(worker.name(), startAsync(worker, t, progress));
         started.put(pgbouncer.name(), startAsync(pgbouncer, null, progress));
+        started.put(prometheus.name(), startAsync(prometheus, null, progress));
         List<String> failures = new ArrayList<>();
         for (Map.Entry<String, CompletableFuture<ComponentHealth>> e : started.entrySet()) {
             try {
@@ -136,6 +168,12 @@ public final class LocalStack {
                 .map(Component::name).collect(Collectors.toSet());
         if (starting.size() < all.size()) {
             requireRunningOnThesePorts();
+            if (monitoring && !recordedMonitoring(ctx.layout()) && connect.pid().isPresent()) {
+                // the JMX exporter is an agent on Connect's command line: it cannot join a running JVM
+                throw new StackException("nothing was started: connect in " + ctx.layout().home() + " runs without the "
+                        + "JMX exporter (the stack was brought up without --with-monitoring). Run `stack down` first, then "
+                        + "`stack up --with-monitoring`");
+            }
         }
         List<String> problems = PortCheck.problems(ctx.ports(), starting, range);
         if (!problems.isEmpty()) {
@@ -205,6 +243,11 @@ public final class LocalStack {
                 progress.accept("stopped " + c.name());
             }
         }
+        try {
+            Files.deleteIfExists(ctx.layout().monitoringMarker());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         if (purge) {
             deleteTree(ctx.layout().home().resolve("data"));
             deleteTree(ctx.layout().logs());
@@ -213,6 +256,18 @@ public final class LocalStack {
             progress.accept("purged " + ctx.layout().home());
         }
         return stopped;
+    }
+
+    private void recordMonitoring() {
+        try {
+            if (monitoring) {
+                Files.writeString(ctx.layout().monitoringMarker(), "stack up --with-monitoring\n");
+            } else {
+                Files.deleteIfExists(ctx.layout().monitoringMarker());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private void recordPorts() {

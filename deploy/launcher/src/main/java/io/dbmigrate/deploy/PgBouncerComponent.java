@@ -2,7 +2,6 @@ package io.dbmigrate.deploy;
 
 import io.dbmigrate.activities.cutover.PgBouncer;
 import io.dbmigrate.workflows.model.Endpoint;
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -51,21 +50,7 @@ public final class PgBouncerComponent extends Component {
 
     /** The binary: {@code $DBMIGRATE_PGBOUNCER}, else Debian's {@code /usr/sbin/pgbouncer}, else the first on PATH. */
     static Optional<Path> binary() {
-        String env = System.getenv(BINARY_ENV);
-        if (env != null && !env.isBlank()) {
-            Path p = Path.of(env);
-            return Files.isExecutable(p) ? Optional.of(p) : Optional.empty();
-        }
-        Path debian = Path.of("/usr/sbin/pgbouncer");
-        if (Files.isExecutable(debian)) {
-            return Optional.of(debian);
-        }
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "pgbouncer"))) {
-                return Optional.of(Path.of(dir, "pgbouncer"));
-            }
-        }
-        return Optional.empty();
+        return InstalledBinary.find(BINARY_ENV, Path.of("/usr/sbin/pgbouncer"), "pgbouncer");
     }
 
     private Path socketDir() {

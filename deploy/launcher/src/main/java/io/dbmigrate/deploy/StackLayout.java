@@ -52,6 +52,21 @@ public record StackLayout(Path home, Path distRoot) {
         return requireBuilt(distRoot.resolve("deploy/kafka-dist/target/plugins"));
     }
 
+    /** The Prometheus JMX exporter java agent, laid out by deploy/kafka-dist; Connect runs with it under monitoring. */
+    public Path jmxExporterAgent() {
+        return requireBuilt(distRoot.resolve("deploy/kafka-dist/target/agents")).resolve("jmx_prometheus_javaagent.jar");
+    }
+
+    /** The alert rules, the dashboard and the JMX exporter's rules (deploy/monitoring in the repository). */
+    public Path monitoringFiles() {
+        return distRoot.resolve("deploy/monitoring");
+    }
+
+    /** Present while a stack brought up with {@code --with-monitoring} runs; removed by {@code stack down}. */
+    public Path monitoringMarker() {
+        return home.resolve("run").resolve("monitoring");
+    }
+
     public Path temporalLib() {
         return requireBuilt(distRoot.resolve("deploy/temporal-dist/target/lib"));
     }

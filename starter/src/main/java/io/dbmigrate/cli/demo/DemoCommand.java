@@ -95,6 +95,8 @@ public final class DemoCommand implements Callable<Integer> {
                 + (failAt == null ? "" : " with a failure injected at " + failAt));
 
         MigrationCommands.startMigration(client, plan);
+        stack.prometheusUrl().ifPresent(url -> info("watch it live in Prometheus: " + url + "/graph (dashboard: "
+                + "deploy/monitoring/dashboard.json, docs/monitoring.md)"));
         MigrationStatus status;
         double lagP99 = Double.NaN;
         java.util.TreeMap<Double, Long> streamingStart = null;
@@ -157,10 +159,12 @@ public final class DemoCommand implements Callable<Integer> {
         r.put("snapshotSeconds", phaseSeconds(status, "snapshot"));
         r.put("totalSeconds", Math.round((System.nanoTime() - t0) / 1e8) / 10.0);
         r.put("leftovers", leftovers);
+        r.put("prometheus", stack.prometheusUrl().orElse(null));
         r.put("error", status.error());
         r.put("compensations", status.compensations());
-        info(String.format("%s: %d acknowledged writes, %d lost, %d refused/failed attempts, longest write pause %d ms; leftovers %s",
-                status.state(), writer.acknowledged(), lost, writer.failed(), writer.maxPauseMs(), leftovers));
+        info(String.format("%s: %d acknowledged writes, %d lost, %d refused/failed attempts, longest write pause %d ms; leftovers %s%s",
+                status.state(), writer.acknowledged(), lost, writer.failed(), writer.maxPauseMs(), leftovers,
+                stack.prometheusUrl().map(url -> "; metrics in Prometheus at " + url).orElse("")));
         out.println(json ? new ObjectMapper().writeValueAsString(r) : r.toString());
         out.flush();
         MigrationStatus.State wanted = failAt != null ? MigrationStatus.State.ROLLED_BACK
