@@ -116,6 +116,9 @@ class KeylessLiveValidationIT {
             assertNotNull(moving.unsettled(), moving.toString());
             drain(spec).run();
             assertFalse(Validator.table(spec.from(), spec.to(), READINGS, 1000, p -> {}).matches());
+        } finally {
+            PipelineStack.capture().teardown(spec);
         }
+        PipelineStack.assertNoLeftovers("keyless_live");
     }
 }
