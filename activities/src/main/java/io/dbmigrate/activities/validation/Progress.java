@@ -1,0 +1,102 @@
+package io.dbmigrate.activities.validation;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Where a validation records what it finished, and reads it back when it starts again (a Temporal activity keeps it
+ * in its heartbeat details, so a retry after a worker death resumes from there). Per table: the chunk bounds chosen
+ * the first time (a new sample would cut other chunks, and finished verdicts would no longer fit), each finished
+ * chunk's verdict, and the table's report once it is whole. Implementations must be thread-safe: chunks finish in
+ * parallel.
+ */
+public interface Progress {
+    /** Chunk bounds recorded for this table by an earlier attempt. */
+    Optional<List<List<String>>> bounds(String table);
+
+    void planned(String table, List<List<String>> bounds);
+
+    /** Verdicts of the chunks already finished, by chunk index. */
+    Map<Integer, ChunkVerdict> finished(String table);
+
+    void finished(String table, ChunkVerdict verdict);
+
+    /** A table's final report, when an earlier attempt got that far. */
+    Optional<TableReport> report(String table);
+
+    void reported(TableReport report);
+
+    /** Nothing is kept: every run starts from scratch. */
+    static Progress none() {
+        return new InMemory();
+    }
+
+    /**
+     * Kept in this object, which serialises to JSON as it is (for heartbeat details): {@code tables} by name.
+     */
+    final class InMemory implements Progress {
+        /** One table's progress. */
+        public record TableState(@JsonProperty("bounds") List<List<String>> bounds,
+                @JsonProperty("finished") Map<Integer, ChunkVerdict> finished,
+                @JsonProperty("report") TableReport report) {}
+
+        private final Map<String, TableState> tables = new ConcurrentHashMap<>();
+
+        public InMemory() {}
+
+        public InMemory(@JsonProperty("tables") Map<String, TableState> tables) {
+            if (tables != null) {
+                tables.forEach((k, v) -> this.tables.put(k, new TableState(v.bounds(),
+                        new ConcurrentHashMap<>(v.finished() == null ? Map.of() : v.finished()), v.report())));
+            }
+        }
+
+        @JsonProperty("tables")
+        public synchronized Map<String, TableState> tables() {
+            Map<String, TableState> copy = new TreeMap<>();
+            tables.forEach((k, v) -> copy.put(k, new TableState(v.bounds(), new TreeMap<>(v.finished()), v.report())));
+            return copy;
+        }
+
+        private TableState state(String table) {
+            return tables.computeIfAbsent(table, t -> new TableState(null, new ConcurrentHashMap<>(), null));
+        }
+
+        @Override
+        public Optional<List<List<String>>> bounds(String table) {
+            return Optional.ofNullable(state(table).bounds());
+        }
+
+        @Override
+        public synchronized void planned(String table, List<List<String>> bounds) {
+            TableState s = state(table);
+            tables.put(table, new TableState(List.copyOf(bounds), s.finished(), s.report()));
+        }
+
+        @Override
+        public Map<Integer, ChunkVerdict> finished(String table) {
+            return Map.copyOf(state(table).finished());
+        }
+
+        @Override
+        public synchronized void finished(String table, ChunkVerdict verdict) {
+            state(table).finished().put(verdict.index(), verdict);
+        }
+
+        @Override
+        public Optional<TableReport> report(String table) {
+            return Optional.ofNullable(state(table).report());
+        }
+
+        @Override
+        public synchronized void reported(TableReport report) {
+            TableState s = state(report.table());
+            // a whole table needs no chunk verdicts any more: the heartbeat stays small
+            tables.put(report.table(), new TableState(s.bounds(), new ConcurrentHashMap<>(), report));
+        }
+    }
+}
