@@ -151,6 +151,27 @@ public final class ValidationEngine implements AutoCloseable {
         return ValidationReport.of(source.endpoint.describe(), target.endpoint.describe(), seconds(t0), out);
     }
 
+    /**
+     * The tables a database holds outside the system schemas and dbmigrate's own ({@code dbmigrate_*}): ordinary and
+     * partitioned tables, a partitioned table as its root only (its partitions are read through it).
+     */
+    public static List<TableRef> userTables(Endpoint e) throws SQLException {
+        List<TableRef> out = new ArrayList<>();
+        try (Connection c = io.dbmigrate.activities.sql.Pg.connect(e, "dbmigrate-validate");
+                PreparedStatement ps = c.prepareStatement("""
+                        SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+                           AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+                           AND n.nspname NOT LIKE 'dbmigrate\\_%'
+                         ORDER BY 1, 2""");
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(new TableRef(rs.getString(1), rs.getString(2)));
+            }
+        }
+        return out;
+    }
+
     public TableReport table(TableRef t) throws SQLException, InterruptedException {
         String name = t.toString();
         java.util.Optional<TableReport> done = progress.report(name);
@@ -169,6 +190,20 @@ public final class ValidationEngine implements AutoCloseable {
                 : "DIFFERS (" + r.missing() + " missing, " + r.extra() + " extra, " + r.different() + " different)",
                 r.sourceRows(), r.chunks(), r.seconds()));
         return r;
+    }
+
+    /**
+     * The simplest whole-table check, for comparison: rows and the sum of the same row hashes in one statement, one
+     * pass over the table on one side ({@code "rows:sum"}).
+     */
+    public String wholeTable(TableRef t, boolean onSource) throws SQLException {
+        try (Connection s = source.get(); Connection g = target.get()) {
+            TableSql sql = TableSql.load(s, g, t);
+            try (PreparedStatement ps = (onSource ? s : g).prepareStatement(sql.wholeTableHash()); ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1) + ":" + rs.getString(2);
+            }
+        }
     }
 
     private TableReport keyed(TableSql sql, long t0) throws SQLException, InterruptedException {
