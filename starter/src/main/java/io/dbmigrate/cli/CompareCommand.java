@@ -47,9 +47,9 @@ public final class CompareCommand implements Callable<Integer> {
     boolean json;
     @Option(names = "--html", paramLabel = "FILE", description = "Also write the report as a self-contained HTML page.")
     Path html;
-    @Option(names = "--chunk-rows", defaultValue = "50000", description = "Rows per chunk (default ${DEFAULT-VALUE}).")
+    @Option(names = "--chunk-rows", defaultValue = "2000", description = "Rows per chunk (default ${DEFAULT-VALUE}).")
     int chunkRows;
-    @Option(names = "--parallel", defaultValue = "2", description = "Sessions per side, chunks compared at once (default ${DEFAULT-VALUE}).")
+    @Option(names = "--parallel", defaultValue = "3", description = "Sessions per side (default ${DEFAULT-VALUE}).")
     int parallel;
     @Option(names = "--max-rows-per-sec", defaultValue = "0", description = "Read at most this many rows per second per side (0: no limit).")
     long maxRowsPerSec;

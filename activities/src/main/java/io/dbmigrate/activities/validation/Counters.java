@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * its peak is what bounds the engine's memory, whatever the table's size.
  */
 public final class Counters {
-    final AtomicLong chunksHashed = new AtomicLong();
+    final AtomicLong slicesScanned = new AtomicLong();
     final AtomicLong rangesHashed = new AtomicLong();
     final AtomicLong rowsHashed = new AtomicLong();
     final AtomicLong rowsStreamed = new AtomicLong();
@@ -24,17 +24,17 @@ public final class Counters {
         rowsHeld.addAndGet(-rows);
     }
 
-    /** First-level chunks whose hashes were computed (a resumed run skips the finished ones). */
-    public long chunksHashed() {
-        return chunksHashed.get();
+    /** Block ranges read by the passes, both sides (a resumed run skips the finished ones). */
+    public long slicesScanned() {
+        return slicesScanned.get();
     }
 
-    /** Every key range hashed on both sides, chunks and the sub-ranges of their narrowing. */
+    /** Key ranges hashed on both sides by the narrowing of differing chunks. */
     public long rangesHashed() {
         return rangesHashed.get();
     }
 
-    /** Source rows covered by hashed chunks. */
+    /** Source rows read by the passes. */
     public long rowsHashed() {
         return rowsHashed.get();
     }

@@ -4,12 +4,16 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 
-/** Keys in {@code (lo, hi]} in byte order, each bound a primary key in text form; null is unbounded. */
+/**
+ * Keys in {@code [lo, hi)} in byte order, each bound a primary key in text form; null is unbounded. Chunk {@code i}
+ * of bounds {@code b} is {@code [b[i-1], b[i])}: the keys with {@code i} bounds at or below them, as
+ * {@code width_bucket} counts.
+ */
 record KeyRange(List<String> lo, List<String> hi) {
     static final KeyRange ALL = new KeyRange(null, null);
 
     String describe() {
-        return "(" + (lo == null ? "-inf" : String.join(",", lo)) + " .. " + (hi == null ? "+inf" : String.join(",", hi)) + "]";
+        return "[" + (lo == null ? "-inf" : String.join(",", lo)) + " .. " + (hi == null ? "+inf" : String.join(",", hi)) + ")";
     }
 
     /** Chunks between consecutive bounds, the first and last open. */

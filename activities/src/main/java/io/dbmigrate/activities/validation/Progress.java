@@ -20,7 +20,20 @@ public interface Progress {
 
     void planned(String table, List<List<String>> bounds);
 
-    /** Verdicts of the chunks already finished, by chunk index. */
+    /**
+     * One side's pass over a table in block ranges: where each range starts (the last one is open-ended), which are
+     * done, and the chunk sums of those done, added up (sums add, so a resumed pass goes on from them).
+     */
+    record Pass(@JsonProperty("sliceStarts") List<Long> sliceStarts, @JsonProperty("done") java.util.Set<Integer> done,
+            @JsonProperty("sums") Map<Integer, Sum> sums) {}
+
+    /** A side's pass as far as an earlier attempt got. */
+    Optional<Pass> pass(String table, boolean source);
+
+    /** Called after each block range, with the side's pass so far. */
+    void passed(String table, boolean source, Pass pass);
+
+    /** Verdicts of the differing chunks already narrowed, by chunk index. */
     Map<Integer, ChunkVerdict> finished(String table);
 
     void finished(String table, ChunkVerdict verdict);
@@ -41,6 +54,7 @@ public interface Progress {
     final class InMemory implements Progress {
         /** One table's progress. */
         public record TableState(@JsonProperty("bounds") List<List<String>> bounds,
+                @JsonProperty("sourcePass") Pass sourcePass, @JsonProperty("targetPass") Pass targetPass,
                 @JsonProperty("finished") Map<Integer, ChunkVerdict> finished,
                 @JsonProperty("report") TableReport report) {}
 
@@ -50,7 +64,7 @@ public interface Progress {
 
         public InMemory(@JsonProperty("tables") Map<String, TableState> tables) {
             if (tables != null) {
-                tables.forEach((k, v) -> this.tables.put(k, new TableState(v.bounds(),
+                tables.forEach((k, v) -> this.tables.put(k, new TableState(v.bounds(), v.sourcePass(), v.targetPass(),
                         new ConcurrentHashMap<>(v.finished() == null ? Map.of() : v.finished()), v.report())));
             }
         }
@@ -58,12 +72,12 @@ public interface Progress {
         @JsonProperty("tables")
         public synchronized Map<String, TableState> tables() {
             Map<String, TableState> copy = new TreeMap<>();
-            tables.forEach((k, v) -> copy.put(k, new TableState(v.bounds(), new TreeMap<>(v.finished()), v.report())));
+            tables.forEach((k, v) -> copy.put(k, new TableState(v.bounds(), v.sourcePass(), v.targetPass(), new TreeMap<>(v.finished()), v.report())));
             return copy;
         }
 
         private TableState state(String table) {
-            return tables.computeIfAbsent(table, t -> new TableState(null, new ConcurrentHashMap<>(), null));
+            return tables.computeIfAbsent(table, t -> new TableState(null, null, null, new ConcurrentHashMap<>(), null));
         }
 
         @Override
@@ -74,7 +88,20 @@ public interface Progress {
         @Override
         public synchronized void planned(String table, List<List<String>> bounds) {
             TableState s = state(table);
-            tables.put(table, new TableState(List.copyOf(bounds), s.finished(), s.report()));
+            tables.put(table, new TableState(List.copyOf(bounds), s.sourcePass(), s.targetPass(), s.finished(), s.report()));
+        }
+
+        @Override
+        public Optional<Pass> pass(String table, boolean source) {
+            TableState s = state(table);
+            return Optional.ofNullable(source ? s.sourcePass() : s.targetPass());
+        }
+
+        @Override
+        public synchronized void passed(String table, boolean source, Pass pass) {
+            TableState s = state(table);
+            tables.put(table, new TableState(s.bounds(), source ? pass : s.sourcePass(), source ? s.targetPass() : pass, s.finished(),
+                    s.report()));
         }
 
         @Override
@@ -95,8 +122,8 @@ public interface Progress {
         @Override
         public synchronized void reported(TableReport report) {
             TableState s = state(report.table());
-            // a whole table needs no chunk verdicts any more: the heartbeat stays small
-            tables.put(report.table(), new TableState(s.bounds(), new ConcurrentHashMap<>(), report));
+            // a whole table needs no passes or verdicts any more: the heartbeat stays small
+            tables.put(report.table(), new TableState(null, null, null, new ConcurrentHashMap<>(), report));
         }
     }
 }

@@ -32,6 +32,11 @@ final class Sessions implements AutoCloseable {
         s.put("extra_float_digits", "3");
         s.put("bytea_output", "hex");
         s.put("lc_monetary", "C");
+        // many short statements (the narrowing's) whose estimates can pass jit_above_cost: compiling each costs more
+        // than it saves on expressions this simple
+        s.put("jit", "off");
+        // a pass groups its rows by chunk in memory: up to 65,536 chunks of a few dozen bytes
+        s.put("work_mem", "64MB");
         return s;
     }
 

@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -41,47 +42,53 @@ public final class ValidationEngine implements AutoCloseable {
 
     /**
      * @param chunkRows rows per chunk (aimed at; the sample decides)
-     * @param parallel sessions per side, and chunks compared at once
+     * @param parallel sessions per side (3 by default: as many processes as PostgreSQL's default parallel plan of a
+     *     whole-table read, a leader and two workers)
      * @param maxRowsPerSec a limit on rows read per second per side (0: none), for a busy source
      * @param maxKeys differences kept per table for the report (all are counted)
      * @param leafRows a differing range of at most this many rows is streamed; larger ones are split first
      * @param fanout sub-ranges per split
      * @param fetchSize rows per cursor fetch while streaming
      * @param recheckRounds live mode: re-checks of the rows that differ
+     * @param sliceBlocks blocks per block range of a side's pass (the unit of parallel work and of resumption)
      */
     public record Options(int chunkRows, int parallel, long maxRowsPerSec, int maxKeys, int leafRows, int fanout,
-            int fetchSize, int recheckRounds) {
+            int fetchSize, int recheckRounds, int sliceBlocks) {
         public static Options defaults() {
-            return new Options(50_000, 2, 0, 1000, 10_000, 8, 1000, 3);
+            return new Options(2_000, 3, 0, 1000, 5_000, 8, 1000, 3, 16_384);
+        }
+
+        public Options withSliceBlocks(int n) {
+            return new Options(chunkRows, parallel, maxRowsPerSec, maxKeys, leafRows, fanout, fetchSize, recheckRounds, n);
         }
 
         public Options withChunkRows(int n) {
-            return new Options(n, parallel, maxRowsPerSec, maxKeys, leafRows, fanout, fetchSize, recheckRounds);
+            return new Options(n, parallel, maxRowsPerSec, maxKeys, leafRows, fanout, fetchSize, recheckRounds, sliceBlocks);
         }
 
         public Options withParallel(int n) {
-            return new Options(chunkRows, n, maxRowsPerSec, maxKeys, leafRows, fanout, fetchSize, recheckRounds);
+            return new Options(chunkRows, n, maxRowsPerSec, maxKeys, leafRows, fanout, fetchSize, recheckRounds, sliceBlocks);
         }
 
         public Options withMaxRowsPerSec(long n) {
-            return new Options(chunkRows, parallel, n, maxKeys, leafRows, fanout, fetchSize, recheckRounds);
+            return new Options(chunkRows, parallel, n, maxKeys, leafRows, fanout, fetchSize, recheckRounds, sliceBlocks);
         }
 
         public Options withMaxKeys(int n) {
-            return new Options(chunkRows, parallel, maxRowsPerSec, n, leafRows, fanout, fetchSize, recheckRounds);
+            return new Options(chunkRows, parallel, maxRowsPerSec, n, leafRows, fanout, fetchSize, recheckRounds, sliceBlocks);
         }
 
         public Options withLeafRows(int n) {
-            return new Options(chunkRows, parallel, maxRowsPerSec, maxKeys, n, fanout, fetchSize, recheckRounds);
+            return new Options(chunkRows, parallel, maxRowsPerSec, maxKeys, n, fanout, fetchSize, recheckRounds, sliceBlocks);
         }
 
         public Options withFetchSize(int n) {
-            return new Options(chunkRows, parallel, maxRowsPerSec, maxKeys, leafRows, fanout, n, recheckRounds);
+            return new Options(chunkRows, parallel, maxRowsPerSec, maxKeys, leafRows, fanout, n, recheckRounds, sliceBlocks);
         }
 
         public Options {
             if (chunkRows < 1 || parallel < 1 || maxRowsPerSec < 0 || maxKeys < 0 || leafRows < 1 || fanout < 2 || fetchSize < 1
-                    || recheckRounds < 1) {
+                    || recheckRounds < 1 || sliceBlocks < 1) {
                 throw new IllegalArgumentException("validation options out of range: " + this);
             }
         }
@@ -119,7 +126,8 @@ public final class ValidationEngine implements AutoCloseable {
             this.source.close();
             throw e;
         }
-        this.chunkThreads = Executors.newFixedThreadPool(options.parallel(), daemon("dbmigrate-validate"));
+        // both sides' block ranges at once: a thread per session
+        this.chunkThreads = Executors.newFixedThreadPool(2 * options.parallel(), daemon("dbmigrate-validate"));
         this.targetThreads = Executors.newFixedThreadPool(options.parallel(), daemon("dbmigrate-validate-target"));
         this.throttle = new Throttle(options.maxRowsPerSec());
     }
@@ -214,20 +222,40 @@ public final class ValidationEngine implements AutoCloseable {
             progress.planned(name, bounds);
         }
         List<KeyRange> chunks = KeyRange.between(bounds);
+        long p0 = System.nanoTime();
+        Progress.Pass[] passes = pass(sql, bounds);
+        double passSeconds = seconds(p0);
+        List<Integer> differing = new ArrayList<>();
+        for (int i = 0; i < chunks.size(); i++) {
+            if (!passes[0].sums().getOrDefault(i, Sum.ZERO).equals(passes[1].sums().getOrDefault(i, Sum.ZERO))) {
+                differing.add(i);
+            }
+        }
+        long srcRows = passes[0].sums().values().stream().mapToLong(Sum::rows).sum();
+        long tgtRows = passes[1].sums().values().stream().mapToLong(Sum::rows).sum();
+
         Map<Integer, ChunkVerdict> finished = new HashMap<>(progress.finished(name));
         int kept = finished.values().stream().mapToInt(v -> v.differences().size()).sum();
         AtomicInteger keyBudget = new AtomicInteger(Math.max(0, options.maxKeys() - kept));
-        if (!finished.isEmpty()) {
-            log.accept(name + ": resuming, " + finished.size() + " of " + chunks.size() + " chunks finished earlier");
+        if (!differing.isEmpty()) {
+            log.accept(String.format("%s: %d of %d chunks differ (pass %.1f s); narrowing them to their rows", name, differing.size(),
+                    chunks.size(), passSeconds));
         }
         List<Callable<ChunkVerdict>> work = new ArrayList<>();
-        for (int i = 0; i < chunks.size(); i++) {
+        for (int i : differing) {
             if (!finished.containsKey(i)) {
-                int index = i;
+                Sum[] sums = {passes[0].sums().getOrDefault(i, Sum.ZERO), passes[1].sums().getOrDefault(i, Sum.ZERO)};
                 work.add(() -> {
-                    ChunkVerdict v = chunk(sql, index, chunks.get(index), keyBudget);
-                    progress.finished(name, v);
-                    return v;
+                    Found f = new Found(keyBudget);
+                    try {
+                        narrow(sql, chunks.get(i), sums, f, 0);
+                        ChunkVerdict v = new ChunkVerdict(i, sums[0].rows(), sums[1].rows(), f.missing, f.extra, f.different,
+                                List.copyOf(f.keys));
+                        progress.finished(name, v);
+                        return v;
+                    } finally {
+                        counters.release(f.keys.size());
+                    }
                 });
             }
         }
@@ -245,9 +273,7 @@ public final class ValidationEngine implements AutoCloseable {
             different += v.different();
             keys.addAll(v.differences());
         }
-        long srcRows = verdicts.stream().mapToLong(ChunkVerdict::sourceRows).sum();
-        long tgtRows = verdicts.stream().mapToLong(ChunkVerdict::targetRows).sum();
-        int differing = (int) verdicts.stream().filter(v -> !v.equal()).count();
+        int differingChunks = (int) verdicts.stream().filter(v -> v.missing() + v.extra() + v.different() > 0).count();
         if (catchUp != null && missing + extra + different > 0) {
             Recheck r = recheck(sql, keys, missing, extra, different);
             keys = r.keys();
@@ -256,16 +282,24 @@ public final class ValidationEngine implements AutoCloseable {
             different = r.different();
         }
         long all = missing + extra + different;
-        return new TableReport(name, false, srcRows, tgtRows, chunks.size(), differing, missing, extra, different,
+        return new TableReport(name, false, srcRows, tgtRows, chunks.size(), differingChunks, missing, extra, different,
                 List.copyOf(keys), all > keys.size(), seconds(t0), null);
     }
+
+    /**
+     * Chunks: a single fixed-width key column has at most this many bounds (one array parameter, searched in C);
+     * other keys at most {@link #MAX_TREE_BOUNDS} (one parameter per bound and column, in a CASE tree of their own).
+     * More rows make larger chunks: the JVM holds the bounds and two sums per chunk, whatever the table's size.
+     */
+    static final int MAX_BOUNDS = 65_535;
+    static final int MAX_TREE_BOUNDS = 4_095;
 
     /**
      * Chunk bounds from a block sample of the source, not from the whole key order. Walking the primary key index
      * ({@code WHERE key > last ORDER BY key OFFSET chunkRows LIMIT 1} per bound) reads every index entry, and every
      * heap page the visibility map does not vouch for; {@code TABLESAMPLE SYSTEM} reads a few percent of the heap's
      * blocks, a cost that follows the sample's size, not the table's. The chunks come out uneven (block sampling
-     * clusters), which costs nothing: every chunk is hashed whole on both sides, whatever its size.
+     * clusters), which costs little: chunks only bound how much a difference's narrowing reads.
      */
     List<List<String>> plan(TableSql sql) throws SQLException {
         try (Connection c = source.get()) {
@@ -277,12 +311,13 @@ public final class ValidationEngine implements AutoCloseable {
                     estimate = rs.getLong(1);
                 }
             }
-            long chunks = (estimate + options.chunkRows() - 1) / options.chunkRows();
+            long chunks = Math.min((estimate + options.chunkRows() - 1) / options.chunkRows(),
+                    1L + (sql.oneFixedWidthKey ? MAX_BOUNDS : MAX_TREE_BOUNDS));
             if (chunks <= 1) {
                 return List.of();
             }
-            // about 200 sampled rows per chunk: chunk sizes within a few tens of percent of each other
-            long wanted = Math.max(10_000, chunks * 200);
+            // about 50 sampled rows per chunk
+            long wanted = Math.max(10_000, chunks * 50);
             double percent = Math.min(100.0, 100.0 * wanted / estimate);
             List<List<String>> bounds = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(sql.sampleBounds())) {
@@ -294,38 +329,149 @@ public final class ValidationEngine implements AutoCloseable {
                     }
                 }
             }
+            int max = sql.oneFixedWidthKey ? MAX_BOUNDS : MAX_TREE_BOUNDS;
+            if (bounds.size() > max) {
+                List<List<String>> thin = new ArrayList<>();
+                for (int i = 0; i < max; i++) {
+                    thin.add(bounds.get((int) ((long) i * bounds.size() / max)));
+                }
+                bounds = thin;
+            }
             log.accept(String.format("%s: about %,d rows, %d chunks (bounds from a %.2f%% block sample)", sql.table, estimate,
                     bounds.size() + 1, percent));
             return bounds;
         }
     }
 
-    private ChunkVerdict chunk(TableSql sql, int index, KeyRange range, AtomicInteger keyBudget) throws Exception {
-        Sum[] sums = sums(sql, range);
-        counters.chunksHashed.incrementAndGet();
-        counters.rowsHashed.addAndGet(sums[0].rows());
-        throttle.pace(Math.max(sums[0].rows(), sums[1].rows()));
-        if (sums[0].equals(sums[1])) {
-            return new ChunkVerdict(index, sums[0].rows(), sums[1].rows(), 0, 0, 0, List.of());
+    /**
+     * Both sides' per-chunk sums, each side read once in physical order: its heap cut into block ranges (TID range
+     * scans), each range's rows summed per chunk ({@link TableSql#chunkSums}) and the ranges' sums added up. A chunk
+     * read by its key range would be an index scan, and where keys and the physical order do not go together (a uuid
+     * key, a composite key led by a tenant) every chunk would visit most of the heap's pages again; a block range
+     * reads each page once, whatever the keys. Block ranges of both sides run in parallel ({@code parallel} sessions
+     * per side), and each finished one is reported to the {@link Progress}, so a resumed pass reads only the rest.
+     */
+    private Progress.Pass[] pass(TableSql sql, List<List<String>> bounds) throws SQLException, InterruptedException {
+        String name = sql.table.toString();
+        Progress.Pass[] passes = new Progress.Pass[2];
+        for (int side = 0; side < 2; side++) {
+            boolean onSource = side == 0;
+            Progress.Pass p = progress.pass(name, onSource).orElse(null);
+            passes[side] = p != null ? p : new Progress.Pass(slices(sql, onSource), java.util.Set.of(), Map.of());
         }
-        Found f = new Found(keyBudget);
-        try {
-            narrow(sql, range, sums, f, 0);
-            return new ChunkVerdict(index, sums[0].rows(), sums[1].rows(), f.missing, f.extra, f.different, List.copyOf(f.keys));
-        } finally {
-            counters.release(f.keys.size());
+        TableSql.ChunkSums stmt = sql.chunkSums(bounds.size(), true);
+        TableSql.ChunkSums whole = sql.chunkSums(bounds.size(), false);
+        Object lock = new Object();
+        List<Callable<Void>> work = new ArrayList<>();
+        int most = Math.max(passes[0].sliceStarts().size(), passes[1].sliceStarts().size());
+        for (int slice = 0; slice < most; slice++) {
+            for (int side = 0; side < 2; side++) {
+                Progress.Pass p = passes[side];
+                if (slice >= p.sliceStarts().size() || p.done().contains(slice)) {
+                    continue;
+                }
+                boolean onSource = side == 0;
+                int s = side;
+                int index = slice;
+                work.add(() -> {
+                    List<Long> starts = p.sliceStarts();
+                    boolean sliced = starts.size() > 1;
+                    Map<Integer, Sum> part = chunkSums(onSource ? source : target, sliced ? stmt : whole, bounds, sliced,
+                            starts.get(index), index + 1 < starts.size() ? starts.get(index + 1) : null);
+                    long rows = part.values().stream().mapToLong(Sum::rows).sum();
+                    counters.slicesScanned.incrementAndGet();
+                    if (onSource) {
+                        counters.rowsHashed.addAndGet(rows);
+                    }
+                    Progress.Pass now;
+                    synchronized (lock) {
+                        Map<Integer, Sum> sums = new HashMap<>(passes[s].sums());
+                        part.forEach((c, v) -> sums.merge(c, v, Sum::plus));
+                        java.util.Set<Integer> done = new java.util.HashSet<>(passes[s].done());
+                        done.add(index);
+                        now = new Progress.Pass(passes[s].sliceStarts(), java.util.Set.copyOf(done), Map.copyOf(sums));
+                        passes[s] = now;
+                    }
+                    progress.passed(name, onSource, now);
+                    throttle.pace(rows);
+                    return null;
+                });
+            }
+        }
+        int finishedBefore = passes[0].done().size() + passes[1].done().size();
+        if (finishedBefore > 0) {
+            log.accept(name + ": resuming, " + finishedBefore + " block ranges read earlier");
+        }
+        all(chunkThreads, work);
+        return passes;
+    }
+
+    /**
+     * Where each block range starts: one range per {@code sliceBlocks} blocks, at least one per session on a table of
+     * some size; a single range (no TID predicate) for a partitioned table (its partitions number their blocks each on
+     * their own) and before PostgreSQL 14 (no TID range scan: every range would read the whole table).
+     */
+    private List<Long> slices(TableSql sql, boolean onSource) throws SQLException {
+        if (onSource ? sql.partitionedSource : sql.partitionedTarget) {
+            return List.of(0L);
+        }
+        try (Connection c = (onSource ? source : target).get(); PreparedStatement ps = c.prepareStatement(sql.blocks())) {
+            ps.setString(1, Sql.table(sql.table));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long blocks = rs.getLong(1);
+                if (rs.getInt(2) < 140000) {
+                    return List.of(0L);
+                }
+                // at least one range per session on a table of some size: the sessions are the pass's parallelism
+                long n = Math.max((blocks + options.sliceBlocks() - 1) / options.sliceBlocks(), blocks >= 128 ? options.parallel() : 1);
+                List<Long> starts = new ArrayList<>();
+                for (long i = 0; i < n; i++) {
+                    starts.add(blocks * i / n);
+                }
+                return starts;
+            }
         }
     }
 
-    record Sum(long rows, String hash) {}
+    /** Rows and hash sums per chunk of one block range [from, to) (to null: to the end, rows added meanwhile included). */
+    private static Map<Integer, Sum> chunkSums(Sessions side, TableSql.ChunkSums stmt, List<List<String>> bounds, boolean sliced,
+            long from, Long to) throws SQLException {
+        Map<Integer, Sum> out = new HashMap<>();
+        try (Connection c = side.get(); PreparedStatement ps = c.prepareStatement(stmt.sql())) {
+            int next = 1;
+            if (!bounds.isEmpty()) {
+                if (stmt.boundOrder() == null) {
+                    ps.setArray(next++, c.createArrayOf("text", bounds.stream().map(b -> b.get(0)).toArray()));
+                } else {
+                    for (int b : stmt.boundOrder()) {
+                        for (String v : bounds.get(b)) {
+                            ps.setObject(next++, v, Types.OTHER);
+                        }
+                    }
+                }
+            }
+            if (sliced) {
+                ps.setString(next++, "(" + from + ",0)");
+                // the highest block number PostgreSQL can address is 2^32 - 2
+                ps.setString(next, "(" + (to == null ? 4294967295L : to) + ",0)");
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getInt(1), new Sum(rs.getLong(2), rs.getString(3)));
+                }
+            }
+        }
+        return out;
+    }
 
-    /** A range's rows and hash sum on both sides, at once. */
+    /** A range's rows and hash sum on both sides, at once (by its key range: the narrowing of a differing chunk). */
     private Sum[] sums(TableSql sql, KeyRange range) throws Exception {
         counters.rangesHashed.incrementAndGet();
-        Future<Sum> tgt = targetThreads.submit(() -> sum(target, sql, range));
+        Future<Sum> tgt = targetThreads.submit(() -> sum(target, sql, range, false));
         Sum src;
         try {
-            src = sum(source, sql, range);
+            src = sum(source, sql, range, true);
         } catch (Exception e) {
             tgt.cancel(true);
             throw e;
@@ -333,8 +479,8 @@ public final class ValidationEngine implements AutoCloseable {
         return new Sum[] {src, get(tgt)};
     }
 
-    private static Sum sum(Sessions side, TableSql sql, KeyRange range) throws SQLException {
-        try (Connection c = side.get(); PreparedStatement ps = c.prepareStatement(sql.rangeHash(range))) {
+    private static Sum sum(Sessions side, TableSql sql, KeyRange range, boolean onSource) throws SQLException {
+        try (Connection c = side.get(); PreparedStatement ps = c.prepareStatement(sql.rangeHash(range, onSource))) {
             TableSql.bind(ps, 1, range);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
@@ -375,15 +521,15 @@ public final class ValidationEngine implements AutoCloseable {
             merge(sql, range, f);
             return;
         }
-        Sessions larger = sums[0].rows() >= sums[1].rows() ? source : target;
+        boolean fromSource = sums[0].rows() >= sums[1].rows();
         List<List<String>> points = new ArrayList<>();
-        try (Connection c = larger.get(); PreparedStatement ps = c.prepareStatement(sql.splitPoints(range))) {
+        try (Connection c = (fromSource ? source : target).get(); PreparedStatement ps = c.prepareStatement(sql.splitPoints(range, fromSource))) {
             int next = TableSql.bind(ps, 1, range);
             ps.setLong(next, (rows + options.fanout() - 1) / options.fanout());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     List<String> p = keyOf(rs, sql.key.size());
-                    if (!p.equals(range.hi())) {
+                    if (!p.equals(range.lo())) {
                         points.add(p);
                     }
                 }
@@ -422,8 +568,8 @@ public final class ValidationEngine implements AutoCloseable {
         try (Connection a = source.get(); Connection b = target.get()) {
             a.setAutoCommit(false);
             b.setAutoCommit(false);
-            try (PreparedStatement pa = a.prepareStatement(sql.rangeRows(range));
-                    PreparedStatement pb = b.prepareStatement(sql.rangeRows(range))) {
+            try (PreparedStatement pa = a.prepareStatement(sql.rangeRows(range, true));
+                    PreparedStatement pb = b.prepareStatement(sql.rangeRows(range, false))) {
                 pa.setFetchSize(options.fetchSize());
                 pb.setFetchSize(options.fetchSize());
                 TableSql.bind(pa, 1, range);

@@ -47,9 +47,9 @@ public final class BenchValidateCommand implements Callable<Integer> {
     long rows;
     @Option(names = "--differences", defaultValue = "50", description = "Differing keys made on the target (default ${DEFAULT-VALUE}).")
     int differences;
-    @Option(names = "--chunk-rows", defaultValue = "50000", description = "The engine's rows per chunk (default ${DEFAULT-VALUE}).")
+    @Option(names = "--chunk-rows", defaultValue = "2000", description = "The engine's rows per chunk (default ${DEFAULT-VALUE}).")
     int chunkRows;
-    @Option(names = "--parallel", defaultValue = "2", description = "The engine's sessions per side (default ${DEFAULT-VALUE}).")
+    @Option(names = "--parallel", defaultValue = "3", description = "The engine's sessions per side (default ${DEFAULT-VALUE}).")
     int parallel;
     @Option(names = "--json", description = "Progress to stderr; stdout holds only the last line, one JSON object.")
     boolean json;
