@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -47,14 +48,7 @@ public final class CompareCommand implements Callable<Integer> {
     boolean json;
     @Option(names = "--html", paramLabel = "FILE", description = "Also write the report as a self-contained HTML page.")
     Path html;
-    @Option(names = "--chunk-rows", defaultValue = "2000", description = "Rows per chunk (default ${DEFAULT-VALUE}).")
-    int chunkRows;
-    @Option(names = "--parallel", defaultValue = "3", description = "Sessions per side (default ${DEFAULT-VALUE}).")
-    int parallel;
-    @Option(names = "--max-rows-per-sec", defaultValue = "0", description = "Read at most this many rows per second per side (0: no limit).")
-    long maxRowsPerSec;
-    @Option(names = "--max-keys", defaultValue = "1000", description = "Differing keys listed per table; all are counted (default ${DEFAULT-VALUE}).")
-    int maxKeys;
+    @Mixin ValidationOptions validation;
 
     @Override
     public Integer call() throws Exception {
@@ -67,8 +61,7 @@ public final class CompareCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter info = json ? spec.commandLine().getErr() : out;
-        ValidationEngine.Options options = ValidationEngine.Options.defaults().withChunkRows(chunkRows).withParallel(parallel)
-                .withMaxRowsPerSec(maxRowsPerSec).withMaxKeys(maxKeys);
+        ValidationEngine.Options options = validation.options();
         ValidationReport report;
         try (ValidationEngine engine = new ValidationEngine(source, target, options, Progress.none(), null, line -> {
             info.println(line);

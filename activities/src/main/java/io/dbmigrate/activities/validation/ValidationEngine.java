@@ -1,5 +1,6 @@
 package io.dbmigrate.activities.validation;
 
+import io.dbmigrate.activities.sql.Parallel;
 import io.dbmigrate.activities.sql.Sql;
 import io.dbmigrate.activities.validation.Difference.Kind;
 import io.dbmigrate.workflows.model.Endpoint;
@@ -107,7 +108,7 @@ public final class ValidationEngine implements AutoCloseable {
     private final Progress progress;
     private final CatchUp catchUp;
     private final Consumer<String> log;
-    private final ExecutorService chunkThreads;
+    private volatile Runnable beat = () -> {};
     private final ExecutorService targetThreads;
     private final Throttle throttle;
     final Counters counters = new Counters();
@@ -126,8 +127,6 @@ public final class ValidationEngine implements AutoCloseable {
             this.source.close();
             throw e;
         }
-        // both sides' block ranges at once: a thread per session
-        this.chunkThreads = Executors.newFixedThreadPool(2 * options.parallel(), daemon("dbmigrate-validate"));
         this.targetThreads = Executors.newFixedThreadPool(options.parallel(), daemon("dbmigrate-validate-target"));
         this.throttle = new Throttle(options.maxRowsPerSec());
     }
@@ -259,7 +258,7 @@ public final class ValidationEngine implements AutoCloseable {
                 });
             }
         }
-        for (ChunkVerdict v : all(chunkThreads, work)) {
+        for (ChunkVerdict v : all(work)) {
             finished.put(v.index(), v);
         }
         List<ChunkVerdict> verdicts = finished.values().stream().sorted(Comparator.comparingInt(ChunkVerdict::index)).toList();
@@ -402,7 +401,7 @@ public final class ValidationEngine implements AutoCloseable {
         if (finishedBefore > 0) {
             log.accept(name + ": resuming, " + finishedBefore + " block ranges read earlier");
         }
-        all(chunkThreads, work);
+        all(work);
         return passes;
     }
 
@@ -690,21 +689,26 @@ public final class ValidationEngine implements AutoCloseable {
         return out;
     }
 
-    /** Runs the tasks on the executor; the first failure cancels the rest and is thrown as it was. */
-    static <T> List<T> all(ExecutorService pool, List<Callable<T>> tasks) throws SQLException, InterruptedException {
-        List<Future<T>> futures = new ArrayList<>();
-        for (Callable<T> t : tasks) {
-            futures.add(pool.submit(t));
-        }
-        List<T> out = new ArrayList<>();
-        try {
-            for (Future<T> f : futures) {
-                out.add(get(f));
+    /**
+     * Called every second while block ranges or chunks are read (a Temporal activity heartbeats from it; one that
+     * throws stops the validation).
+     */
+    public ValidationEngine heartbeat(Runnable beat) {
+        this.beat = beat;
+        return this;
+    }
+
+    /** Runs the tasks, a thread per session of both sides; the first failure stops the rest and is thrown as it was. */
+    private <T> List<T> all(List<Callable<T>> tasks) throws SQLException, InterruptedException {
+        java.util.Queue<T> out = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        List<Parallel.Task> run = tasks.stream().<Parallel.Task>map(t -> () -> {
+            T v = t.call();
+            if (v != null) {
+                out.add(v);
             }
-        } finally {
-            futures.forEach(f -> f.cancel(true));
-        }
-        return out;
+        }).toList();
+        Parallel.run("dbmigrate-validate", run, 2 * options.parallel(), beat, () -> {});
+        return new ArrayList<>(out);
     }
 
     static <T> T get(Future<T> f) throws SQLException, InterruptedException {
@@ -735,7 +739,6 @@ public final class ValidationEngine implements AutoCloseable {
 
     @Override
     public void close() {
-        chunkThreads.shutdownNow();
         targetThreads.shutdownNow();
         source.close();
         target.close();

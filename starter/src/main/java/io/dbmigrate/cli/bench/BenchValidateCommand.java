@@ -8,6 +8,7 @@ import io.dbmigrate.activities.validation.TableReport;
 import io.dbmigrate.activities.validation.ValidationEngine;
 import io.dbmigrate.activities.validation.ValidationReport;
 import io.dbmigrate.cli.StackOptions;
+import io.dbmigrate.cli.ValidationOptions;
 import io.dbmigrate.cli.demo.DemoSetup;
 import io.dbmigrate.deploy.LocalStack;
 import io.dbmigrate.deploy.StackContext;
@@ -47,10 +48,7 @@ public final class BenchValidateCommand implements Callable<Integer> {
     long rows;
     @Option(names = "--differences", defaultValue = "50", description = "Differing keys made on the target (default ${DEFAULT-VALUE}).")
     int differences;
-    @Option(names = "--chunk-rows", defaultValue = "2000", description = "The engine's rows per chunk (default ${DEFAULT-VALUE}).")
-    int chunkRows;
-    @Option(names = "--parallel", defaultValue = "3", description = "The engine's sessions per side (default ${DEFAULT-VALUE}).")
-    int parallel;
+    @Mixin ValidationOptions validation;
     @Option(names = "--json", description = "Progress to stderr; stdout holds only the last line, one JSON object.")
     boolean json;
 
@@ -75,7 +73,7 @@ public final class BenchValidateCommand implements Callable<Integer> {
         int injected = expected.values().stream().mapToInt(Map::size).sum();
         info(String.format("  loaded in %.1f s; %d differing keys made on the target", (System.nanoTime() - g0) / 1e9, injected));
 
-        ValidationEngine.Options options = ValidationEngine.Options.defaults().withChunkRows(chunkRows).withParallel(parallel);
+        ValidationEngine.Options options = validation.options();
         try (ValidationEngine engine = new ValidationEngine(source, target, options, Progress.none(), null, this::info)) {
             info("baseline: one whole-table hash per table and side");
             double base1 = baseline(engine);
