@@ -170,6 +170,12 @@ final class TableSql {
 
     /** {@code WHERE key >= lo AND key < hi} (a null bound is open), to be bound by {@link #bind}. */
     String where(KeyRange range, boolean onSource) {
+        String c = condition(range, onSource);
+        return c.isEmpty() ? "" : " WHERE " + c;
+    }
+
+    /** The range's condition, empty when both ends are open. */
+    private String condition(KeyRange range, boolean onSource) {
         List<String> w = new ArrayList<>();
         if (range.lo() != null) {
             w.add("(" + keyOrder(onSource) + ") >= " + bound());
@@ -177,7 +183,7 @@ final class TableSql {
         if (range.hi() != null) {
             w.add("(" + keyOrder(onSource) + ") < " + bound());
         }
-        return w.isEmpty() ? "" : " WHERE " + String.join(" AND ", w);
+        return String.join(" AND ", w);
     }
 
     /** Binds the range's bounds from parameter {@code first}; returns the next free parameter. */
@@ -279,11 +285,13 @@ final class TableSql {
     }
 
     /**
-     * The keys of a range with each row's hash, ordered by the keys' text in byte order: both sides stream in the same
+     * The keys of some ranges with each row's hash, ordered by the keys' text in byte order: both sides stream in the same
      * order whatever the key types, and the JVM compares the texts' UTF-8 bytes ({@link KeyRange#compareKeys}).
      */
-    String rangeRows(KeyRange range, boolean onSource) {
-        return "SELECT " + keyText() + ", " + rowHash() + from() + where(range, onSource) + " ORDER BY "
+    String rangeRows(List<KeyRange> ranges, boolean onSource) {
+        List<String> any = ranges.stream().map(r -> condition(r, onSource)).toList();
+        String where = any.contains("") ? "" : " WHERE (" + String.join(") OR (", any) + ")";
+        return "SELECT " + keyText() + ", " + rowHash() + from() + where + " ORDER BY "
                 + key.stream().map(k -> "r." + Sql.ident(k) + "::text COLLATE \"C\"").collect(Collectors.joining(", "));
     }
 

@@ -221,6 +221,7 @@ public final class ValidationEngine implements AutoCloseable {
             progress.planned(name, bounds);
         }
         List<KeyRange> chunks = KeyRange.between(bounds);
+        double planSeconds = seconds(t0);
         long p0 = System.nanoTime();
         Progress.Pass[] passes = pass(sql, bounds);
         double passSeconds = seconds(p0);
@@ -237,29 +238,42 @@ public final class ValidationEngine implements AutoCloseable {
         int kept = finished.values().stream().mapToInt(v -> v.differences().size()).sum();
         AtomicInteger keyBudget = new AtomicInteger(Math.max(0, options.maxKeys() - kept));
         if (!differing.isEmpty()) {
-            log.accept(String.format("%s: %d of %d chunks differ (pass %.1f s); narrowing them to their rows", name, differing.size(),
-                    chunks.size(), passSeconds));
+            log.accept(String.format("%s: %d of %d chunks differ (plan %.2f s, pass %.2f s); narrowing them to their rows", name,
+                    differing.size(), chunks.size(), planSeconds, passSeconds));
         }
-        List<Callable<ChunkVerdict>> work = new ArrayList<>();
+        // a chunk small enough to stream whole is streamed with a few others (one statement per side for several ranges:
+        // a BitmapOr of index ranges), up to two leaves' rows a batch so that batches still run in parallel; a larger
+        // chunk is split first
+        List<Callable<List<ChunkVerdict>>> work = new ArrayList<>();
+        List<Integer> batch = new ArrayList<>();
+        long batchRows = 0;
         for (int i : differing) {
-            if (!finished.containsKey(i)) {
-                Sum[] sums = {passes[0].sums().getOrDefault(i, Sum.ZERO), passes[1].sums().getOrDefault(i, Sum.ZERO)};
-                work.add(() -> {
-                    Found f = new Found(keyBudget);
-                    try {
-                        narrow(sql, chunks.get(i), sums, f, 0);
-                        ChunkVerdict v = new ChunkVerdict(i, sums[0].rows(), sums[1].rows(), f.missing, f.extra, f.different,
-                                List.copyOf(f.keys));
-                        progress.finished(name, v);
-                        return v;
-                    } finally {
-                        counters.release(f.keys.size());
-                    }
-                });
+            if (finished.containsKey(i)) {
+                continue;
             }
+            Sum[] sums = {passes[0].sums().getOrDefault(i, Sum.ZERO), passes[1].sums().getOrDefault(i, Sum.ZERO)};
+            long rows = Math.max(sums[0].rows(), sums[1].rows());
+            if (rows > options.leafRows()) {
+                work.add(() -> narrowed(sql, List.of(i), chunks, passes, keyBudget, f -> narrow(sql, chunks.get(i), sums, f, 0)));
+                continue;
+            }
+            if (!batch.isEmpty() && batchRows + rows > 2L * options.leafRows()) {
+                List<Integer> full = List.copyOf(batch);
+                work.add(() -> narrowed(sql, full, chunks, passes, keyBudget, f -> merge(sql, full.stream().map(chunks::get).toList(), f)));
+                batch.clear();
+                batchRows = 0;
+            }
+            batch.add(i);
+            batchRows += rows;
         }
-        for (ChunkVerdict v : all(work)) {
-            finished.put(v.index(), v);
+        if (!batch.isEmpty()) {
+            List<Integer> last = List.copyOf(batch);
+            work.add(() -> narrowed(sql, last, chunks, passes, keyBudget, f -> merge(sql, last.stream().map(chunks::get).toList(), f)));
+        }
+        for (List<ChunkVerdict> vs : all(work)) {
+            for (ChunkVerdict v : vs) {
+                finished.put(v.index(), v);
+            }
         }
         List<ChunkVerdict> verdicts = finished.values().stream().sorted(Comparator.comparingInt(ChunkVerdict::index)).toList();
         long missing = 0;
@@ -272,7 +286,8 @@ public final class ValidationEngine implements AutoCloseable {
             different += v.different();
             keys.addAll(v.differences());
         }
-        int differingChunks = (int) verdicts.stream().filter(v -> v.missing() + v.extra() + v.different() > 0).count();
+        // chunks whose rows or sums differed in the pass (a batch's differences are kept on its first chunk)
+        int differingChunks = differing.size();
         if (catchUp != null && missing + extra + different > 0) {
             Recheck r = recheck(sql, keys, missing, extra, different);
             keys = r.keys();
@@ -488,6 +503,36 @@ public final class ValidationEngine implements AutoCloseable {
         }
     }
 
+    private interface Narrowing {
+        void run(Found f) throws Exception;
+    }
+
+    /**
+     * Verdicts of chunks narrowed together: the first carries the differences found in all of them (a batch is
+     * narrowed, and resumed, as one), each its own rows.
+     */
+    private List<ChunkVerdict> narrowed(TableSql sql, List<Integer> indexes, List<KeyRange> chunks, Progress.Pass[] passes,
+            AtomicInteger keyBudget, Narrowing how) throws Exception {
+        Found f = new Found(keyBudget);
+        try {
+            how.run(f);
+            List<ChunkVerdict> out = new ArrayList<>();
+            for (int n = 0; n < indexes.size(); n++) {
+                int i = indexes.get(n);
+                long s = passes[0].sums().getOrDefault(i, Sum.ZERO).rows();
+                long g = passes[1].sums().getOrDefault(i, Sum.ZERO).rows();
+                out.add(n == 0 ? new ChunkVerdict(i, s, g, f.missing, f.extra, f.different, List.copyOf(f.keys))
+                        : new ChunkVerdict(i, s, g, 0, 0, 0, List.of()));
+            }
+            for (ChunkVerdict v : out) {
+                progress.finished(sql.table.toString(), v);
+            }
+            return out;
+        } finally {
+            counters.release(f.keys.size());
+        }
+    }
+
     /** The differences of one chunk, counted all and kept up to the table's key budget. */
     final class Found {
         final AtomicInteger budget;
@@ -517,7 +562,7 @@ public final class ValidationEngine implements AutoCloseable {
     private void narrow(TableSql sql, KeyRange range, Sum[] sums, Found f, int depth) throws Exception {
         long rows = Math.max(sums[0].rows(), sums[1].rows());
         if (rows <= options.leafRows() || depth >= MAX_DEPTH) {
-            merge(sql, range, f);
+            merge(sql, List.of(range), f);
             return;
         }
         boolean fromSource = sums[0].rows() >= sums[1].rows();
@@ -544,7 +589,7 @@ public final class ValidationEngine implements AutoCloseable {
             }
             parts.add(new KeyRange(lo, range.hi()));
             if (parts.size() == 1) {
-                merge(sql, range, f);
+                merge(sql, List.of(range), f);
                 return;
             }
             for (KeyRange part : parts) {
@@ -559,20 +604,24 @@ public final class ValidationEngine implements AutoCloseable {
     }
 
     /**
-     * Streams a range's keys and row hashes from both sides in the same order (cursors of {@code fetchSize} rows)
+     * Streams the ranges' keys and row hashes from both sides in the same order (cursors of {@code fetchSize} rows)
      * and merges them: only the two current rows and the cursors' buffers are held.
      */
-    private void merge(TableSql sql, KeyRange range, Found f) throws SQLException {
+    private void merge(TableSql sql, List<KeyRange> ranges, Found f) throws SQLException {
         int n = sql.key.size();
         try (Connection a = source.get(); Connection b = target.get()) {
             a.setAutoCommit(false);
             b.setAutoCommit(false);
-            try (PreparedStatement pa = a.prepareStatement(sql.rangeRows(range, true));
-                    PreparedStatement pb = b.prepareStatement(sql.rangeRows(range, false))) {
+            try (PreparedStatement pa = a.prepareStatement(sql.rangeRows(ranges, true));
+                    PreparedStatement pb = b.prepareStatement(sql.rangeRows(ranges, false))) {
                 pa.setFetchSize(options.fetchSize());
                 pb.setFetchSize(options.fetchSize());
-                TableSql.bind(pa, 1, range);
-                TableSql.bind(pb, 1, range);
+                int na = 1;
+                int nb = 1;
+                for (KeyRange range : ranges) {
+                    na = TableSql.bind(pa, na, range);
+                    nb = TableSql.bind(pb, nb, range);
+                }
                 counters.hold(2L * options.fetchSize());
                 try (ResultSet ra = pa.executeQuery(); ResultSet rb = pb.executeQuery()) {
                     Row x = Row.next(ra, n);
