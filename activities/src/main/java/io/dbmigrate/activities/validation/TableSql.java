@@ -315,12 +315,14 @@ final class TableSql {
                 + " GROUP BY h ORDER BY h";
     }
 
-    /** Estimated rows (planner statistics; never a scan). */
+    /** Estimated rows (planner statistics; never a scan); a partitioned table's are its leaf partitions'. */
     String estimate() {
-        return "SELECT CASE WHEN c.reltuples > 0 THEN c.reltuples::bigint"
-                // never analysed: a generous guess from the size (more chunks than needed costs little)
-                + " ELSE pg_relation_size(c.oid) / current_setting('block_size')::int * 100 END"
-                + " FROM pg_class c WHERE c.oid = CAST(? AS regclass)";
+        // never analysed: a generous guess from the size (more chunks than needed costs little)
+        String one = "CASE WHEN p.reltuples > 0 THEN p.reltuples::bigint"
+                + " ELSE pg_relation_size(p.oid) / current_setting('block_size')::int * 100 END";
+        return "SELECT coalesce(sum(" + one + "), 0)::bigint FROM pg_class c JOIN pg_class p ON p.oid = c.oid AND c.relkind <> 'p'"
+                + " OR p.oid IN (SELECT relid FROM pg_partition_tree(c.oid) WHERE isleaf)"
+                + " WHERE c.oid = CAST(? AS regclass)";
     }
 
     /** The relation's blocks now (its size; a partitioned table has none of its own). */
