@@ -376,7 +376,7 @@ public final class ValidationEngine implements AutoCloseable {
         TableSql.ChunkSums stmt = sql.chunkSums(bounds.size(), true);
         TableSql.ChunkSums whole = sql.chunkSums(bounds.size(), false);
         Object lock = new Object();
-        List<Callable<Void>> work = new ArrayList<>();
+        List<List<Callable<Void>>> work = List.of(new ArrayList<>(), new ArrayList<>());
         int most = Math.max(passes[0].sliceStarts().size(), passes[1].sliceStarts().size());
         for (int slice = 0; slice < most; slice++) {
             for (int side = 0; side < 2; side++) {
@@ -387,7 +387,7 @@ public final class ValidationEngine implements AutoCloseable {
                 boolean onSource = side == 0;
                 int s = side;
                 int index = slice;
-                work.add(() -> {
+                work.get(side).add(() -> {
                     List<Long> starts = p.sliceStarts();
                     boolean sliced = starts.size() > 1;
                     Map<Integer, Sum> part = chunkSums(onSource ? source : target, sliced ? stmt : whole, bounds, sliced,
@@ -416,7 +416,15 @@ public final class ValidationEngine implements AutoCloseable {
         if (finishedBefore > 0) {
             log.accept(name + ": resuming, " + finishedBefore + " block ranges read earlier");
         }
-        all(work);
+        // each side's ranges on as many threads as it has sessions: a thread never waits for a session
+        Future<List<Void>> other = targetThreads.submit(() -> all(work.get(1), () -> {}));
+        try {
+            all(work.get(0), beat);
+        } catch (SQLException | InterruptedException | RuntimeException e) {
+            other.cancel(true);
+            throw e;
+        }
+        get(other);
         return passes;
     }
 
@@ -747,8 +755,16 @@ public final class ValidationEngine implements AutoCloseable {
         return this;
     }
 
-    /** Runs the tasks, a thread per session of both sides; the first failure stops the rest and is thrown as it was. */
+    /**
+     * Runs the tasks on as many threads as a side has sessions (a task uses at most one session of each side at a time,
+     * and waits for the target's own thread while it holds none there); the first failure stops the rest and is
+     * thrown as it was.
+     */
     private <T> List<T> all(List<Callable<T>> tasks) throws SQLException, InterruptedException {
+        return all(tasks, beat);
+    }
+
+    private <T> List<T> all(List<Callable<T>> tasks, Runnable heartbeat) throws SQLException, InterruptedException {
         java.util.Queue<T> out = new java.util.concurrent.ConcurrentLinkedQueue<>();
         List<Parallel.Task> run = tasks.stream().<Parallel.Task>map(t -> () -> {
             T v = t.call();
@@ -756,7 +772,7 @@ public final class ValidationEngine implements AutoCloseable {
                 out.add(v);
             }
         }).toList();
-        Parallel.run("dbmigrate-validate", run, 2 * options.parallel(), beat, () -> {});
+        Parallel.run("dbmigrate-validate", run, options.parallel(), heartbeat, () -> {});
         return new ArrayList<>(out);
     }
 
