@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         subcommands = {DemoCommand.class, MigrationCommands.Start.class, MigrationCommands.Status.class, Watch.class,
                 MigrationCommands.Approve.class, MigrationCommands.Rollback.class, MigrationCommands.Finalize.class,
                 MigrationCommands.Abort.class, MigrationCommands.History.class,
-                StackCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                StackCommand.class, CompareCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

@@ -154,6 +154,25 @@ public final class LocalStack {
     }
 
     /**
+     * Starts only the two PostgreSQL clusters (what a validation or its benchmark needs), and waits until both are
+     * healthy; the rest of the stack stays as it is.
+     */
+    public void upPostgres(Consumer<String> progress) {
+        ctx.layout().createDirectories();
+        if (source.pid().isEmpty() && target.pid().isEmpty()) {
+            recordPorts();
+        }
+        ctx.postgresPassword();
+        CompletableFuture<ComponentHealth> s = startAsync(source, null, progress);
+        CompletableFuture<ComponentHealth> t = startAsync(target, null, progress);
+        try {
+            CompletableFuture.allOf(s, t).join();
+        } catch (CompletionException ex) {
+            throw ex.getCause() instanceof StackException se ? se : new StackException(String.valueOf(ex.getCause()));
+        }
+    }
+
+    /**
      * Refuses, before anything starts, every port the stack cannot listen on, all of them in one message: a
      * component failing half-way would leave the others running on a stack that cannot work.
      */

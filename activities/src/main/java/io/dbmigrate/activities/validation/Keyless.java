@@ -1,0 +1,153 @@
+package io.dbmigrate.activities.validation;
+
+import io.dbmigrate.activities.sql.Sql;
+import io.dbmigrate.activities.validation.Difference.Kind;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * A table without a primary key, compared as a multiset of rows: a row is its 64-bit hash, and each side must hold
+ * every row as many times as the other. One pass per side sums rows and hashes per bucket of the hash's low bits
+ * (at most 65,536 buckets, about {@code chunkRows} rows each); the buckets that differ are then streamed from both
+ * sides as (hash, count) in hash order and merged, so memory is bounded by the buckets, never by the rows. A
+ * difference is reported by row hash: missing (the source holds the row more often) or extra.
+ *
+ * <p>Live mode re-reads the bucket sums, the source first and the target after it caught up, until they agree or
+ * the rounds are spent; only the buckets that still differ are streamed. The table is one unit of progress.
+ */
+final class Keyless {
+    private static final int MAX_BITS = 16;
+
+    private final ValidationEngine engine;
+    private final TableSql sql;
+    private final ValidationEngine.CatchUp catchUp;
+    private final Consumer<String> log;
+
+    Keyless(ValidationEngine engine, TableSql sql, ValidationEngine.CatchUp catchUp, Consumer<String> log) {
+        this.engine = engine;
+        this.sql = sql;
+        this.catchUp = catchUp;
+        this.log = log;
+    }
+
+    TableReport compare(long t0) throws SQLException, InterruptedException {
+        long estimate;
+        try (Connection c = engine.source.get(); PreparedStatement ps = c.prepareStatement(sql.estimate())) {
+            ps.setString(1, Sql.table(sql.table));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                estimate = rs.getLong(1);
+            }
+        }
+        int bits = 0;
+        while (bits < MAX_BITS && (estimate >> bits) > engine.options.chunkRows()) {
+            bits++;
+        }
+        long mask = (1L << bits) - 1;
+        Map<Long, Sum>[] sums = sums(mask);
+        TreeSet<Long> differing = differing(sums);
+        for (int round = 0; catchUp != null && !differing.isEmpty() && round < engine.options.recheckRounds(); round++) {
+            log.accept(sql.table + ": " + differing.size() + " hash buckets differ; reading again after the target catches up");
+            Map<Long, Sum> src = side(engine.source, mask);
+            engine.awaitCatchUp();
+            Map<Long, Sum> tgt = side(engine.target, mask);
+            @SuppressWarnings("unchecked")
+            Map<Long, Sum>[] again = new Map[] {src, tgt};
+            sums = again;
+            differing = differing(sums);
+        }
+        long srcRows = sums[0].values().stream().mapToLong(Sum::rows).sum();
+        long tgtRows = sums[1].values().stream().mapToLong(Sum::rows).sum();
+        engine.counters.slicesScanned.addAndGet(2);
+        engine.counters.rowsHashed.addAndGet(srcRows);
+        ValidationEngine.Found f = engine.new Found(new AtomicInteger(engine.options.maxKeys()));
+        if (!differing.isEmpty()) {
+            merge(mask, differing, f);
+        }
+        engine.counters.release(f.keys.size());
+        long all = f.missing + f.extra + f.different;
+        return new TableReport(sql.table.toString(), true, srcRows, tgtRows, 1 << bits, differing.size(), f.missing, f.extra,
+                f.different, List.copyOf(f.keys), all > f.keys.size(), ValidationEngine.seconds(t0), null);
+    }
+
+    private Map<Long, Sum>[] sums(long mask) throws SQLException, InterruptedException {
+        Future<Map<Long, Sum>> tgt = engine.targetThreads().submit(() -> side(engine.target, mask));
+        Map<Long, Sum> src = side(engine.source, mask);
+        @SuppressWarnings("unchecked")
+        Map<Long, Sum>[] out = new Map[] {src, ValidationEngine.get(tgt)};
+        return out;
+    }
+
+    private Map<Long, Sum> side(Sessions side, long mask) throws SQLException {
+        Map<Long, Sum> out = new HashMap<>();
+        try (Connection c = side.get(); PreparedStatement ps = c.prepareStatement(sql.bucketSums())) {
+            ps.setLong(1, mask);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getLong(1), new Sum(rs.getLong(2), rs.getString(3)));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static TreeSet<Long> differing(Map<Long, Sum>[] sums) {
+        TreeSet<Long> out = new TreeSet<>(sums[0].keySet());
+        out.addAll(sums[1].keySet());
+        out.removeIf(b -> java.util.Objects.equals(sums[0].get(b), sums[1].get(b)));
+        return out;
+    }
+
+    private void merge(long mask, TreeSet<Long> buckets, ValidationEngine.Found f) throws SQLException {
+        int fetch = engine.options.fetchSize();
+        try (Connection a = engine.source.get(); Connection b = engine.target.get()) {
+            a.setAutoCommit(false);
+            b.setAutoCommit(false);
+            try (PreparedStatement pa = a.prepareStatement(sql.bucketRows()); PreparedStatement pb = b.prepareStatement(sql.bucketRows())) {
+                for (PreparedStatement ps : List.of(pa, pb)) {
+                    ps.setFetchSize(fetch);
+                    ps.setLong(1, mask);
+                    ps.setArray(2, ps.getConnection().createArrayOf("bigint", buckets.toArray()));
+                }
+                engine.counters.hold(2L * fetch);
+                try (ResultSet ra = pa.executeQuery(); ResultSet rb = pb.executeQuery()) {
+                    boolean hasA = ra.next();
+                    boolean hasB = rb.next();
+                    while (hasA || hasB) {
+                        long ha = hasA ? ra.getLong(1) : 0;
+                        long hb = hasB ? rb.getLong(1) : 0;
+                        int c = !hasA ? 1 : !hasB ? -1 : Long.compare(ha, hb);
+                        long na = c <= 0 ? ra.getLong(2) : 0;
+                        long nb = c >= 0 ? rb.getLong(2) : 0;
+                        if (na > nb) {
+                            f.add(Kind.MISSING, List.of(Long.toString(c <= 0 ? ha : hb)), "row hash: source " + na + ", target " + nb, na - nb);
+                        } else if (nb > na) {
+                            f.add(Kind.EXTRA, List.of(Long.toString(c >= 0 ? hb : ha)), "row hash: source " + na + ", target " + nb, nb - na);
+                        }
+                        if (c <= 0) {
+                            hasA = ra.next();
+                        }
+                        if (c >= 0) {
+                            hasB = rb.next();
+                        }
+                        engine.counters.rowsStreamed.incrementAndGet();
+                    }
+                } finally {
+                    engine.counters.release(2L * fetch);
+                }
+            } finally {
+                a.rollback();
+                b.rollback();
+            }
+        }
+    }
+}

@@ -1,0 +1,811 @@
+package io.dbmigrate.activities.validation;
+
+import io.dbmigrate.activities.sql.Parallel;
+import io.dbmigrate.activities.sql.Sql;
+import io.dbmigrate.activities.validation.Difference.Kind;
+import io.dbmigrate.workflows.model.Endpoint;
+import io.dbmigrate.workflows.model.TableRef;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * Compares tables of two databases without holding either in memory.
+ *
+ * <p>Keyed tables are cut into primary-key ranges ("chunks", bounds sampled from the source, see {@link #plan}); each
+ * chunk's row count and order-free hash ({@code sum} of each row's 64-bit hash) is computed inside PostgreSQL on both
+ * sides at once, chunks in parallel over a bounded pool of sessions per side. A chunk that differs is narrowed: split
+ * into sub-ranges at keys read from its index, the sub-ranges hashed again, down to ranges of at most
+ * {@code leafRows} rows, whose keys and row hashes are streamed from both sides in the same order through cursors and
+ * merged in the JVM: missing on the target, extra on the target, or different values. Keyless tables are compared as
+ * multisets (see {@link Keyless}).
+ *
+ * <p>Frozen mode (no {@link CatchUp}): a difference is final. Live mode: the differing rows are read again on the
+ * source, then on the target once {@link CatchUp#await} says it applied what the source held at that read, and only
+ * what still differs counts. Progress goes to a {@link Progress} as chunks finish, and a run resumes from it.
+ */
+public final class ValidationEngine implements AutoCloseable {
+
+    /**
+     * @param chunkRows rows per chunk (aimed at; the sample decides)
+     * @param parallel sessions per side (3 by default: as many processes as PostgreSQL's default parallel plan of a
+     *     whole-table read, a leader and two workers)
+     * @param maxRowsPerSec a limit on rows read per second per side (0: none), for a busy source
+     * @param maxKeys differences kept per table for the report (all are counted)
+     * @param leafRows a differing range of at most this many rows is streamed; larger ones are split first
+     * @param fanout sub-ranges per split
+     * @param fetchSize rows per cursor fetch while streaming
+     * @param recheckRounds live mode: re-checks of the rows that differ
+     * @param sliceBlocks blocks per block range of a side's pass (the unit of parallel work and of resumption)
+     */
+    public record Options(int chunkRows, int parallel, long maxRowsPerSec, int maxKeys, int leafRows, int fanout,
+            int fetchSize, int recheckRounds, int sliceBlocks) {
+        public static Options defaults() {
+            return new Options(2_000, 3, 0, 1000, 5_000, 8, 1000, 3, 16_384);
+        }
+
+        public Options withSliceBlocks(int n) {
+            return new Options(chunkRows, parallel, maxRowsPerSec, maxKeys, leafRows, fanout, fetchSize, recheckRounds, n);
+        }
+
+        public Options withChunkRows(int n) {
+            return new Options(n, parallel, maxRowsPerSec, maxKeys, leafRows, fanout, fetchSize, recheckRounds, sliceBlocks);
+        }
+
+        public Options withParallel(int n) {
+            return new Options(chunkRows, n, maxRowsPerSec, maxKeys, leafRows, fanout, fetchSize, recheckRounds, sliceBlocks);
+        }
+
+        public Options withMaxRowsPerSec(long n) {
+            return new Options(chunkRows, parallel, n, maxKeys, leafRows, fanout, fetchSize, recheckRounds, sliceBlocks);
+        }
+
+        public Options withMaxKeys(int n) {
+            return new Options(chunkRows, parallel, maxRowsPerSec, n, leafRows, fanout, fetchSize, recheckRounds, sliceBlocks);
+        }
+
+        public Options withLeafRows(int n) {
+            return new Options(chunkRows, parallel, maxRowsPerSec, maxKeys, n, fanout, fetchSize, recheckRounds, sliceBlocks);
+        }
+
+        public Options withFetchSize(int n) {
+            return new Options(chunkRows, parallel, maxRowsPerSec, maxKeys, leafRows, fanout, n, recheckRounds, sliceBlocks);
+        }
+
+        public Options {
+            if (chunkRows < 1 || parallel < 1 || maxRowsPerSec < 0 || maxKeys < 0 || leafRows < 1 || fanout < 2 || fetchSize < 1
+                    || recheckRounds < 1 || sliceBlocks < 1) {
+                throw new IllegalArgumentException("validation options out of range: " + this);
+            }
+        }
+    }
+
+    /** Live mode: returns once the target has applied everything the source had committed when it was called. */
+    public interface CatchUp {
+        void await() throws Exception;
+    }
+
+    private static final int MAX_DEPTH = 40;
+
+    final Sessions source;
+    final Sessions target;
+    final Options options;
+    private final Progress progress;
+    private final CatchUp catchUp;
+    private final Consumer<String> log;
+    private volatile Runnable beat = () -> {};
+    private final ExecutorService targetThreads;
+    private final Throttle throttle;
+    final Counters counters = new Counters();
+
+    /** {@code catchUp} null: frozen mode, a difference is final. */
+    public ValidationEngine(Endpoint source, Endpoint target, Options options, Progress progress, CatchUp catchUp,
+            Consumer<String> log) {
+        this.options = options;
+        this.progress = progress;
+        this.catchUp = catchUp;
+        this.log = log;
+        this.source = new Sessions(source, "source", options.parallel());
+        try {
+            this.target = new Sessions(target, "target", options.parallel());
+        } catch (RuntimeException e) {
+            this.source.close();
+            throw e;
+        }
+        this.targetThreads = Executors.newFixedThreadPool(options.parallel(), daemon("dbmigrate-validate-target"));
+        this.throttle = new Throttle(options.maxRowsPerSec());
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    public Counters counters() {
+        return counters;
+    }
+
+    /** Every table in turn; a table that cannot be compared is reported with its error and the others go on. */
+    public ValidationReport run(List<TableRef> tables) throws InterruptedException {
+        long t0 = System.nanoTime();
+        List<TableReport> out = new ArrayList<>();
+        for (TableRef t : tables) {
+            try {
+                out.add(table(t));
+            } catch (SQLException e) {
+                log.accept(t + ": " + e.getMessage());
+                out.add(TableReport.failed(t.toString(), 0, e.getMessage()));
+            }
+        }
+        return ValidationReport.of(source.endpoint.describe(), target.endpoint.describe(), seconds(t0), out);
+    }
+
+    /**
+     * The tables a database holds outside the system schemas and dbmigrate's own ({@code dbmigrate_*}): ordinary and
+     * partitioned tables, a partitioned table as its root only (its partitions are read through it).
+     */
+    public static List<TableRef> userTables(Endpoint e) throws SQLException {
+        List<TableRef> out = new ArrayList<>();
+        try (Connection c = io.dbmigrate.activities.sql.Pg.connect(e, "dbmigrate-validate");
+                PreparedStatement ps = c.prepareStatement("""
+                        SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+                           AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+                           AND n.nspname NOT LIKE 'dbmigrate\\_%'
+                         ORDER BY 1, 2""");
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(new TableRef(rs.getString(1), rs.getString(2)));
+            }
+        }
+        return out;
+    }
+
+    public TableReport table(TableRef t) throws SQLException, InterruptedException {
+        String name = t.toString();
+        java.util.Optional<TableReport> done = progress.report(name);
+        if (done.isPresent()) {
+            log.accept(name + ": finished by an earlier attempt");
+            return done.get();
+        }
+        long t0 = System.nanoTime();
+        TableSql sql;
+        try (Connection s = source.get(); Connection g = target.get()) {
+            sql = TableSql.load(s, g, t);
+        }
+        TableReport r = sql.keyless() ? new Keyless(this, sql, catchUp, log).compare(t0) : keyed(sql, t0);
+        progress.reported(r);
+        log.accept(String.format("%s: %s, %,d rows, %d chunks, %.1f s", name, r.equal() ? "equal"
+                : "DIFFERS (" + r.missing() + " missing, " + r.extra() + " extra, " + r.different() + " different)",
+                r.sourceRows(), r.chunks(), r.seconds()));
+        return r;
+    }
+
+    /**
+     * The simplest whole-table check, for comparison: rows and the sum of the same row hashes in one statement, one
+     * pass over the table on one side ({@code "rows:sum"}).
+     */
+    public String wholeTable(TableRef t, boolean onSource) throws SQLException {
+        try (Connection s = source.get(); Connection g = target.get()) {
+            TableSql sql = TableSql.load(s, g, t);
+            try (PreparedStatement ps = (onSource ? s : g).prepareStatement(sql.wholeTableHash()); ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1) + ":" + rs.getString(2);
+            }
+        }
+    }
+
+    private TableReport keyed(TableSql sql, long t0) throws SQLException, InterruptedException {
+        String name = sql.table.toString();
+        List<List<String>> bounds = progress.bounds(name).orElse(null);
+        if (bounds == null) {
+            bounds = plan(sql);
+            progress.planned(name, bounds);
+        }
+        List<KeyRange> chunks = KeyRange.between(bounds);
+        double planSeconds = seconds(t0);
+        long p0 = System.nanoTime();
+        Progress.Pass[] passes = pass(sql, bounds);
+        double passSeconds = seconds(p0);
+        List<Integer> differing = new ArrayList<>();
+        for (int i = 0; i < chunks.size(); i++) {
+            if (!passes[0].sums().getOrDefault(i, Sum.ZERO).equals(passes[1].sums().getOrDefault(i, Sum.ZERO))) {
+                differing.add(i);
+            }
+        }
+        long srcRows = passes[0].sums().values().stream().mapToLong(Sum::rows).sum();
+        long tgtRows = passes[1].sums().values().stream().mapToLong(Sum::rows).sum();
+
+        Map<Integer, ChunkVerdict> finished = new HashMap<>(progress.finished(name));
+        int kept = finished.values().stream().mapToInt(v -> v.differences().size()).sum();
+        AtomicInteger keyBudget = new AtomicInteger(Math.max(0, options.maxKeys() - kept));
+        if (!differing.isEmpty()) {
+            log.accept(String.format("%s: %d of %d chunks differ (plan %.2f s, pass %.2f s); narrowing them to their rows", name,
+                    differing.size(), chunks.size(), planSeconds, passSeconds));
+        }
+        // a chunk small enough to stream whole is streamed with a few others (one statement per side for several ranges:
+        // a BitmapOr of index ranges), up to two leaves' rows a batch so that batches still run in parallel; a larger
+        // chunk is split first
+        List<Callable<List<ChunkVerdict>>> work = new ArrayList<>();
+        List<Integer> batch = new ArrayList<>();
+        long batchRows = 0;
+        for (int i : differing) {
+            if (finished.containsKey(i)) {
+                continue;
+            }
+            Sum[] sums = {passes[0].sums().getOrDefault(i, Sum.ZERO), passes[1].sums().getOrDefault(i, Sum.ZERO)};
+            long rows = Math.max(sums[0].rows(), sums[1].rows());
+            if (rows > options.leafRows()) {
+                work.add(() -> narrowed(sql, List.of(i), chunks, passes, keyBudget, f -> narrow(sql, chunks.get(i), sums, f, 0)));
+                continue;
+            }
+            if (!batch.isEmpty() && batchRows + rows > 2L * options.leafRows()) {
+                List<Integer> full = List.copyOf(batch);
+                work.add(() -> narrowed(sql, full, chunks, passes, keyBudget, f -> merge(sql, full.stream().map(chunks::get).toList(), f)));
+                batch.clear();
+                batchRows = 0;
+            }
+            batch.add(i);
+            batchRows += rows;
+        }
+        if (!batch.isEmpty()) {
+            List<Integer> last = List.copyOf(batch);
+            work.add(() -> narrowed(sql, last, chunks, passes, keyBudget, f -> merge(sql, last.stream().map(chunks::get).toList(), f)));
+        }
+        for (List<ChunkVerdict> vs : all(work)) {
+            for (ChunkVerdict v : vs) {
+                finished.put(v.index(), v);
+            }
+        }
+        List<ChunkVerdict> verdicts = finished.values().stream().sorted(Comparator.comparingInt(ChunkVerdict::index)).toList();
+        long missing = 0;
+        long extra = 0;
+        long different = 0;
+        List<Difference> keys = new ArrayList<>();
+        for (ChunkVerdict v : verdicts) {
+            missing += v.missing();
+            extra += v.extra();
+            different += v.different();
+            keys.addAll(v.differences());
+        }
+        // chunks whose rows or sums differed in the pass (a batch's differences are kept on its first chunk)
+        int differingChunks = differing.size();
+        if (catchUp != null && missing + extra + different > 0) {
+            Recheck r = recheck(sql, keys, missing, extra, different);
+            keys = r.keys();
+            missing = r.missing();
+            extra = r.extra();
+            different = r.different();
+        }
+        long all = missing + extra + different;
+        return new TableReport(name, false, srcRows, tgtRows, chunks.size(), differingChunks, missing, extra, different,
+                List.copyOf(keys), all > keys.size(), seconds(t0), null);
+    }
+
+    /**
+     * Chunks: a single fixed-width key column has at most this many bounds (one array parameter, searched in C);
+     * other keys at most {@link #MAX_TREE_BOUNDS} (one parameter per bound and column, in a CASE tree of their own).
+     * More rows make larger chunks: the JVM holds the bounds and two sums per chunk, whatever the table's size.
+     */
+    static final int MAX_BOUNDS = 65_535;
+    static final int MAX_TREE_BOUNDS = 4_095;
+
+    /**
+     * Chunk bounds from a block sample of the source, not from the whole key order. Walking the primary key index
+     * ({@code WHERE key > last ORDER BY key OFFSET chunkRows LIMIT 1} per bound) reads every index entry, and every
+     * heap page the visibility map does not vouch for; {@code TABLESAMPLE SYSTEM} reads a few percent of the heap's
+     * blocks, a cost that follows the sample's size, not the table's. The chunks come out uneven (block sampling
+     * clusters), which costs little: chunks only bound how much a difference's narrowing reads.
+     */
+    List<List<String>> plan(TableSql sql) throws SQLException {
+        try (Connection c = source.get()) {
+            long estimate;
+            try (PreparedStatement ps = c.prepareStatement(sql.estimate())) {
+                ps.setString(1, Sql.table(sql.table));
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    estimate = rs.getLong(1);
+                }
+            }
+            long chunks = Math.min((estimate + options.chunkRows() - 1) / options.chunkRows(),
+                    1L + (sql.oneFixedWidthKey ? MAX_BOUNDS : MAX_TREE_BOUNDS));
+            if (chunks <= 1) {
+                return List.of();
+            }
+            // about 50 sampled rows per chunk
+            long wanted = Math.max(10_000, chunks * 50);
+            double percent = Math.min(100.0, 100.0 * wanted / estimate);
+            List<List<String>> bounds = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(sql.sampleBounds())) {
+                ps.setDouble(1, percent);
+                ps.setLong(2, Math.max(1, (long) (estimate * percent / 100.0 / chunks)));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        bounds.add(keyOf(rs, sql.key.size()));
+                    }
+                }
+            }
+            int max = sql.oneFixedWidthKey ? MAX_BOUNDS : MAX_TREE_BOUNDS;
+            if (bounds.size() > max) {
+                List<List<String>> thin = new ArrayList<>();
+                for (int i = 0; i < max; i++) {
+                    thin.add(bounds.get((int) ((long) i * bounds.size() / max)));
+                }
+                bounds = thin;
+            }
+            log.accept(String.format("%s: about %,d rows, %d chunks (bounds from a %.2f%% block sample)", sql.table, estimate,
+                    bounds.size() + 1, percent));
+            return bounds;
+        }
+    }
+
+    /**
+     * Both sides' per-chunk sums, each side read once in physical order: its heap cut into block ranges (TID range
+     * scans), each range's rows summed per chunk ({@link TableSql#chunkSums}) and the ranges' sums added up. A chunk
+     * read by its key range would be an index scan, and where keys and the physical order do not go together (a uuid
+     * key, a composite key led by a tenant) every chunk would visit most of the heap's pages again; a block range
+     * reads each page once, whatever the keys. Block ranges of both sides run in parallel ({@code parallel} sessions
+     * per side), and each finished one is reported to the {@link Progress}, so a resumed pass reads only the rest.
+     */
+    private Progress.Pass[] pass(TableSql sql, List<List<String>> bounds) throws SQLException, InterruptedException {
+        String name = sql.table.toString();
+        Progress.Pass[] passes = new Progress.Pass[2];
+        for (int side = 0; side < 2; side++) {
+            boolean onSource = side == 0;
+            Progress.Pass p = progress.pass(name, onSource).orElse(null);
+            passes[side] = p != null ? p : new Progress.Pass(slices(sql, onSource), java.util.Set.of(), Map.of());
+        }
+        TableSql.ChunkSums stmt = sql.chunkSums(bounds.size(), true);
+        TableSql.ChunkSums whole = sql.chunkSums(bounds.size(), false);
+        Object lock = new Object();
+        List<List<Callable<Void>>> work = List.of(new ArrayList<>(), new ArrayList<>());
+        int most = Math.max(passes[0].sliceStarts().size(), passes[1].sliceStarts().size());
+        for (int slice = 0; slice < most; slice++) {
+            for (int side = 0; side < 2; side++) {
+                Progress.Pass p = passes[side];
+                if (slice >= p.sliceStarts().size() || p.done().contains(slice)) {
+                    continue;
+                }
+                boolean onSource = side == 0;
+                int s = side;
+                int index = slice;
+                work.get(side).add(() -> {
+                    List<Long> starts = p.sliceStarts();
+                    boolean sliced = starts.size() > 1;
+                    Map<Integer, Sum> part = chunkSums(onSource ? source : target, sliced ? stmt : whole, bounds, sliced,
+                            starts.get(index), index + 1 < starts.size() ? starts.get(index + 1) : null);
+                    long rows = part.values().stream().mapToLong(Sum::rows).sum();
+                    counters.slicesScanned.incrementAndGet();
+                    if (onSource) {
+                        counters.rowsHashed.addAndGet(rows);
+                    }
+                    Progress.Pass now;
+                    synchronized (lock) {
+                        Map<Integer, Sum> sums = new HashMap<>(passes[s].sums());
+                        part.forEach((c, v) -> sums.merge(c, v, Sum::plus));
+                        java.util.Set<Integer> done = new java.util.HashSet<>(passes[s].done());
+                        done.add(index);
+                        now = new Progress.Pass(passes[s].sliceStarts(), java.util.Set.copyOf(done), Map.copyOf(sums));
+                        passes[s] = now;
+                    }
+                    progress.passed(name, onSource, now);
+                    throttle.pace(rows);
+                    return null;
+                });
+            }
+        }
+        int finishedBefore = passes[0].done().size() + passes[1].done().size();
+        if (finishedBefore > 0) {
+            log.accept(name + ": resuming, " + finishedBefore + " block ranges read earlier");
+        }
+        // each side's ranges on as many threads as it has sessions: a thread never waits for a session
+        Future<List<Void>> other = targetThreads.submit(() -> all(work.get(1), () -> {}));
+        try {
+            all(work.get(0), beat);
+        } catch (SQLException | InterruptedException | RuntimeException e) {
+            other.cancel(true);
+            throw e;
+        }
+        get(other);
+        return passes;
+    }
+
+    /**
+     * Where each block range starts: one range per {@code sliceBlocks} blocks, at least one per session on a table of
+     * some size; a single range (no TID predicate) for a partitioned table (its partitions number their blocks each on
+     * their own) and before PostgreSQL 14 (no TID range scan: every range would read the whole table).
+     */
+    private List<Long> slices(TableSql sql, boolean onSource) throws SQLException {
+        if (onSource ? sql.partitionedSource : sql.partitionedTarget) {
+            return List.of(0L);
+        }
+        try (Connection c = (onSource ? source : target).get(); PreparedStatement ps = c.prepareStatement(sql.blocks())) {
+            ps.setString(1, Sql.table(sql.table));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long blocks = rs.getLong(1);
+                if (rs.getInt(2) < 140000) {
+                    return List.of(0L);
+                }
+                // at least one range per session on a table of some size: the sessions are the pass's parallelism
+                long n = Math.max((blocks + options.sliceBlocks() - 1) / options.sliceBlocks(), blocks >= 128 ? options.parallel() : 1);
+                List<Long> starts = new ArrayList<>();
+                for (long i = 0; i < n; i++) {
+                    starts.add(blocks * i / n);
+                }
+                return starts;
+            }
+        }
+    }
+
+    /** Rows and hash sums per chunk of one block range [from, to) (to null: to the end, rows added meanwhile included). */
+    private static Map<Integer, Sum> chunkSums(Sessions side, TableSql.ChunkSums stmt, List<List<String>> bounds, boolean sliced,
+            long from, Long to) throws SQLException {
+        Map<Integer, Sum> out = new HashMap<>();
+        try (Connection c = side.get(); PreparedStatement ps = c.prepareStatement(stmt.sql())) {
+            int next = 1;
+            if (!bounds.isEmpty()) {
+                if (stmt.boundOrder() == null) {
+                    ps.setArray(next++, c.createArrayOf("text", bounds.stream().map(b -> b.get(0)).toArray()));
+                } else {
+                    for (int b : stmt.boundOrder()) {
+                        for (String v : bounds.get(b)) {
+                            ps.setObject(next++, v, Types.OTHER);
+                        }
+                    }
+                }
+            }
+            if (sliced) {
+                ps.setString(next++, "(" + from + ",0)");
+                // the highest block number PostgreSQL can address is 2^32 - 2
+                ps.setString(next, "(" + (to == null ? 4294967295L : to) + ",0)");
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getInt(1), new Sum(rs.getLong(2), rs.getString(3)));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A range's rows and hash sum on both sides, at once (by its key range: the narrowing of a differing chunk). */
+    private Sum[] sums(TableSql sql, KeyRange range) throws Exception {
+        counters.rangesHashed.incrementAndGet();
+        Future<Sum> tgt = targetThreads.submit(() -> sum(target, sql, range, false));
+        Sum src;
+        try {
+            src = sum(source, sql, range, true);
+        } catch (Exception e) {
+            tgt.cancel(true);
+            throw e;
+        }
+        return new Sum[] {src, get(tgt)};
+    }
+
+    private static Sum sum(Sessions side, TableSql sql, KeyRange range, boolean onSource) throws SQLException {
+        try (Connection c = side.get(); PreparedStatement ps = c.prepareStatement(sql.rangeHash(range, onSource))) {
+            TableSql.bind(ps, 1, range);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new Sum(rs.getLong(1), rs.getString(2));
+            }
+        }
+    }
+
+    private interface Narrowing {
+        void run(Found f) throws Exception;
+    }
+
+    /**
+     * Verdicts of chunks narrowed together: the first carries the differences found in all of them (a batch is
+     * narrowed, and resumed, as one), each its own rows.
+     */
+    private List<ChunkVerdict> narrowed(TableSql sql, List<Integer> indexes, List<KeyRange> chunks, Progress.Pass[] passes,
+            AtomicInteger keyBudget, Narrowing how) throws Exception {
+        Found f = new Found(keyBudget);
+        try {
+            how.run(f);
+            List<ChunkVerdict> out = new ArrayList<>();
+            for (int n = 0; n < indexes.size(); n++) {
+                int i = indexes.get(n);
+                long s = passes[0].sums().getOrDefault(i, Sum.ZERO).rows();
+                long g = passes[1].sums().getOrDefault(i, Sum.ZERO).rows();
+                out.add(n == 0 ? new ChunkVerdict(i, s, g, f.missing, f.extra, f.different, List.copyOf(f.keys))
+                        : new ChunkVerdict(i, s, g, 0, 0, 0, List.of()));
+            }
+            for (ChunkVerdict v : out) {
+                progress.finished(sql.table.toString(), v);
+            }
+            return out;
+        } finally {
+            counters.release(f.keys.size());
+        }
+    }
+
+    /** The differences of one chunk, counted all and kept up to the table's key budget. */
+    final class Found {
+        final AtomicInteger budget;
+        final List<Difference> keys = new ArrayList<>();
+        long missing;
+        long extra;
+        long different;
+
+        Found(AtomicInteger budget) {
+            this.budget = budget;
+        }
+
+        void add(Kind kind, List<String> key, String detail, long count) {
+            switch (kind) {
+                case MISSING -> missing += count;
+                case EXTRA -> extra += count;
+                case DIFFERENT -> different += count;
+            }
+            if (budget.getAndUpdate(b -> Math.max(0, b - 1)) > 0) {
+                keys.add(new Difference(kind, key, detail));
+                counters.hold(1);
+            }
+        }
+    }
+
+    /** Splits a differing range at keys of its larger side until its parts are small, then streams those that differ. */
+    private void narrow(TableSql sql, KeyRange range, Sum[] sums, Found f, int depth) throws Exception {
+        long rows = Math.max(sums[0].rows(), sums[1].rows());
+        if (rows <= options.leafRows() || depth >= MAX_DEPTH) {
+            merge(sql, List.of(range), f);
+            return;
+        }
+        boolean fromSource = sums[0].rows() >= sums[1].rows();
+        List<List<String>> points = new ArrayList<>();
+        try (Connection c = (fromSource ? source : target).get(); PreparedStatement ps = c.prepareStatement(sql.splitPoints(range, fromSource))) {
+            int next = TableSql.bind(ps, 1, range);
+            ps.setLong(next, (rows + options.fanout() - 1) / options.fanout());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    List<String> p = keyOf(rs, sql.key.size());
+                    if (!p.equals(range.lo())) {
+                        points.add(p);
+                    }
+                }
+            }
+        }
+        counters.hold(points.size());
+        try {
+            List<KeyRange> parts = new ArrayList<>();
+            List<String> lo = range.lo();
+            for (List<String> p : points) {
+                parts.add(new KeyRange(lo, p));
+                lo = p;
+            }
+            parts.add(new KeyRange(lo, range.hi()));
+            if (parts.size() == 1) {
+                merge(sql, List.of(range), f);
+                return;
+            }
+            for (KeyRange part : parts) {
+                Sum[] s = sums(sql, part);
+                if (!s[0].equals(s[1])) {
+                    narrow(sql, part, s, f, depth + 1);
+                }
+            }
+        } finally {
+            counters.release(points.size());
+        }
+    }
+
+    /**
+     * Streams the ranges' keys and row hashes from both sides in the same order (cursors of {@code fetchSize} rows)
+     * and merges them: only the two current rows and the cursors' buffers are held.
+     */
+    private void merge(TableSql sql, List<KeyRange> ranges, Found f) throws SQLException {
+        int n = sql.key.size();
+        try (Connection a = source.get(); Connection b = target.get()) {
+            a.setAutoCommit(false);
+            b.setAutoCommit(false);
+            try (PreparedStatement pa = a.prepareStatement(sql.rangeRows(ranges, true));
+                    PreparedStatement pb = b.prepareStatement(sql.rangeRows(ranges, false))) {
+                pa.setFetchSize(options.fetchSize());
+                pb.setFetchSize(options.fetchSize());
+                int na = 1;
+                int nb = 1;
+                for (KeyRange range : ranges) {
+                    na = TableSql.bind(pa, na, range);
+                    nb = TableSql.bind(pb, nb, range);
+                }
+                counters.hold(2L * options.fetchSize());
+                try (ResultSet ra = pa.executeQuery(); ResultSet rb = pb.executeQuery()) {
+                    Row x = Row.next(ra, n);
+                    Row y = Row.next(rb, n);
+                    long streamed = 0;
+                    while (x != null || y != null) {
+                        int c = x == null ? 1 : y == null ? -1 : KeyRange.compareKeys(x.key, y.key);
+                        if (c < 0) {
+                            f.add(Kind.MISSING, x.key, null, 1);
+                            x = Row.next(ra, n);
+                            streamed++;
+                        } else if (c > 0) {
+                            f.add(Kind.EXTRA, y.key, null, 1);
+                            y = Row.next(rb, n);
+                            streamed++;
+                        } else {
+                            if (!x.hash.equals(y.hash)) {
+                                f.add(Kind.DIFFERENT, x.key, null, 1);
+                            }
+                            x = Row.next(ra, n);
+                            y = Row.next(rb, n);
+                            streamed += 2;
+                        }
+                    }
+                    counters.rowsStreamed.addAndGet(streamed);
+                } finally {
+                    counters.release(2L * options.fetchSize());
+                }
+            } finally {
+                a.rollback();
+                b.rollback();
+            }
+        }
+    }
+
+    private record Row(List<String> key, String hash) {
+        static Row next(ResultSet rs, int keyCols) throws SQLException {
+            return rs.next() ? new Row(keyOf(rs, keyCols), rs.getString(keyCols + 1)) : null;
+        }
+    }
+
+    static List<String> keyOf(ResultSet rs, int keyCols) throws SQLException {
+        List<String> k = new ArrayList<>(keyCols);
+        for (int i = 1; i <= keyCols; i++) {
+            k.add(rs.getString(i));
+        }
+        return k;
+    }
+
+    void awaitCatchUp() throws SQLException, InterruptedException {
+        try {
+            catchUp.await();
+        } catch (SQLException | InterruptedException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("waiting for the target to catch up: " + e, e);
+        }
+    }
+
+    record Recheck(List<Difference> keys, long missing, long extra, long different) {}
+
+    /**
+     * Live mode: the kept differences read again, the source first, then the target once it caught up with that read;
+     * up to {@code recheckRounds} times. A row equal on both sides is dropped; the others are classified anew. The
+     * differences beyond the kept ones were never seen by key and count as they were found.
+     */
+    private Recheck recheck(TableSql sql, List<Difference> found, long missing, long extra, long different)
+            throws SQLException, InterruptedException {
+        long[] unseen = {missing, extra, different};
+        for (Difference d : found) {
+            unseen[d.kind().ordinal()]--;
+        }
+        List<List<String>> keys = found.stream().map(Difference::key).toList();
+        List<Difference> still = found;
+        for (int round = 0; round < options.recheckRounds() && !keys.isEmpty(); round++) {
+            log.accept(sql.table + ": re-checking " + keys.size() + " rows that differed, after the target catches up");
+            Map<List<String>, String> s = rowsAt(source, sql, keys);
+            awaitCatchUp();
+            Map<List<String>, String> g = rowsAt(target, sql, keys);
+            still = new ArrayList<>();
+            for (List<String> k : keys) {
+                String a = s.get(k);
+                String b = g.get(k);
+                if (!Objects.equals(a, b)) {
+                    still.add(new Difference(a == null ? Kind.EXTRA : b == null ? Kind.MISSING : Kind.DIFFERENT, k, null));
+                }
+            }
+            keys = still.stream().map(Difference::key).toList();
+        }
+        long[] counts = unseen.clone();
+        for (Difference d : still) {
+            counts[d.kind().ordinal()]++;
+        }
+        return new Recheck(still, counts[0], counts[1], counts[2]);
+    }
+
+    /** key -> row hash of the rows found at these keys (at most {@code maxKeys}: held in memory). */
+    private Map<List<String>, String> rowsAt(Sessions side, TableSql sql, List<List<String>> keys) throws SQLException {
+        Map<List<String>, String> out = new HashMap<>();
+        try (Connection c = side.get(); PreparedStatement ps = c.prepareStatement(sql.rowsAtKeys())) {
+            for (int col = 0; col < sql.key.size(); col++) {
+                Object[] values = new Object[keys.size()];
+                for (int r = 0; r < keys.size(); r++) {
+                    values[r] = keys.get(r).get(col);
+                }
+                ps.setArray(col + 1, c.createArrayOf("text", values));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(keyOf(rs, sql.key.size()), rs.getString(sql.key.size() + 1));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Called every second while block ranges or chunks are read (a Temporal activity heartbeats from it; one that
+     * throws stops the validation).
+     */
+    public ValidationEngine heartbeat(Runnable beat) {
+        this.beat = beat;
+        return this;
+    }
+
+    /**
+     * Runs the tasks on as many threads as a side has sessions (a task uses at most one session of each side at a time,
+     * and waits for the target's own thread while it holds none there); the first failure stops the rest and is
+     * thrown as it was.
+     */
+    private <T> List<T> all(List<Callable<T>> tasks) throws SQLException, InterruptedException {
+        return all(tasks, beat);
+    }
+
+    private <T> List<T> all(List<Callable<T>> tasks, Runnable heartbeat) throws SQLException, InterruptedException {
+        java.util.Queue<T> out = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        List<Parallel.Task> run = tasks.stream().<Parallel.Task>map(t -> () -> {
+            T v = t.call();
+            if (v != null) {
+                out.add(v);
+            }
+        }).toList();
+        Parallel.run("dbmigrate-validate", run, options.parallel(), heartbeat, () -> {});
+        return new ArrayList<>(out);
+    }
+
+    static <T> T get(Future<T> f) throws SQLException, InterruptedException {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof SQLException s) {
+                throw s;
+            }
+            if (c instanceof InterruptedException i) {
+                throw i;
+            }
+            if (c instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(c);
+        }
+    }
+
+    ExecutorService targetThreads() {
+        return targetThreads;
+    }
+
+    static double seconds(long t0) {
+        return Math.round((System.nanoTime() - t0) / 1e6) / 1000.0;
+    }
+
+    @Override
+    public void close() {
+        targetThreads.shutdownNow();
+        source.close();
+        target.close();
+    }
+}

@@ -1,0 +1,43 @@
+package io.dbmigrate.activities.validation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class ProgressTest {
+    @Test
+    void progressSurvivesItsJson() throws Exception {
+        Progress.InMemory p = new Progress.InMemory();
+        p.planned("public.t", List.of(List.of("10"), List.of("20")));
+        p.passed("public.t", true, new Progress.Pass(List.of(0L, 100L), Set.of(1), Map.of(0, new Sum(3, "-42"))));
+        p.finished("public.t", new ChunkVerdict(2, 5, 4, 1, 0, 0, List.of(new Difference(Difference.Kind.MISSING, List.of("25"), null))));
+        ObjectMapper json = new ObjectMapper();
+        Progress.InMemory back = json.readValue(json.writeValueAsString(p), Progress.InMemory.class);
+        assertEquals(p.bounds("public.t"), back.bounds("public.t"));
+        assertEquals(p.pass("public.t", true), back.pass("public.t", true));
+        assertTrue(back.pass("public.t", false).isEmpty());
+        assertEquals(p.finished("public.t"), back.finished("public.t"));
+    }
+
+    @Test
+    void aReportedTableKeepsOnlyItsReport() {
+        Progress.InMemory p = new Progress.InMemory();
+        p.planned("public.t", List.of(List.of("10")));
+        p.finished("public.t", new ChunkVerdict(0, 5, 5, 0, 0, 0, List.of()));
+        TableReport r = new TableReport("public.t", false, 5, 5, 2, 0, 0, 0, 0, List.of(), false, 0.1, null);
+        p.reported(r);
+        assertEquals(r, p.report("public.t").orElseThrow());
+        assertTrue(p.bounds("public.t").isEmpty());
+        assertTrue(p.finished("public.t").isEmpty());
+    }
+
+    @Test
+    void sumsAddBeyondSixtyFourBits() {
+        assertEquals(new Sum(3, "18446744073709551614"), new Sum(1, "9223372036854775807").plus(new Sum(2, "9223372036854775807")));
+    }
+}
