@@ -54,6 +54,22 @@ class DemoIT {
         }
         assertEquals("finalized", r.get("fallback").asText(), r.toString());
         assertTrue(r.get("sourceRefusesWrites").asBoolean(), "after the switch the old source must refuse writes: " + r);
+        encryptedInHistory(r.get("migrationId").asText());
+    }
+
+    /**
+     * The stack gives the worker and the CLI one codec key: the server holds ciphertext (read here without the key, by
+     * naming the server with --temporal), and `history` decodes it with the key.
+     */
+    static void encryptedInHistory(String id) {
+        String sealed = java.util.Base64.getEncoder().encodeToString("binary/encrypted".getBytes());
+        String plain = java.util.Base64.getEncoder().encodeToString("json/plain".getBytes());
+        int port = ItPorts.block(27).temporal();
+        String raw = StackIT.cli("history", id, "--home", HOME.toString(), "--temporal", "127.0.0.1:" + port).out();
+        assertTrue(raw.contains(sealed) && !raw.contains(plain), "the server stores encrypted payloads only");
+        String decoded = StackIT.cli("history", id, "--home", HOME.toString()).out();
+        assertTrue(decoded.contains(plain) && !decoded.contains(sealed), "history decodes with the stack's key");
+        assertTrue(!decoded.contains("Encoded failure"));
     }
 
     /**
