@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.dbmigrate.workflows.codec.Codecs;
+import io.dbmigrate.workflows.codec.EncryptionCodec;
 import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
@@ -29,7 +30,10 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The worker process: validates its configuration, polls its task queue, serves /health and /metrics. */
+/**
+ * The worker process: validates its configuration, polls its task queue, serves /health and /metrics, and with a codec
+ * key /codec/encode and /codec/decode.
+ */
 public final class WorkerMain {
     private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
 
@@ -113,6 +117,11 @@ public final class WorkerMain {
             }
             ex.getResponseHeaders().add("Content-Type", "application/json");
             respond(ex, code, body.getBytes(StandardCharsets.UTF_8));
+        });
+        config.codecKeys().ifPresent(keys -> {
+            EncryptionCodec codec = new EncryptionCodec(keys);
+            http.createContext("/codec/encode", new CodecEndpoint(codec, true, config.codecAuthToken(), config.codecCorsOrigins()));
+            http.createContext("/codec/decode", new CodecEndpoint(codec, false, config.codecAuthToken(), config.codecCorsOrigins()));
         });
         http.start();
         return http;
