@@ -54,6 +54,29 @@ class DemoIT {
         }
         assertEquals("finalized", r.get("fallback").asText(), r.toString());
         assertTrue(r.get("sourceRefusesWrites").asBoolean(), "after the switch the old source must refuse writes: " + r);
+        encryptedInHistory(r.get("migrationId").asText());
+    }
+
+    /**
+     * The stack gives the worker and the CLI one codec key: the server holds the plan encrypted (read here without the
+     * key, by naming the server with --temporal), and `history` decodes it with the key. Search attributes stay plain:
+     * the server indexes them.
+     */
+    static void encryptedInHistory(String id) throws Exception {
+        int port = ItPorts.block(27).temporal();
+        String raw = StackIT.cli("history", id, "--home", HOME.toString(), "--temporal", "127.0.0.1:" + port).out();
+        String decoded = StackIT.cli("history", id, "--home", HOME.toString()).out();
+        assertEquals("binary/encrypted", planEncoding(raw));
+        assertEquals("json/plain", planEncoding(decoded));
+        assertTrue(!decoded.contains(java.util.Base64.getEncoder().encodeToString("binary/encrypted".getBytes())),
+                "every payload decoded");
+    }
+
+    private static String planEncoding(String historyJson) throws Exception {
+        JsonNode started = new com.fasterxml.jackson.databind.ObjectMapper().readTree(historyJson).get("events").get(0)
+                .get("workflowExecutionStartedEventAttributes");
+        String encoding = started.get("input").get("payloads").get(0).get("metadata").get("encoding").asText();
+        return new String(java.util.Base64.getDecoder().decode(encoding));
     }
 
     /**

@@ -9,7 +9,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import io.dbmigrate.activities.sql.SecretRef;
+import io.dbmigrate.workflows.codec.CodecKeys;
 
 /**
  * Worker settings, from a properties file named by {@code DBMIGRATE_CONFIG} and/or environment variables
@@ -24,7 +27,18 @@ public record WorkerConfig(
         String httpBind,
         String kafkaBootstrap,
         String connectUrl,
-        boolean stickyExecution) {
+        boolean stickyExecution,
+        Optional<CodecKeys> codecKeys,
+        Optional<String> codecAuthToken,
+        List<String> codecCorsOrigins) {
+
+    /** The token and keys stay out of logs and exceptions. */
+    @Override
+    public String toString() {
+        return "WorkerConfig[temporal " + temporalTarget + ", namespace " + namespace + ", task queue " + taskQueue
+                + ", http " + httpBind + ":" + httpPort + ", codec " + codecKeys.map(CodecKeys::toString).orElse("off")
+                + ", codec auth " + (codecAuthToken.isPresent() ? "bearer token" : "none") + "]";
+    }
 
     /** property name -> environment variable */
     static final Map<String, String> SETTINGS = new LinkedHashMap<>();
@@ -41,6 +55,12 @@ public record WorkerConfig(
         // false on Temporal's test server (the local stack): it never moves a workflow task or a query off the sticky
         // queue of a worker that died, so the migration would wait forever; a real server times it out in about 5 s
         SETTINGS.put("sticky.execution", "DBMIGRATE_STICKY_EXECUTION");
+        // a reference (env:NAME, file:PATH) to the payload codec's keys: unset, payloads are stored in plain JSON
+        SETTINGS.put("codec.key", "DBMIGRATE_CODEC_KEY");
+        // a reference to the bearer token /codec/decode and /codec/encode require; unset, they require none
+        SETTINGS.put("codec.auth", "DBMIGRATE_CODEC_AUTH");
+        // origins (comma-separated) whose pages may call the codec endpoint: the Temporal UI's, e.g. http://localhost:8080
+        SETTINGS.put("codec.cors.origins", "DBMIGRATE_CODEC_CORS_ORIGINS");
     }
 
     public static final String CONFIG_FILE_ENV = "DBMIGRATE_CONFIG";
@@ -80,10 +100,11 @@ public record WorkerConfig(
                 values.put(prop, v.trim());
             }
         });
-        return validate(values);
+        return validate(values, env);
     }
 
-    static WorkerConfig validate(Map<String, String> v) {
+    /** {@code secrets}: where env: references resolve (the process environment). */
+    static WorkerConfig validate(Map<String, String> v, Map<String, String> secrets) {
         List<String> problems = new ArrayList<>();
         String temporal = required(v, "temporal.target", problems);
         if (temporal != null && !temporal.matches("[^:/\\s]+:\\d{1,5}")) {
@@ -124,11 +145,46 @@ public record WorkerConfig(
         if (!sticky.equals("true") && !sticky.equals("false")) {
             problems.add(describe("sticky.execution") + " must be true or false, got '" + sticky + "'");
         }
+        Optional<CodecKeys> keys = Optional.empty();
+        if (v.containsKey("codec.key")) {
+            try {
+                keys = Optional.of(codecKeys(describe("codec.key"), v.get("codec.key"), secrets));
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        Optional<String> token = Optional.empty();
+        if (v.containsKey("codec.auth")) {
+            try {
+                token = Optional.of(SecretRef.resolve(describe("codec.auth"), v.get("codec.auth"), secrets));
+                if (token.get().isEmpty()) {
+                    problems.add(describe("codec.auth") + " " + v.get("codec.auth") + " is empty");
+                }
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
+            }
+            if (!v.containsKey("codec.key")) {
+                problems.add(describe("codec.auth") + " is set but " + describe("codec.key") + " is not: there is no codec to protect");
+            }
+        }
+        List<String> origins = v.containsKey("codec.cors.origins")
+                ? List.of(v.get("codec.cors.origins").split("\\s*,\\s*")) : List.of();
+        for (String o : origins) {
+            if (!o.equals("*") && !o.matches("https?://[^/\\s]+")) {
+                problems.add(describe("codec.cors.origins") + ": '" + o + "' is not an origin (scheme://host[:port], no path) or *");
+            }
+        }
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
         return new WorkerConfig(temporal, v.getOrDefault("temporal.namespace", "default"),
-                v.getOrDefault("task.queue", DEFAULT_TASK_QUEUE), port, bind, kafka, connect, Boolean.parseBoolean(sticky));
+                v.getOrDefault("task.queue", DEFAULT_TASK_QUEUE), port, bind, kafka, connect, Boolean.parseBoolean(sticky),
+                keys, token, origins);
+    }
+
+    /** The codec's keys from a reference; the worker and the CLI read the same secret the same way. */
+    public static CodecKeys codecKeys(String what, String ref, Map<String, String> env) {
+        return CodecKeys.parse(SecretRef.resolve(what, ref, env), what + " " + ref);
     }
 
     private static String required(Map<String, String> v, String prop, List<String> problems) {

@@ -9,6 +9,8 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.dbmigrate.workflows.codec.Codecs;
+import io.dbmigrate.workflows.codec.EncryptionCodec;
 import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
@@ -28,7 +30,10 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The worker process: validates its configuration, polls its task queue, serves /health and /metrics. */
+/**
+ * The worker process: validates its configuration, polls its task queue, serves /health and /metrics, and with a codec
+ * key /codec/encode and /codec/decode.
+ */
 public final class WorkerMain {
     private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
 
@@ -54,16 +59,17 @@ public final class WorkerMain {
                 .setTarget(config.temporalTarget())
                 .setMetricsScope(temporalMetrics)
                 .build());
-        WorkflowClient client = WorkflowClient.newInstance(service,
-                WorkflowClientOptions.newBuilder().setNamespace(config.namespace()).build());
+        WorkflowClient client = WorkflowClient.newInstance(service, Codecs.install(
+                WorkflowClientOptions.newBuilder().setNamespace(config.namespace()), config.codecKeys()).build());
         WorkerFactory factory = WorkerFactory.newInstance(client);
         Worker worker = factory.newWorker(config.taskQueue(), workerOptions(config));
         Registrations.register(worker, client, config, registry);
         factory.start();
         HttpServer http = startHttp(config, service, registry);
-        log.info("dbmigrate worker polling task queue '{}' on {} (namespace {}, sticky execution {}); metrics on {}:{}/metrics",
-                config.taskQueue(), config.temporalTarget(), config.namespace(), config.stickyExecution(), config.httpBind(),
-                config.httpPort());
+        log.info("dbmigrate worker polling task queue '{}' on {} (namespace {}, sticky execution {}); metrics on {}:{}/metrics;"
+                + " payload codec {}", config.taskQueue(), config.temporalTarget(), config.namespace(), config.stickyExecution(),
+                config.httpBind(), config.httpPort(), config.codecKeys().map(k -> "on, encrypting with key " + k.currentId())
+                        .orElse("off (payloads stored in plain JSON)"));
 
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -111,6 +117,11 @@ public final class WorkerMain {
             }
             ex.getResponseHeaders().add("Content-Type", "application/json");
             respond(ex, code, body.getBytes(StandardCharsets.UTF_8));
+        });
+        config.codecKeys().ifPresent(keys -> {
+            EncryptionCodec codec = new EncryptionCodec(keys);
+            http.createContext("/codec/encode", new CodecEndpoint(codec, true, config.codecAuthToken(), config.codecCorsOrigins()));
+            http.createContext("/codec/decode", new CodecEndpoint(codec, false, config.codecAuthToken(), config.codecCorsOrigins()));
         });
         http.start();
         return http;

@@ -128,4 +128,38 @@ class WorkerConfigTest {
         assertTrue(e.getMessage().contains("DBMIGRATE_HTTP_BIND (http.bind) must be an address or host name"), e.getMessage());
         assertTrue(WorkerConfig.environmentNames().contains("DBMIGRATE_HTTP_BIND"));
     }
+
+    /** No key: no codec, as before. A key reference is resolved and checked at start, the key never echoed. */
+    @Test
+    void codecKeyIsAReferenceToA32ByteKeyCheckedAtStart(@TempDir Path dir) throws Exception {
+        assertTrue(WorkerConfig.load(validEnv()).codecKeys().isEmpty());
+
+        String key = io.dbmigrate.workflows.codec.CodecKeys.generate();
+        Path file = dir.resolve("codec-key");
+        Files.writeString(file, key + "\n"); // as `openssl rand -base64 32 > FILE` writes it
+        Map<String, String> env = validEnv();
+        env.put("DBMIGRATE_CODEC_KEY", "file:" + file);
+        WorkerConfig c = WorkerConfig.load(env);
+        assertEquals(io.dbmigrate.workflows.codec.CodecKeys.parse(key, "k").currentId(), c.codecKeys().orElseThrow().currentId());
+        assertTrue(!c.toString().contains(key), c.toString());
+
+        env.put("DBMIGRATE_CODEC_KEY", "env:MY_CODEC_KEY");
+        env.put("MY_CODEC_KEY", "c2hvcnQ=");
+        env.put("DBMIGRATE_CODEC_AUTH", "env:MY_TOKEN");
+        env.put("DBMIGRATE_CODEC_CORS_ORIGINS", "http://localhost:8080, http://ui.example/path");
+        WorkerConfig.ConfigException e = assertThrows(WorkerConfig.ConfigException.class, () -> WorkerConfig.load(env));
+        assertEquals(3, e.problems().size(), e.getMessage());
+        assertTrue(e.problems().get(0).startsWith("DBMIGRATE_CODEC_KEY (codec.key) env:MY_CODEC_KEY: line 1"), e.getMessage());
+        assertTrue(e.problems().get(1).contains("environment variable MY_TOKEN is not set"), e.getMessage());
+        assertTrue(e.problems().get(2).contains("'http://ui.example/path' is not an origin"), e.getMessage());
+        assertTrue(!e.getMessage().contains("c2hvcnQ="), "the key text is not echoed");
+
+        env.put("MY_CODEC_KEY", key);
+        env.put("MY_TOKEN", "s3cret-token");
+        env.put("DBMIGRATE_CODEC_CORS_ORIGINS", "http://localhost:8080,https://temporal.example.com");
+        c = WorkerConfig.load(env);
+        assertEquals("s3cret-token", c.codecAuthToken().orElseThrow());
+        assertEquals(java.util.List.of("http://localhost:8080", "https://temporal.example.com"), c.codecCorsOrigins());
+        assertTrue(!c.toString().contains("s3cret-token"), c.toString());
+    }
 }

@@ -23,12 +23,15 @@ import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.failure.ApplicationFailure;
 import java.sql.Connection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
 
 public final class PipelineActivitiesImpl implements PipelineActivities {
+    private static final Logger log = LoggerFactory.getLogger(PipelineActivitiesImpl.class);
     public static final String APPLY_DATA_ERROR = "ApplyDataError";
     /** The Debezium connector keeps failing the same way: a retry would only restart the same failures. */
     public static final String CAPTURE_FAILED = "CaptureFailed";
@@ -99,7 +102,7 @@ public final class PipelineActivitiesImpl implements PipelineActivities {
             });
         } catch (ApplyDataException e) {
             metrics.failure(APPLY_DATA_ERROR);
-            throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), APPLY_DATA_ERROR, e.table(), e.key(), e.lsn(), e.offset());
+            throw applyDataFailure(e, spec.redactsValues());
         } catch (CaptureWatchdog.CaptureFailed e) {
             metrics.failure(CAPTURE_FAILED);
             throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), CAPTURE_FAILED);
@@ -113,6 +116,19 @@ public final class PipelineActivitiesImpl implements PipelineActivities {
         } catch (Exception e) {
             throw Activity.wrap(e); // only the sampling's close, which throws nothing
         }
+    }
+
+    /**
+     * The failure that reaches the workflow and its history: without row values unless the plan allows them. The
+     * operator finds the full text, under the same key hash, in the worker's log.
+     */
+    static ApplicationFailure applyDataFailure(ApplyDataException e, boolean redactValues) {
+        if (redactValues) {
+            log.warn("{} [in history as {}]", e.getMessage(), e.key(true));
+        }
+        // no cause attached: the SQLException's message is the unredacted one
+        return ApplicationFailure.newNonRetryableFailure(e.message(redactValues), APPLY_DATA_ERROR, e.table(),
+                e.key(redactValues), e.lsn(), e.offset());
     }
 
     @Override

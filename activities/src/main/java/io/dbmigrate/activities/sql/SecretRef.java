@@ -17,14 +17,32 @@ public final class SecretRef {
     }
 
     static String resolve(String ref, Map<String, String> env) {
+        String secret = read("passwordRef", ref, env);
+        if (ref.startsWith("file:") && !secret.equals(secret.strip())) {
+            // Kafka Connect's DirectoryConfigProvider reads the file verbatim: both sides must see the same secret
+            throw new IllegalArgumentException("passwordRef " + ref + ": " + ref.substring(5) + " starts or ends with whitespace "
+                    + "(a trailing newline?); Kafka Connect would read it verbatim. Write it with printf '%s' PASSWORD > FILE");
+        }
+        return secret;
+    }
+
+    /**
+     * Any other secret read from a reference (a codec key, a bearer token), stripped of surrounding whitespace;
+     * {@code what} names the setting in errors, which never show the secret.
+     */
+    public static String resolve(String what, String ref, Map<String, String> env) {
+        return read(what, ref, env).strip();
+    }
+
+    private static String read(String what, String ref, Map<String, String> env) {
         if (ref == null || ref.isBlank()) {
-            throw new IllegalArgumentException("passwordRef is empty: use env:NAME or file:PATH");
+            throw new IllegalArgumentException(what + " is empty: use env:NAME or file:PATH");
         }
         if (ref.startsWith("env:")) {
             String name = ref.substring(4);
             String v = env.get(name);
             if (v == null) {
-                throw new IllegalArgumentException("passwordRef " + ref + ": environment variable " + name
+                throw new IllegalArgumentException(what + " " + ref + ": environment variable " + name
                         + " is not set on the worker");
             }
             return v;
@@ -32,20 +50,14 @@ public final class SecretRef {
         if (ref.startsWith("file:")) {
             Path p = Path.of(ref.substring(5));
             try {
-                String secret = Files.readString(p);
-                if (!secret.equals(secret.strip())) {
-                    // Kafka Connect's DirectoryConfigProvider reads the file verbatim: both sides must see the same secret
-                    throw new IllegalArgumentException("passwordRef " + ref + ": " + p + " starts or ends with whitespace "
-                            + "(a trailing newline?); Kafka Connect would read it verbatim. Write it with printf '%s' PASSWORD > FILE");
-                }
-                return secret;
+                return Files.readString(p);
             } catch (IOException e) {
-                throw new IllegalArgumentException("passwordRef " + ref + ": cannot read " + p + " on the worker ("
+                throw new IllegalArgumentException(what + " " + ref + ": cannot read " + p + " on the worker ("
                         + e.getClass().getSimpleName() + ")");
             }
         }
-        throw new IllegalArgumentException("passwordRef (" + ref.length()
-                + " characters, not shown) is not a reference: use env:NAME or file:PATH, never the password itself");
+        throw new IllegalArgumentException(what + " (" + ref.length()
+                + " characters, not shown) is not a reference: use env:NAME or file:PATH, never the secret itself");
     }
 
     /**

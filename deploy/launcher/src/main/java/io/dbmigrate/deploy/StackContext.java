@@ -5,10 +5,13 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import io.dbmigrate.workflows.codec.CodecKeys;
+import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
+import java.util.function.Supplier;
 import java.util.HexFormat;
 
-/** What every component needs: where things live, which ports, and the local stack's one database password. */
+/** What every component needs: where things live, which ports, the local stack's database password and codec key. */
 public record StackContext(StackLayout layout, StackPorts ports) {
 
     public static final String PG_SUPERUSER = "postgres";
@@ -19,24 +22,38 @@ public record StackContext(StackLayout layout, StackPorts ports) {
     }
 
     public String postgresPassword() {
-        synchronized (StackContext.class) {
-            return readOrCreatePassword();
-        }
+        return readOrCreate(postgresPasswordFile(), () -> {
+            byte[] random = new byte[12];
+            new SecureRandom().nextBytes(random);
+            return HexFormat.of().formatHex(random);
+        });
     }
 
-    private String readOrCreatePassword() {
-        Path f = postgresPasswordFile();
-        try {
-            if (!Files.exists(f)) {
-                Files.createDirectories(f.getParent());
-                byte[] random = new byte[12];
-                new SecureRandom().nextBytes(random);
-                Files.writeString(f, HexFormat.of().formatHex(random));
-                Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+    /** The payload codec's key file the worker and the CLI share ({@code DBMIGRATE_CODEC_KEY=file:PATH}). */
+    public Path codecKeyFile() {
+        return layout.secrets().resolve("codec-key");
+    }
+
+    /** Creates the codec key file with one fresh key unless it exists (a restarted stack keeps reading its history). */
+    public Path codecKey() {
+        readOrCreate(codecKeyFile(), CodecKeys::generate);
+        return codecKeyFile();
+    }
+
+    private static String readOrCreate(Path f, Supplier<String> secret) {
+        synchronized (StackContext.class) {
+            try {
+                if (!Files.exists(f)) {
+                    Files.createDirectories(f.getParent());
+                    Path tmp = Files.createTempFile(f.getParent(), f.getFileName().toString(), ".tmp",
+                            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                    Files.writeString(tmp, secret.get());
+                    Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE);
+                }
+                return Files.readString(f).trim();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read or create " + f, e);
             }
-            return Files.readString(f).trim();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read or create " + f, e);
         }
     }
 

@@ -50,7 +50,9 @@ public final class WorkerComponent extends JavaComponent {
                 "DBMIGRATE_KAFKA_BOOTSTRAP", "127.0.0.1:" + ctx.ports().kafka(),
                 "DBMIGRATE_CONNECT_URL", "http://127.0.0.1:" + ctx.ports().connect(),
                 // the stack runs Temporal's test server, which never redispatches from a dead worker's sticky queue
-                "DBMIGRATE_STICKY_EXECUTION", "false");
+                "DBMIGRATE_STICKY_EXECUTION", "false",
+                // the demo runs encrypted: the CLI reads the same file (TemporalOptions)
+                "DBMIGRATE_CODEC_KEY", "file:" + ctx.codecKey());
     }
 
     @Override

@@ -43,7 +43,8 @@ public final class DemoSetup {
         this.source = new Endpoint("127.0.0.1", ctx.ports().sourcePostgres(), db, "postgres", ref);
         this.target = new Endpoint("127.0.0.1", ctx.ports().targetPostgres(), db, "postgres", ref);
         this.connect = new ConnectClient("http://127.0.0.1:" + ctx.ports().connect());
-        this.temporal = TemporalOptions.connect("127.0.0.1:" + ctx.ports().temporal(), "default");
+        this.temporal = TemporalOptions.connect("127.0.0.1:" + ctx.ports().temporal(), "default",
+                TemporalOptions.localStackKeys(ctx));
         this.pgbouncer = stack.pgbouncerAdmin().map(admin -> new MigrationPlan.PgBouncerOptions(admin, db,
                 stack.pgbouncerDatabasesFile().orElseThrow().toString()));
         this.viaPgBouncer = stack.pgbouncerPort().map(port -> new Endpoint("127.0.0.1", port, db, "postgres", ref));

@@ -2,6 +2,9 @@ package io.dbmigrate.cli.migrate;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.dbmigrate.workflows.codec.CodecKeys;
+import io.dbmigrate.workflows.codec.Codecs;
+import io.dbmigrate.workflows.codec.EncryptionCodec;
 import io.dbmigrate.workflows.model.MigrationPlan;
 import io.dbmigrate.workflows.model.MigrationStatus;
 import io.dbmigrate.workflows.workflow.MigrationWorkflow;
@@ -18,6 +21,7 @@ import io.temporal.common.WorkflowExecutionHistory;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -133,7 +137,7 @@ public final class MigrationCommands {
             MigrationStatus s = WorkerAnswers.status(client, wf, WorkerAnswers.WAIT, described);
             // while the initial copy runs, its per-table progress is in the activity's heartbeat, not in the workflow
             com.fasterxml.jackson.databind.node.ObjectNode doc = JSON.valueToTree(s);
-            Watch.copyProgress(described).ifPresent(p -> doc.set("snapshotCopyProgress", JSON.valueToTree(p)));
+            Watch.copyProgress(described, client.getOptions().getDataConverter()).ifPresent(p -> doc.set("snapshotCopyProgress", JSON.valueToTree(p)));
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 out.println(JSON.writeValueAsString(doc));
@@ -262,7 +266,13 @@ public final class MigrationCommands {
 
         @Override
         public Integer call() {
-            WorkflowExecutionHistory h = temporal.client().fetchHistory(TemporalOptions.workflowId(id));
+            String wf = TemporalOptions.workflowId(id);
+            WorkflowExecutionHistory h = temporal.client().fetchHistory(wf);
+            // the server hands history over as stored: with the codec's key, print it as the workflow saw it
+            Optional<CodecKeys> keys = temporal.codecKeys();
+            if (keys.isPresent()) {
+                h = new WorkflowExecutionHistory(Codecs.decode(h.getHistory(), new EncryptionCodec(keys.get())), wf);
+            }
             spec.commandLine().getOut().println(h.toJson(true));
             return 0;
         }

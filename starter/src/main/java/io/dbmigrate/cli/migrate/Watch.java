@@ -8,7 +8,7 @@ import io.dbmigrate.workflows.model.TableValidation;
 import io.temporal.api.workflow.v1.PendingActivityInfo;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
 import io.temporal.client.WorkflowClient;
-import io.temporal.common.converter.DefaultDataConverter;
+import io.temporal.common.converter.DataConverter;
 import java.io.PrintWriter;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -48,8 +48,8 @@ public final class Watch implements Callable<Integer> {
                 Thread.sleep(1000);
                 continue;
             }
-            String line = render(s, applierProgress(described).orElse(s.applier()))
-                    + copyProgress(described).map(Watch::render).orElse("");
+            String line = render(s, applierProgress(described, client.getOptions().getDataConverter()).orElse(s.applier()))
+                    + copyProgress(described, client.getOptions().getDataConverter()).map(Watch::render).orElse("");
             if (!line.equals(last)) {
                 out.println(line);
                 out.flush();
@@ -129,19 +129,21 @@ public final class Watch implements Callable<Integer> {
     }
 
     /** The applier's latest heartbeat, from the workflow's pending activities (none once it is closed). */
-    static Optional<ApplierProgress> applierProgress(DescribeWorkflowExecutionResponse d) {
-        return heartbeat(d, "RunApplier", ApplierProgress.class);
+    static Optional<ApplierProgress> applierProgress(DescribeWorkflowExecutionResponse d, DataConverter dc) {
+        return heartbeat(d, "RunApplier", ApplierProgress.class, dc);
     }
 
     /** The initial copy's latest heartbeat: rows, bytes and ETA per table while CopySnapshot runs. */
-    static Optional<SnapshotCopyProgress> copyProgress(DescribeWorkflowExecutionResponse d) {
-        return heartbeat(d, "CopySnapshot", SnapshotCopyProgress.class);
+    static Optional<SnapshotCopyProgress> copyProgress(DescribeWorkflowExecutionResponse d, DataConverter dc) {
+        return heartbeat(d, "CopySnapshot", SnapshotCopyProgress.class, dc);
     }
 
-    private static <T> Optional<T> heartbeat(DescribeWorkflowExecutionResponse d, String activity, Class<T> type) {
+    /** {@code dc}: the client's converter, which decrypts heartbeats when the worker runs the payload codec. */
+    private static <T> Optional<T> heartbeat(DescribeWorkflowExecutionResponse d, String activity, Class<T> type,
+            DataConverter dc) {
         for (PendingActivityInfo p : d.getPendingActivitiesList()) {
             if (p.getActivityType().getName().equals(activity) && p.hasHeartbeatDetails()) {
-                return Optional.ofNullable(DefaultDataConverter.newDefaultInstance().fromPayloads(0,
+                return Optional.ofNullable(dc.fromPayloads(0,
                         Optional.of(p.getHeartbeatDetails()), type, type));
             }
         }

@@ -66,7 +66,7 @@ class StartSearchAttributesTest {
                         response.onCompleted();
                     }
                 }).build().start();
-        WorkflowClient client = TemporalOptions.connect("127.0.0.1:" + server.getPort(), "default");
+        WorkflowClient client = TemporalOptions.connect("127.0.0.1:" + server.getPort(), "default", java.util.Optional.empty());
         try {
             return MigrationCommands.searchAttributesRegistered(client);
         } finally {

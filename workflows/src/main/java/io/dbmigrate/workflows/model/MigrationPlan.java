@@ -27,6 +27,7 @@ public record MigrationPlan(
         @JsonProperty("faultInjection") String faultInjection,
         @JsonProperty("snapshot") String snapshot,
         @JsonProperty("limits") Limits limits,
+        @JsonProperty("redactValues") Boolean redactValues,
         @JsonAnySetter @JsonAnyGetter Map<String, Object> unknownFields) {
 
     /** The initial copy: dbmigrate's parallel COPY in the slot's exported snapshot (the default). */
@@ -43,7 +44,16 @@ public record MigrationPlan(
     public MigrationPlan(String migrationId, Endpoint source, Endpoint target, List<String> schemas, List<String> tables,
             Thresholds thresholds, String approval, CutoverOptions cutover, String faultInjection,
             Map<String, Object> unknownFields) {
-        this(migrationId, source, target, schemas, tables, thresholds, approval, cutover, faultInjection, null, null, unknownFields);
+        this(migrationId, source, target, schemas, tables, thresholds, approval, cutover, faultInjection, null, null, null,
+                unknownFields);
+    }
+
+    /** A plan with the default redaction. */
+    public MigrationPlan(String migrationId, Endpoint source, Endpoint target, List<String> schemas, List<String> tables,
+            Thresholds thresholds, String approval, CutoverOptions cutover, String faultInjection, String snapshot,
+            Limits limits, Map<String, Object> unknownFields) {
+        this(migrationId, source, target, schemas, tables, thresholds, approval, cutover, faultInjection, snapshot, limits,
+                null, unknownFields);
     }
 
     /** A plan with the default pipeline limits. */
@@ -51,7 +61,16 @@ public record MigrationPlan(
             Thresholds thresholds, String approval, CutoverOptions cutover, String faultInjection, String snapshot,
             Map<String, Object> unknownFields) {
         this(migrationId, source, target, schemas, tables, thresholds, approval, cutover, faultInjection, snapshot, null,
-                unknownFields);
+                null, unknownFields);
+    }
+
+    /**
+     * Whether errors and reports that reach the workflow history (and everyone who can read it) leave out row values:
+     * keys become a stable hash ({@code key#1a2b3c4d}), the database's row details are dropped; the worker's log keeps
+     * the full text for the operator. On unless the plan says {@code "redactValues": false}.
+     */
+    public boolean redactsValues() {
+        return redactValues == null || redactValues;
     }
 
     public String snapshotOrDefault() {
@@ -60,7 +79,7 @@ public record MigrationPlan(
 
     public MigrationPlan withSnapshot(String mode) {
         return new MigrationPlan(migrationId, source, target, schemas, tables, thresholds, approval, cutover, faultInjection,
-                mode, limits, unknownFields);
+                mode, limits, redactValues, unknownFields);
     }
 
     /** Proceed to validation once lag is under these; validation reads chunks of this many rows. */
@@ -143,7 +162,7 @@ public record MigrationPlan(
 
     public MigrationPlan withLimits(Limits l) {
         return new MigrationPlan(migrationId, source, target, schemas, tables, thresholds, approval, cutover, faultInjection,
-                snapshot, l, unknownFields);
+                snapshot, l, redactValues, unknownFields);
     }
 
     public Thresholds thresholdsOrDefault() {
@@ -169,13 +188,13 @@ public record MigrationPlan(
 
     public MigrationPlan withCutover(CutoverOptions options) {
         return new MigrationPlan(migrationId, source, target, schemas, tables, thresholds, approval, options, faultInjection,
-                snapshot, limits, unknownFields);
+                snapshot, limits, redactValues, unknownFields);
     }
 
     /** The same plan seen from the other side (source and target swapped): the fallback's steps on the target. */
     public MigrationPlan reversed() {
         return new MigrationPlan(migrationId, target, source, schemas, tables, thresholds, approval, cutover, faultInjection,
-                snapshot, limits, unknownFields);
+                snapshot, limits, redactValues, unknownFields);
     }
 
     public List<String> schemasOrDefault() {

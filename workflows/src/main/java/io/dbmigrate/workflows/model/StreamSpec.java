@@ -17,7 +17,8 @@ public record StreamSpec(
         @JsonProperty("to") Endpoint to,
         @JsonProperty("tables") List<TableRef> tables,
         @JsonProperty("snapshot") boolean snapshot,
-        @JsonProperty("maxRecordBytes") @JsonInclude(JsonInclude.Include.NON_NULL) Long maxRecordBytes) {
+        @JsonProperty("maxRecordBytes") @JsonInclude(JsonInclude.Include.NON_NULL) Long maxRecordBytes,
+        @JsonProperty("redactValues") @JsonInclude(JsonInclude.Include.NON_NULL) Boolean redactValues) {
 
     public StreamSpec {
         MigrationId.require(migrationId);
@@ -27,7 +28,19 @@ public record StreamSpec(
     /** A stream with the default record limit. */
     public StreamSpec(String migrationId, Direction direction, Endpoint from, Endpoint to, List<TableRef> tables,
             boolean snapshot) {
-        this(migrationId, direction, from, to, tables, snapshot, null);
+        this(migrationId, direction, from, to, tables, snapshot, null, null);
+    }
+
+    /** A stream with the default redaction (the plan's redactValues unset). */
+    public StreamSpec(String migrationId, Direction direction, Endpoint from, Endpoint to, List<TableRef> tables,
+            boolean snapshot, Long maxRecordBytes) {
+        this(migrationId, direction, from, to, tables, snapshot, maxRecordBytes, null);
+    }
+
+    /** The plan's redactValues: whether the applier's errors leave row values out of history. */
+    @JsonIgnore
+    public boolean redactsValues() {
+        return redactValues == null || redactValues;
     }
 
     /** The largest change record every part of the pipeline accepts (plan setting limits.maxRecordBytes). */
@@ -37,7 +50,7 @@ public record StreamSpec(
     }
 
     public StreamSpec withSnapshot(boolean s) {
-        return new StreamSpec(migrationId, direction, from, to, tables, s, maxRecordBytes);
+        return new StreamSpec(migrationId, direction, from, to, tables, s, maxRecordBytes, redactValues);
     }
 
     public enum Direction {

@@ -32,7 +32,7 @@ final class Phases {
         PreflightReport report = c.steps.preflight(c.plan);
         c.tables = report.tables();
         c.forward = new StreamSpec(c.plan.migrationId(), StreamSpec.Direction.FORWARD, c.plan.source(), c.plan.target(),
-                c.tables, true, c.plan.maxRecordBytesOrNull());
+                c.tables, true, c.plan.maxRecordBytesOrNull(), c.plan.redactValues());
         c.maybeInject(Phase.PREFLIGHT);
     }
 
@@ -208,7 +208,7 @@ final class Phases {
         if (c.fallbackVersion && c.plan.cutoverOrDefault().fallbackWindowMinutes() > 0) {
             // before the pause: the slot must exist before the first application write on the target
             c.reverse = new StreamSpec(c.plan.migrationId(), StreamSpec.Direction.REVERSE, c.plan.target(), c.plan.source(),
-                    c.tables, false, c.plan.maxRecordBytesOrNull());
+                    c.tables, false, c.plan.maxRecordBytesOrNull(), c.plan.redactValues());
             c.saga.register("TeardownReverseCapture", () -> c.pipeline.teardownCapture(c.reverse));
             c.pipeline.prepareReverseCapture(c.reverse);
         }
