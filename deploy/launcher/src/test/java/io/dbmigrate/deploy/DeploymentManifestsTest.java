@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +26,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
 
 /**
@@ -149,7 +151,7 @@ class DeploymentManifestsTest {
 
     /** The worker reads only the names WorkerConfig knows; a renamed setting would leave a manifest silently ignored. */
     @Test
-    void theWorkersEnvironmentIsWhatWorkerConfigReadsWithTheCodesPortsAndQueue() throws IOException {
+    void theWorkersEnvironmentIsWhatWorkerConfigReadsWithTheCodesPortsAndQueue(@TempDir Path tmp) throws IOException {
         Map<String, Map<String, String>> workers = new LinkedHashMap<>();
         workers.put("compose", env(compose().at("/services/worker")));
         workers.put("k8s", env(workerContainer()));
@@ -161,7 +163,7 @@ class DeploymentManifestsTest {
             for (String required : List.of("DBMIGRATE_TEMPORAL_TARGET", "DBMIGRATE_KAFKA_BOOTSTRAP", "DBMIGRATE_CONNECT_URL")) {
                 assertTrue(env.containsKey(required), w.getKey() + ": " + required + " is required");
             }
-            WorkerConfig c = WorkerConfig.load(env); // every value well-formed for the worker's own validation
+            WorkerConfig c = WorkerConfig.load(withCodecSecretsAt(env, tmp)); // every value well-formed for the worker
             assertEquals(WorkerConfig.DEFAULT_HTTP_PORT, c.httpPort(), w.getKey());
             assertEquals(WORKER_HTTP, c.httpPort());
             assertEquals("0.0.0.0", c.httpBind(), w.getKey() + ": probes and the scrape come from outside the container");
@@ -180,6 +182,70 @@ class DeploymentManifestsTest {
         assertTrue(workers.get("k8s").get("DBMIGRATE_CONNECT_URL").startsWith(
                 "http://" + k8s("KafkaConnect", "dbmigrate-connect").at("/metadata/name").asText() + "-connect-api."));
         assertTrue(workers.get("k8s").get("DBMIGRATE_TEMPORAL_TARGET").startsWith("temporal-frontend."));
+    }
+
+    /**
+     * The manifests' codec references point into a secret mounted in the container; here the same names resolve to
+     * files written for the test, so the worker's own validation reads a key and a token as it would in the pod.
+     */
+    static Map<String, String> withCodecSecretsAt(Map<String, String> env, Path dir) throws IOException {
+        Map<String, String> out = new LinkedHashMap<>(env);
+        for (String name : List.of("DBMIGRATE_CODEC_KEY", "DBMIGRATE_CODEC_AUTH")) {
+            String ref = env.get(name);
+            if (ref == null) {
+                continue;
+            }
+            assertTrue(ref.startsWith("file:"), name + " is a file reference into a mounted secret: " + ref);
+            Path file = dir.resolve(Path.of(ref.substring("file:".length())).getFileName());
+            Files.writeString(file, name.endsWith("KEY") ? Base64.getEncoder().encodeToString(new byte[32]) : "token");
+            out.put(name, "file:" + file);
+        }
+        return out;
+    }
+
+    /** The mount path of the worker container's volume that holds the named Secret (k8s). */
+    static String workerSecretMount(String secretName) throws IOException {
+        for (JsonNode v : k8s("Deployment", "dbmigrate-worker").at("/spec/template/spec/volumes")) {
+            if (v.at("/secret/secretName").asText().equals(secretName)) {
+                for (JsonNode m : workerContainer().path("volumeMounts")) {
+                    if (m.path("name").equals(v.path("name"))) {
+                        return m.path("mountPath").asText();
+                    }
+                }
+            }
+        }
+        throw new AssertionError("the worker does not mount Secret " + secretName);
+    }
+
+    /**
+     * History is encrypted in both deployments: the worker's codec key (and in k8s the endpoint's token) come from a
+     * secret the worker mounts and Kafka Connect does not; compose's UI decodes through the worker's published endpoint,
+     * whose CORS allows the UI's origin.
+     */
+    @Test
+    void theWorkerEncryptsHistoryWithAKeyOnlyItMounts() throws IOException {
+        JsonNode services = compose().path("services");
+        Map<String, String> composeEnv = env(services.path("worker"));
+        assertEquals("file:/run/secrets/codec-key", composeEnv.get("DBMIGRATE_CODEC_KEY"));
+        assertTrue(services.at("/worker/secrets").toString().contains("\"codec-key\""));
+        assertFalse(services.at("/connect/secrets").toString().contains("codec"), "Connect never sees the codec key");
+        String ui = env(services.path("temporal-ui")).get("TEMPORAL_CODEC_ENDPOINT");
+        assertEquals("http://localhost:" + WORKER_HTTP + "/codec", ui, "the UI's codec endpoint is the worker's");
+        assertTrue(services.at("/worker/ports").toString().contains("127.0.0.1:" + WORKER_HTTP + ":" + WORKER_HTTP),
+                "the codec endpoint decodes every history: published on loopback only");
+        String uiOrigin = env(services.path("temporal-ui")).get("TEMPORAL_CORS_ORIGINS");
+        assertTrue(List.of(composeEnv.get("DBMIGRATE_CODEC_CORS_ORIGINS").split(",")).contains(uiOrigin),
+                "the browser's calls from the UI's origin are allowed");
+
+        Map<String, String> k8sEnv = env(workerContainer());
+        String mount = workerSecretMount("dbmigrate-codec");
+        for (String name : List.of("DBMIGRATE_CODEC_KEY", "DBMIGRATE_CODEC_AUTH")) {
+            assertTrue(k8sEnv.getOrDefault(name, "").startsWith("file:" + mount + "/"), name + " reads the codec Secret");
+        }
+        JsonNode secret = k8s("Secret", "dbmigrate-codec");
+        assertTrue(secret.at("/stringData").has("codec-key") && secret.at("/stringData").has("codec-auth"));
+        assertFalse(k8s("KafkaConnect", "dbmigrate-connect").at("/spec/template").toString().contains("dbmigrate-codec"),
+                "Connect never mounts the codec Secret");
     }
 
     @Test
@@ -288,7 +354,12 @@ class DeploymentManifestsTest {
             String file = compose.at("/secrets/" + name + "/file").asText();
             assertFalse(file.isBlank(), "compose secret " + name + " comes from a file");
         }
-        assertEquals(compose.at("/services/worker/secrets"), compose.at("/services/connect/secrets"),
+        List<String> workerCredentials = new ArrayList<>();
+        compose.at("/services/worker/secrets").forEach(n -> workerCredentials.add(n.asText()));
+        workerCredentials.remove("codec-key");
+        List<String> connectCredentials = new ArrayList<>();
+        compose.at("/services/connect/secrets").forEach(n -> connectCredentials.add(n.asText()));
+        assertEquals(workerCredentials, connectCredentials,
                 "compose: the worker and Connect mount the same credentials (both at /run/secrets/NAME)");
 
         Set<String> k8sSecrets = new TreeSet<>();
@@ -313,18 +384,8 @@ class DeploymentManifestsTest {
         }
         assertEquals(List.of(), problems);
 
-        JsonNode worker = workerContainer();
-        String workerPath = null;
-        for (JsonNode m : worker.path("volumeMounts")) {
-            for (JsonNode v : k8s("Deployment", "dbmigrate-worker").at("/spec/template/spec/volumes")) {
-                if (v.path("name").equals(m.path("name")) && v.has("secret")) {
-                    workerPath = m.path("mountPath").asText();
-                }
-            }
-        }
         JsonNode connect = k8s("KafkaConnect", "dbmigrate-connect").at("/spec/template");
-        assertEquals(connect.at("/pod/volumes/0/secret/secretName").asText(),
-                k8s("Deployment", "dbmigrate-worker").at("/spec/template/spec/volumes/0/secret/secretName").asText());
+        String workerPath = workerSecretMount(connect.at("/pod/volumes/0/secret/secretName").asText());
         assertEquals(workerPath, connect.at("/connectContainer/volumeMounts/0/mountPath").asText(),
                 "a plan's passwordRef file:PATH must resolve on the worker and on Connect");
     }
