@@ -185,7 +185,8 @@ public final class LocalStack {
         List<Component> all = components();
         Set<String> starting = all.stream().filter(c -> c.pid().isEmpty() && c.skipped().isEmpty())
                 .map(Component::name).collect(Collectors.toSet());
-        if (starting.size() < all.size()) {
+        // (an optional component that is off neither runs nor starts: it does not make a stopped stack a running one)
+        if (all.stream().anyMatch(c -> c.pid().isPresent())) {
             requireRunningOnThesePorts();
             if (monitoring && !recordedMonitoring(ctx.layout()) && connect.pid().isPresent()) {
                 // the JMX exporter is an agent on Connect's command line: it cannot join a running JVM

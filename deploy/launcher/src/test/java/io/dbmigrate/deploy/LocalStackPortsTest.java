@@ -30,6 +30,27 @@ class LocalStackPortsTest {
         assertFalse(Files.exists(layout.logs()), "nothing was prepared");
     }
 
+    /**
+     * After `stack down`, the state file still names the old ports but nothing runs: `up` on other ports goes on to
+     * the port checks (here refused for a port this test holds) instead of calling the stopped stack a running one.
+     * Prometheus, optional and off, neither runs nor starts, which once made every stopped stack look half-running.
+     */
+    @Test
+    void aStoppedStackMovesToOtherPorts() throws Exception {
+        StackLayout layout = new StackLayout(home, home);
+        Files.writeString(layout.stateFile(), "{\"sourcePostgres\":26432,\"targetPostgres\":26433,\"kafka\":26092,"
+                + "\"kafkaController\":26093,\"connect\":26083,\"temporal\":26233,\"workerHttp\":26464}");
+        try (java.net.ServerSocket held = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            StackPorts d = StackPorts.defaults();
+            StackPorts asked = new StackPorts(d.sourcePostgres(), d.targetPostgres(), d.kafka(), d.kafkaController(),
+                    d.connect(), d.temporal(), held.getLocalPort());
+            StackException e = assertThrows(StackException.class,
+                    () -> new LocalStack(layout, asked, "unused").up(line -> {}));
+            assertFalse(e.getMessage().contains("runs on other ports"), e.getMessage());
+            assertTrue(e.getMessage().startsWith("nothing was started; the ports need fixing first"), e.getMessage());
+        }
+    }
+
     @Test
     void aStateFileWithoutPgBouncersPortIsReadAndGivesItTheSourcesBlock() throws Exception {
         StackLayout layout = new StackLayout(home, home);
