@@ -6,6 +6,7 @@ import io.dbmigrate.activities.sql.Sql;
 import io.dbmigrate.cli.StackOptions;
 import io.dbmigrate.cli.migrate.MigrationCommands;
 import io.dbmigrate.cli.migrate.Watch;
+import io.dbmigrate.cli.migrate.WorkerAnswers;
 import io.dbmigrate.deploy.LocalStack;
 import io.dbmigrate.deploy.StackContext;
 import io.dbmigrate.workflows.model.Endpoint;
@@ -39,6 +40,8 @@ import picocli.CommandLine.Spec;
 public final class DemoCommand implements Callable<Integer> {
     static final String DB = "dbmigrate_demo";
     static final String MIGRATION = "demo";
+    /** How long the demo keeps watching while no worker answers its status query before it gives up. */
+    static final java.time.Duration NO_WORKER_GIVE_UP = java.time.Duration.ofMinutes(2);
 
     @Mixin StackOptions stackOptions;
     @Spec CommandSpec spec;
@@ -87,8 +90,12 @@ public final class DemoCommand implements Callable<Integer> {
                         ? " (no PgBouncer on this machine: the application switches its own connection when the source refuses writes)"
                         : "") + ", fallback window " + windowMinutes + " min");
         DemoWriter writer = bouncer ? demo.writerViaPgBouncer(writesPerSec) : demo.writer(writesPerSec, () -> {
-            MigrationStatus s = MigrationCommands.status(client, workflowId);
-            return s != null && s.cutover() != null;
+            try {
+                MigrationStatus s = MigrationCommands.status(client, workflowId);
+                return s != null && s.cutover() != null;
+            } catch (WorkerAnswers.NoWorkerAnswer e) {
+                return false; // asked again at its next refused write
+            }
         });
         writer.start();
         info("live writer running at " + writesPerSec + " transactions/s; starting migration " + workflowId
@@ -102,8 +109,24 @@ public final class DemoCommand implements Callable<Integer> {
         java.util.TreeMap<Double, Long> streamingStart = null;
         String lastLine = null;
         boolean decided = false;
+        long unansweredSince = 0;
         while (true) {
-            status = MigrationCommands.status(client, workflowId);
+            try {
+                status = MigrationCommands.status(client, workflowId);
+                unansweredSince = 0;
+            } catch (WorkerAnswers.NoWorkerAnswer e) {
+                // a busy worker (a cold JVM, a loaded machine) answers late: keep watching like `watch` does, and give
+                // up with the server's view only when none has answered for a while
+                long now = System.nanoTime();
+                if (unansweredSince == 0) {
+                    unansweredSince = now;
+                    info("[waiting for a worker] " + e.getMessage());
+                } else if (now - unansweredSince > NO_WORKER_GIVE_UP.toNanos()) {
+                    throw e;
+                }
+                Thread.sleep(1000);
+                continue;
+            }
             if (status != null) {
                 String line = Watch.render(status, null);
                 if (!line.equals(lastLine)) {
