@@ -107,9 +107,10 @@ class FenceIT {
                 "GRANT INSERT, SELECT ON item TO fence_app");
         MigrationPlan plan = new MigrationPlan("fence_lease", PipelineStack.source(db), PipelineStack.target(db),
                 List.of("public"), null, null, "auto", new MigrationPlan.CutoverOptions(1, 5), null, null);
+        java.nio.file.Path appPassword = java.nio.file.Files.writeString(java.nio.file.Files.createTempFile("app", ".pw"), "app");
+        appPassword.toFile().deleteOnExit();
         io.dbmigrate.workflows.model.Endpoint app = new io.dbmigrate.workflows.model.Endpoint("127.0.0.1",
-                plan.source().port(), db, "fence_app", "file:" + java.nio.file.Files.writeString(
-                        java.nio.file.Files.createTempFile("app", ".pw"), "app"));
+                plan.source().port(), db, "fence_app", "file:" + appPassword);
         Fence.set(plan, List.of(new TableRef("public", "item")), () -> {});
         long setAt = System.nanoTime();
         SQLException refused = assertThrows(SQLException.class, () -> PipelineStack.exec(app, "INSERT INTO item VALUES (1)"));

@@ -231,6 +231,7 @@ class SnapshotCopyIT {
                 "CREATE ROLE rls_owner LOGIN REPLICATION PASSWORD '" + password + "'",
                 "GRANT CREATE ON DATABASE \"" + db + "\" TO rls_owner", "GRANT CREATE ON SCHEMA public TO rls_owner");
         var pwFile = Files.createTempFile("rls", ".pw");
+        pwFile.toFile().deleteOnExit();
         Files.writeString(pwFile, password);
         Endpoint owner = new Endpoint(admin.host(), admin.port(), db, "rls_owner", "file:" + pwFile);
         PipelineStack.exec(owner, "CREATE TABLE tenants (id int PRIMARY KEY, tenant text NOT NULL)",
