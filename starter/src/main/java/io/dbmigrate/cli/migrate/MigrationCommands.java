@@ -269,32 +269,39 @@ public final class MigrationCommands {
 
         @Override
         public Integer call() throws Exception {
-            String workflowId = TemporalOptions.workflowId(id);
-            com.fasterxml.jackson.databind.JsonNode report;
-            try {
-                // as a tree: the report may carry fields this CLI does not know yet
-                report = update(temporal.client(), workflowId, "validate", "validation", by, VALIDATE_WAIT,
-                        com.fasterxml.jackson.databind.JsonNode.class);
-            } catch (WorkflowUpdateException e) {
-                spec.commandLine().getErr().println("validation refused or not completed: " + rootMessage(e));
-                return 2;
-            } catch (WorkerAnswers.NoWorkerAnswer e) {
-                spec.commandLine().getErr().println(e.getMessage());
-                return 2;
-            }
-            PrintWriter out = spec.commandLine().getOut();
-            boolean passed = report.path("passed").asBoolean(false);
-            if (json) {
-                out.println(JSON.writeValueAsString(report));
-            } else {
-                printReport(out, report, by);
-                if (!passed) {
-                    out.println("approval is refused until a validation passes: ./dbmigrate validate " + id
-                            + " again once the cause is fixed, or ./dbmigrate abort " + id + " (RUNBOOK.md)");
-                }
-            }
-            return passed ? 0 : 1;
+            return validate(temporal.client(), TemporalOptions.workflowId(id), by, json, spec.commandLine().getOut(),
+                    spec.commandLine().getErr());
         }
+    }
+
+    /** The validate update and its printout; the exit code: 0 passed, 1 differences, 2 refused or not completed. */
+    static int validate(WorkflowClient client, String workflowId, String by, boolean json, PrintWriter out, PrintWriter err)
+            throws Exception {
+        com.fasterxml.jackson.databind.JsonNode report;
+        try {
+            // as a tree: the report may carry fields this CLI does not know yet
+            report = update(client, workflowId, "validate", "validation", by, VALIDATE_WAIT,
+                    com.fasterxml.jackson.databind.JsonNode.class);
+        } catch (WorkflowUpdateException e) {
+            err.println("validation refused or not completed: " + workflowsMessage(e));
+            return 2;
+        } catch (WorkerAnswers.NoWorkerAnswer e) {
+            err.println(e.getMessage());
+            return 2;
+        }
+        boolean passed = report.path("passed").asBoolean(false);
+        if (json) {
+            out.println(JSON.writeValueAsString(report));
+        } else {
+            printReport(out, report, by);
+            if (!passed) {
+                String id = workflowId.replaceFirst("^migration-", "");
+                out.println("approval is refused until a validation passes: ./dbmigrate validate " + id
+                        + " again once the cause is fixed, or ./dbmigrate abort " + id + " (RUNBOOK.md)");
+            }
+        }
+        out.flush();
+        return passed ? 0 : 1;
     }
 
     /** One line for the run, one per table (rows on each side, chunks, differing chunks), the report's file if any. */
@@ -358,6 +365,17 @@ public final class MigrationCommands {
             spec.commandLine().getOut().println(h.toJson(true));
             return 0;
         }
+    }
+
+    /** The workflow's own words: the innermost ApplicationFailure's message without the SDK's type and flags. */
+    static String workflowsMessage(Throwable t) {
+        String m = rootMessage(t);
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof io.temporal.failure.ApplicationFailure af) {
+                m = af.getOriginalMessage();
+            }
+        }
+        return m;
     }
 
     public static String rootMessage(Throwable t) {
