@@ -550,6 +550,14 @@ class MigrationWorkflowTest {
                 .setUpdateName("validate").setWaitForStage(io.temporal.client.WorkflowUpdateStage.ACCEPTED).build(), by);
     }
 
+    /** A validate update from {@code by}, its activity running (held) after the validation phase's. */
+    private io.temporal.client.WorkflowUpdateHandle<ValidationReport> startHeldValidation(MigrationWorkflow wf, String by) {
+        fakes.liveValidationHolds = true;
+        io.temporal.client.WorkflowUpdateHandle<ValidationReport> h = startValidate(wf, by);
+        awaitStatus(wf, "the on-demand validation running", s -> fakes.count("ValidateData(frozen=false)") == 2);
+        return h;
+    }
+
     /** The inputs of the accepted {@code validate} updates, as history keeps them (who asked; the event's time: when). */
     private List<String> validateRequestsInHistory(MigrationPlan plan) {
         io.temporal.common.converter.DataConverter json = io.temporal.common.converter.DefaultDataConverter.newDefaultInstance();
@@ -669,9 +677,7 @@ class MigrationWorkflowTest {
     void whileAValidationRunsAnotherAndAnApprovalAreRefused() {
         MigrationPlan plan = plan("revalidate_busy", "manual", null);
         MigrationWorkflow wf = startAndAwaitApproval(plan);
-        fakes.liveValidationHolds = true;
-        io.temporal.client.WorkflowUpdateHandle<ValidationReport> first = startValidate(wf, "alice");
-        awaitStatus(wf, "the on-demand validation running", s -> fakes.count("ValidateData(frozen=false)") == 2);
+        io.temporal.client.WorkflowUpdateHandle<ValidationReport> first = startHeldValidation(wf, "alice");
 
         assertValidateRefused(wf, "bob", "cannot validate: a validation requested by alice is already running");
         assertRejected(wf, "carol", "a validation requested by alice is running: approve once it has passed");
@@ -713,9 +719,7 @@ class MigrationWorkflowTest {
     void abortCancelsARunningOnDemandValidationBeforeTheRollback() {
         MigrationPlan plan = plan("revalidate_abort", "manual", null);
         MigrationWorkflow wf = startAndAwaitApproval(plan);
-        fakes.liveValidationHolds = true;
-        io.temporal.client.WorkflowUpdateHandle<ValidationReport> running = startValidate(wf, "alice");
-        awaitStatus(wf, "the on-demand validation running", s -> fakes.count("ValidateData(frozen=false)") == 2);
+        io.temporal.client.WorkflowUpdateHandle<ValidationReport> running = startHeldValidation(wf, "alice");
 
         wf.abort("incident");
         MigrationStatus s = result(wf);
