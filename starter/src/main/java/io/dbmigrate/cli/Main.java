@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "dbmigrate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Zero-downtime PostgreSQL-to-PostgreSQL migration, orchestrated by Temporal.",
         subcommands = {DemoCommand.class, MigrationCommands.Start.class, MigrationCommands.Status.class, Watch.class,
-                MigrationCommands.Approve.class, MigrationCommands.Rollback.class, MigrationCommands.Finalize.class,
+                MigrationCommands.Approve.class, MigrationCommands.Validate.class, MigrationCommands.Rollback.class, MigrationCommands.Finalize.class,
                 MigrationCommands.Abort.class, MigrationCommands.History.class,
                 StackCommand.class, CompareCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {

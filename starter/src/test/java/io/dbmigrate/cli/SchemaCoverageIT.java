@@ -308,6 +308,53 @@ class SchemaCoverageIT {
         assertAll(checks);
     }
 
+    // ---- validate on demand (issue 18)
+
+    /**
+     * {@code ./dbmigrate validate ID} while a real migration (manual approval) waits for approval under its case's
+     * writer: the live validation runs again and passes (exit 0), its report is the one status shows, and the
+     * migration still waits; the abort then leaves nothing behind.
+     */
+    @Test
+    void validateOnDemandWhileAwaitingApprovalPassesUnderWrites() throws Exception {
+        Case c = cases().stream().filter(k -> k.name().equals("identity_serial")).findFirst().orElseThrow();
+        String db = CARRIED_DB + "_validate";
+        freshDatabases(db);
+        setup(db, c);
+        Writer writer = new Writer(c, owner(sourceAdmin, db));
+        writer.start();
+        MigrationPlan plan = plan("coverage_validate", db, List.of(c.name()), "manual");
+        try {
+            start(plan);
+            JsonNode waiting = awaitState(plan, Set.of("AWAITING_APPROVAL"));
+            assertEquals("AWAITING_APPROVAL", waiting.get("state").asText(), waiting.toString());
+
+            StackIT.Result text = StackIT.printed("validate", plan.migrationId(), "--by", "it-operator", "--home", HOME.toString());
+            assertEquals(0, text.exit(), text.out() + text.err());
+            assertTrue(text.out().contains("validation requested by it-operator: PASSED"), text.out());
+            assertTrue(text.out().contains("identity_serial."), "a line per table: " + text.out());
+
+            StackIT.Result json = StackIT.printed("validate", plan.migrationId(), "--json", "--home", HOME.toString());
+            assertEquals(0, json.exit(), json.out() + json.err());
+            JsonNode report = StackIT.lastLineJson(json.out());
+            JsonNode status = StackIT.lastLineJson(StackIT.cli("status", plan.migrationId(), "--json", "--home", HOME.toString()).out());
+            assertAll(report.toString(),
+                    () -> assertTrue(report.get("passed").asBoolean()),
+                    () -> assertFalse(report.get("frozen").asBoolean(), "live"),
+                    () -> assertTrue(report.get("rowsSource").asLong() > 0),
+                    () -> assertEquals(2, report.get("tables").size(), "identity_serial has two tables"),
+                    () -> assertEquals(report, status.get("validation"), "status shows the latest validation"),
+                    () -> assertEquals("AWAITING_APPROVAL", status.get("state").asText()),
+                    () -> assertEquals(List.of(), writer.failures, "the application went on writing"));
+        } finally {
+            StackIT.cli("abort", plan.migrationId(), "--reason", "test over", "--home", HOME.toString());
+            writer.stop();
+        }
+        JsonNode end = awaitState(plan, ENDED);
+        assertEquals("ROLLED_BACK", end.get("state").asText(), end.toString());
+        assertEquals(List.of(), Leftovers.list(owner(sourceAdmin, db), owner(targetAdmin, db), connect), "dbmigrate's objects left");
+    }
+
     // ---- helpers
 
     /** The cases' setup in a fresh {@code db}, then one migration of them all while a writer per case writes. */
@@ -355,17 +402,32 @@ class SchemaCoverageIT {
 
     /** Auto-approved, the fence, no fallback window: the migration ends at the switch. */
     static MigrationPlan plan(String id, String db, List<String> schemas) {
-        return new MigrationPlan(id, owner(sourceAdmin, db), owner(targetAdmin, db), schemas, null, null, "auto",
+        return plan(id, db, schemas, "auto");
+    }
+
+    static MigrationPlan plan(String id, String db, List<String> schemas, String approval) {
+        return new MigrationPlan(id, owner(sourceAdmin, db), owner(targetAdmin, db), schemas, null, null, approval,
                 new MigrationPlan.CutoverOptions(30, 5, MigrationPlan.CutoverOptions.FENCE, null, 0), null, null);
     }
 
+    static final Set<String> ENDED = Set.of("COMPLETED", "ROLLED_BACK", "ROLLED_BACK_AFTER_CUTOVER", "FAILED");
+
     /** {@code start --plan}, then {@code status --json} until the migration ends; its last status. */
     static JsonNode migrate(MigrationPlan plan) throws Exception {
+        start(plan);
+        return awaitState(plan, ENDED);
+    }
+
+    static void start(MigrationPlan plan) throws IOException {
         Path file = HOME.resolve("coverage-plans/" + plan.migrationId() + ".json");
         Files.createDirectories(file.getParent());
         Files.writeString(file, JSON.writeValueAsString(plan));
         StackIT.Result started = StackIT.printed("start", "--plan", file.toString(), "--home", HOME.toString());
         assertEquals(0, started.exit(), started.out() + started.err());
+    }
+
+    /** {@code status --json} until the migration's state is one of {@code states} or it ended; its last status. */
+    static JsonNode awaitState(MigrationPlan plan, Set<String> states) throws Exception {
         long deadline = System.nanoTime() + 6L * 60 * 1_000_000_000L;
         String last = "";
         while (true) {
@@ -377,7 +439,7 @@ class SchemaCoverageIT {
                     System.out.println(plan.migrationId() + ": " + now);
                     last = now;
                 }
-                if (Set.of("COMPLETED", "ROLLED_BACK", "ROLLED_BACK_AFTER_CUTOVER", "FAILED").contains(s.get("state").asText())) {
+                if (states.contains(s.get("state").asText()) || ENDED.contains(s.get("state").asText())) {
                     return s;
                 }
             }

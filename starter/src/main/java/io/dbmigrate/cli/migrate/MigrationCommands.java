@@ -7,6 +7,8 @@ import io.dbmigrate.workflows.codec.Codecs;
 import io.dbmigrate.workflows.codec.EncryptionCodec;
 import io.dbmigrate.workflows.model.MigrationPlan;
 import io.dbmigrate.workflows.model.MigrationStatus;
+import io.dbmigrate.workflows.model.TableValidation;
+import io.dbmigrate.workflows.model.ValidationReport;
 import io.dbmigrate.workflows.workflow.MigrationWorkflow;
 import io.dbmigrate.workflows.workflow.SearchAttributes;
 import io.temporal.api.enums.v1.IndexedValueType;
@@ -20,6 +22,7 @@ import io.temporal.client.WorkflowUpdateException;
 import io.temporal.common.WorkflowExecutionHistory;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -30,7 +33,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** start, status, watch, approve, rollback, finalize, abort, history: each the equivalent of one temporal CLI call (docs/temporal-cli.md). */
+/** start, status, watch, approve, validate, rollback, finalize, abort, history: each the equivalent of one temporal CLI call (docs/temporal-cli.md). */
 public final class MigrationCommands {
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -222,10 +225,16 @@ public final class MigrationCommands {
      */
     public static String update(WorkflowClient client, String workflowId, String updateName, String what, String by,
             java.time.Duration wait) {
+        return update(client, workflowId, updateName, what, by, wait, String.class);
+    }
+
+    /** As {@link #update(WorkflowClient, String, String, String, String, java.time.Duration)}, for any JSON result. */
+    public static <T> T update(WorkflowClient client, String workflowId, String updateName, String what, String by,
+            java.time.Duration wait, Class<T> resultType) {
         WorkerAnswers.requireWorker(client, workflowId, what);
         WorkflowStub stub = client.newUntypedWorkflowStub(workflowId);
-        io.temporal.client.WorkflowUpdateHandle<String> handle = stub.startUpdate(
-                io.temporal.client.UpdateOptions.newBuilder(String.class).setUpdateName(updateName)
+        io.temporal.client.WorkflowUpdateHandle<T> handle = stub.startUpdate(
+                io.temporal.client.UpdateOptions.newBuilder(resultType).setUpdateName(updateName)
                         .setWaitForStage(io.temporal.client.WorkflowUpdateStage.ACCEPTED).build(), by);
         try {
             return handle.getResultAsync().get(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
@@ -240,6 +249,86 @@ public final class MigrationCommands {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** The live validation reads both sides whole: as long as its activity may run (MigrationContext's longSteps). */
+    static final java.time.Duration VALIDATE_WAIT = java.time.Duration.ofHours(12);
+
+    @Command(name = "validate", mixinStandardHelpOptions = true,
+            description = "While the migration waits for approval: run the live validation again now (Update validate) "
+                    + "and print its report. It becomes the validation status shows and approval requires to have passed; "
+                    + "differences do not fail the migration. Exit 0 passed, 1 differences, 2 refused or not completed.")
+    public static final class Validate implements Callable<Integer> {
+        @Mixin TemporalOptions temporal;
+        @Spec CommandSpec spec;
+        @Parameters(paramLabel = "ID", description = "Migration id (or workflow id).") String id;
+        @Option(names = "--by", defaultValue = "${sys:user.name}", description = "Who asks, kept in the workflow's history "
+                + "(default: ${DEFAULT-VALUE}).") String by;
+        @Option(names = "--json", description = "The report as one JSON object.") boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            return validate(temporal.client(), TemporalOptions.workflowId(id), by, json, spec.commandLine().getOut(),
+                    spec.commandLine().getErr());
+        }
+    }
+
+    /** The validate update and its printout; the exit code: 0 passed, 1 differences, 2 refused or not completed. */
+    static int validate(WorkflowClient client, String workflowId, String by, boolean json, PrintWriter out, PrintWriter err)
+            throws Exception {
+        com.fasterxml.jackson.databind.JsonNode report;
+        try {
+            // as a tree: the report may carry fields this CLI does not know yet
+            report = update(client, workflowId, "validate", "validation", by, VALIDATE_WAIT,
+                    com.fasterxml.jackson.databind.JsonNode.class);
+        } catch (WorkflowUpdateException e) {
+            err.println("validation refused or not completed: " + workflowsMessage(e));
+            return 2;
+        } catch (WorkerAnswers.NoWorkerAnswer e) {
+            err.println(e.getMessage());
+            return 2;
+        }
+        boolean passed = report.path("passed").asBoolean(false);
+        if (json) {
+            out.println(JSON.writeValueAsString(report));
+        } else {
+            printReport(out, report, by);
+            if (!passed) {
+                String id = workflowId.replaceFirst("^migration-", "");
+                out.println("approval is refused until a validation passes: ./dbmigrate validate " + id
+                        + " again once the cause is fixed, or ./dbmigrate abort " + id + " (RUNBOOK.md)");
+            }
+        }
+        out.flush();
+        return passed ? 0 : 1;
+    }
+
+    /** One line for the run, one per table (rows on each side, chunks, differing chunks), the report's file if any. */
+    static void printReport(PrintWriter out, com.fasterxml.jackson.databind.JsonNode tree, String by) throws Exception {
+        // read leniently: the report may carry fields this CLI does not know yet
+        ValidationReport r = JSON.copy().disable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .treeToValue(tree, ValidationReport.class);
+        long differing = r.tables().stream().filter(t -> !t.matches()).count();
+        out.println("validation requested by " + by + ": " + (r.passed() ? "PASSED" : "DIFFERENCES in " + differing + " of "
+                + r.tables().size() + " tables") + " (" + r.rowsSource() + " rows on the source, " + r.rowsTarget()
+                + " on the target, " + r.chunks() + " chunks)");
+        int width = r.tables().stream().mapToInt(t -> t.table().length()).max().orElse(0);
+        for (TableValidation t : r.tables()) {
+            List<String> chunks = t.mismatchedChunks() == null ? List.of() : t.mismatchedChunks();
+            StringBuilder line = new StringBuilder(String.format("  %-" + width + "s  rows %d / %d  chunks %d  differences %d",
+                    t.table(), t.sourceRows(), t.targetRows(), t.chunks(), chunks.size()));
+            if (!chunks.isEmpty()) {
+                line.append(": ").append(String.join(", ", chunks.subList(0, Math.min(5, chunks.size()))))
+                        .append(chunks.size() > 5 ? ", ..." : "");
+            }
+            if (t.unsettled() != null) {
+                line.append("  unsettled (left to the exact check in the write pause): ").append(t.unsettled());
+            }
+            out.println(line);
+        }
+        if (tree.hasNonNull("reportPath")) {
+            out.println("report: " + tree.get("reportPath").asText());
         }
     }
 
@@ -276,6 +365,17 @@ public final class MigrationCommands {
             spec.commandLine().getOut().println(h.toJson(true));
             return 0;
         }
+    }
+
+    /** The workflow's own words: the innermost ApplicationFailure's message without the SDK's type and flags. */
+    static String workflowsMessage(Throwable t) {
+        String m = rootMessage(t);
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof io.temporal.failure.ApplicationFailure af) {
+                m = af.getOriginalMessage();
+            }
+        }
+        return m;
     }
 
     public static String rootMessage(Throwable t) {

@@ -71,6 +71,12 @@ final class MigrationContext {
     boolean approvalReadsLag;
     /** An {@code approve} signal waiting for the approval phase to check lag (the signal itself cannot answer). */
     String approveRequestedBy;
+    /** Approvals whose lag is being read now: an on-demand validation is refused meanwhile. */
+    int approvalsChecking;
+    /** Who asked for the on-demand validation running now (update {@code validate}); null while none runs. */
+    String validatingBy;
+    /** That validation's scope: a rollback cancels it before it removes what the validation reads. */
+    CancellationScope onDemandValidation;
     String error;
     final List<PhaseTiming> timings = new ArrayList<>();
 

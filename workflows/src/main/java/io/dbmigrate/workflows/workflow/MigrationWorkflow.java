@@ -3,6 +3,7 @@ package io.dbmigrate.workflows.workflow;
 import io.dbmigrate.workflows.model.MigrationPlan;
 import io.dbmigrate.workflows.model.MigrationStatus;
 import io.dbmigrate.workflows.model.StreamLag;
+import io.dbmigrate.workflows.model.ValidationReport;
 import io.temporal.workflow.QueryMethod;
 import io.temporal.workflow.SignalMethod;
 import io.temporal.workflow.UpdateMethod;
@@ -12,8 +13,8 @@ import io.temporal.workflow.WorkflowMethod;
 
 /**
  * One migration. Start: workflow type {@code Migration}, task queue {@code dbmigrate}, id {@code migration-<id>},
- * input the plan JSON. Operate with the updates {@code approveCutover}, {@code rollback} and {@code finalize}, the
- * signals {@code approve} and {@code abort}, the query {@code status}.
+ * input the plan JSON. Operate with the updates {@code approveCutover}, {@code validate}, {@code rollback} and
+ * {@code finalize}, the signals {@code approve} and {@code abort}, the query {@code status}.
  */
 @WorkflowInterface
 public interface MigrationWorkflow {
@@ -29,6 +30,19 @@ public interface MigrationWorkflow {
 
     @UpdateValidatorMethod(updateName = "approveCutover")
     void validateApproveCutover(String approver);
+
+    /**
+     * While the migration waits for approval: runs the live validation again (ValidateData, the applier running) and
+     * answers with its report, which becomes the current validation (status) and the one approval requires to have
+     * passed. Differences found do not fail the migration; neither does a failure of the run itself (the update fails,
+     * the previous validation stays current). Refused in other phases, while an approval is being checked, or while
+     * another validation runs. Input: who asks.
+     */
+    @UpdateMethod(name = "validate")
+    ValidationReport validateNow(String by);
+
+    @UpdateValidatorMethod(updateName = "validate")
+    void validateValidateNow(String by);
 
     /** Same meaning as {@code approveCutover}, for UIs that only send signals; ignored while not ready. */
     @SignalMethod(name = "approve")

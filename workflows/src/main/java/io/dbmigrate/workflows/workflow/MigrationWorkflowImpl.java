@@ -6,6 +6,7 @@ import io.dbmigrate.workflows.model.MigrationStatus.Phase;
 import io.dbmigrate.workflows.model.MigrationStatus.State;
 import io.dbmigrate.workflows.model.PlanValidator;
 import io.dbmigrate.workflows.model.StreamLag;
+import io.dbmigrate.workflows.model.ValidationReport;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.CancellationScope;
@@ -67,6 +68,11 @@ public final class MigrationWorkflowImpl implements MigrationWorkflow {
         c.error = c.abortReason != null ? "aborted: " + c.abortReason : c.phase.label() + " failed: " + MigrationContext.describe(cause);
         log.warn("migration {} rolling back: {}", c.plan.migrationId(), c.error);
         c.state = State.ROLLING_BACK;
+        if (c.onDemandValidation != null) {
+            // before the undo removes what it reads; its update then answers that it did not complete
+            c.onDemandValidation.cancel("the migration rolls back");
+            Workflow.await(() -> c.validatingBy == null);
+        }
         // detached: the undo runs even when the workflow itself was cancelled
         List<String> failures = new java.util.ArrayList<>();
         Workflow.newDetachedCancellationScope(() -> failures.addAll(c.saga.compensate())).run();
@@ -118,11 +124,80 @@ public final class MigrationWorkflowImpl implements MigrationWorkflow {
                 || (c.approvalReadsLag && c.approvedBy != null)) {
             return "the migration is not waiting for approval (phase " + (c == null ? "none" : c.phase.label()) + ")";
         }
+        if (c.validatingBy != null) {
+            return "a validation requested by " + c.validatingBy + " is running: approve once it has passed";
+        }
         if (c.validation == null || !c.validation.passed()) {
-            return "validation has not passed";
+            return "validation has not passed" + (c.validation == null ? "" : ": the latest found differences in "
+                    + Phases.summary(c.validation) + "; validate again (update validate) or roll back (signal abort)");
         }
         // before the approval-lag-on-demand version the lag came in by signal and was checked here
         return c.approvalReadsLag ? null : c.lagRefusal(c.lag);
+    }
+
+    /**
+     * The validator refuses outside the approval wait; the handler checks again (an approval or another validation
+     * may have been accepted in the same workflow task), then runs ValidateData with the applier running. A completed
+     * run's report becomes the current validation whatever it found: the migration keeps waiting, and approval needs
+     * it passed. A run that did not complete fails the update and changes nothing else.
+     */
+    @Override
+    public ValidationReport validateNow(String by) {
+        String refused = validateNowRefusal();
+        if (refused == null && Workflow.getVersion(Phases.VALIDATE_ON_DEMAND, Workflow.DEFAULT_VERSION, 1)
+                == Workflow.DEFAULT_VERSION) {
+            refused = "this execution predates on-demand validation";
+        }
+        if (refused != null) {
+            throw ApplicationFailure.newFailure("cannot validate: " + refused, "ValidationRefused");
+        }
+        String who = approverName(by);
+        c.validatingBy = who;
+        log.info("migration {}: validation requested by {}", c.plan.migrationId(), who);
+        try {
+            ValidationReport report = Phases.validateOnDemand(c);
+            c.validated(report);
+            log.info("migration {}: validation requested by {} {}", c.plan.migrationId(), who,
+                    report.passed() ? "passed" : "found differences: " + Phases.summary(report));
+            return report;
+        } catch (TemporalFailure e) {
+            throw ApplicationFailure.newFailure("the validation requested by " + who + " did not complete: "
+                    + MigrationContext.describe(e) + "; the previous validation stays current", "ValidationIncomplete");
+        } finally {
+            c.validatingBy = null;
+        }
+    }
+
+    @Override
+    public void validateValidateNow(String by) {
+        String reason = validateNowRefusal();
+        if (reason != null) {
+            throw new IllegalStateException("cannot validate: " + reason);
+        }
+    }
+
+    /** Null when an on-demand validation may start now; reads workflow state only. */
+    private String validateNowRefusal() {
+        if (c == null || c.phase != Phase.APPROVAL || c.state != State.AWAITING_APPROVAL) {
+            return "the migration is not waiting for approval (phase " + (c == null ? "none" : c.phase.label())
+                    + "): validate runs after the first validation, until the cutover is approved";
+        }
+        if (c.approvedBy != null) {
+            return "the cutover was approved by " + c.approvedBy;
+        }
+        if (c.abortReason != null) {
+            return "the migration is being aborted";
+        }
+        if (c.applierRun == null || c.applierRun.isCompleted()) {
+            return "the applier has stopped";
+        }
+        if (c.validatingBy != null) {
+            return "a validation requested by " + c.validatingBy + " is already running";
+        }
+        if (c.approvalsChecking > 0 || c.approveRequestedBy != null) {
+            return "an approval is being checked";
+        }
+        return null;
     }
 
     @Override

@@ -100,6 +100,28 @@ final class Phases {
         }
     }
 
+    /** Version marker: the {@code validate} update runs the live validation again while approval is awaited. */
+    static final String VALIDATE_ON_DEMAND = "validate-on-demand";
+
+    /**
+     * The live validation of {@link #validation} again, on request, the applier running; in a scope of its own that a
+     * rollback cancels (and that is cancelled here when the applier stopped first), so it never reads on after.
+     */
+    static ValidationReport validateOnDemand(MigrationContext c) {
+        List<Promise<ValidationReport>> run = new java.util.ArrayList<>(1);
+        c.onDemandValidation = Workflow.newCancellationScope(
+                () -> run.add(Async.function(c.longSteps::validate, c.plan, c.forward, c.tables, false)));
+        c.onDemandValidation.run();
+        try {
+            return c.withApplier(run.get(0));
+        } finally {
+            if (!run.get(0).isCompleted()) {
+                c.onDemandValidation.cancel("the applier stopped");
+            }
+            c.onDemandValidation = null;
+        }
+    }
+
     /** Stops the applier (it checkpoints what it applied) and waits for it to finish. */
     static void stopApplier(MigrationContext c) {
         if (c.applierScope != null) {
@@ -183,10 +205,13 @@ final class Phases {
 
     /** Reads the lag now (a short activity); null when it is under the plan's thresholds, else why not. */
     static String lagRefusalNow(MigrationContext c) {
+        c.approvalsChecking++;
         try {
             c.lag = c.pipeline.lag(c.forward);
         } catch (io.temporal.failure.ActivityFailure e) {
             return "the lag could not be read: " + MigrationContext.describe(e);
+        } finally {
+            c.approvalsChecking--;
         }
         return c.lagRefusal(c.lag);
     }

@@ -48,6 +48,12 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
     volatile long applierFailAfterMs = 100;
     /** When set, the live (not frozen) validation finds one table a row short. */
     volatile boolean liveValidationDiffers;
+    /** While set, the live validation blocks (heartbeating) until cleared or cancelled ("ValidateData(cancelled)"). */
+    volatile boolean liveValidationHolds;
+    /** When set, the live validation fails (non-retryable): the run broke, it found nothing. */
+    volatile boolean liveValidationFails;
+    /** While set, StreamLag blocks (heartbeating) until cleared: an approval whose lag read takes a while. */
+    volatile boolean lagHolds;
     /** When set, DrainStream never ends by itself (heartbeats until cancelled). */
     volatile boolean drainHangs;
     /** Runs (on its own thread) right after FenceSourceWrites returned: a worker dying at that moment. */
@@ -168,6 +174,17 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
     @Override
     public ValidationReport validate(MigrationPlan plan, StreamSpec spec, List<TableRef> tables, boolean frozen) {
         record("ValidateData(frozen=" + frozen + ")");
+        if (!frozen) {
+            try {
+                heartbeatUntil(() -> !liveValidationHolds);
+            } catch (ActivityCompletionException e) {
+                record("ValidateData(cancelled)");
+                throw e;
+            }
+            if (liveValidationFails) {
+                throw ApplicationFailure.newNonRetryableFailure("source: connection refused (injected by the test)", "Broken");
+            }
+        }
         List<TableValidation> result = new ArrayList<>();
         for (TableRef t : tables) {
             boolean short1 = liveValidationDiffers && !frozen && t.name().equals("orders");
@@ -318,6 +335,7 @@ final class FakeActivities implements MigrationActivities, PipelineActivities {
     @Override
     public StreamLag lag(StreamSpec spec) {
         record("StreamLag");
+        heartbeatUntil(() -> !lagHolds);
         return lag;
     }
 

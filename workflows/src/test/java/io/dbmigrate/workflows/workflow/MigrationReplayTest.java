@@ -82,6 +82,15 @@ class MigrationReplayTest {
         Replays.replayResource("histories/migration-abort-awaiting-approval.json");
     }
 
+    /**
+     * Recorded by MigrationWorkflowTest (validate-on-demand): a validate update that found differences, an approval
+     * refused for them (not in history), a second validate that passed, then the approval and the cutover.
+     */
+    @Test
+    void validateOnDemandDiffersThenPassesReplays() throws Exception {
+        Replays.replayResource("histories/migration-validate-on-demand-differs-then-passes.json");
+    }
+
     /** Recorded by MigrationWorkflowTest (cutover-deadline-timer): a drain that hung, cancelled when the timer fired. */
     @Test
     void cutoverDeadlineTimerFiredReplays() throws Exception {

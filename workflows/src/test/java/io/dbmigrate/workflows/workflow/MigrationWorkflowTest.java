@@ -15,11 +15,13 @@ import io.dbmigrate.workflows.model.MigrationStatus;
 import io.dbmigrate.workflows.model.MigrationStatus.Phase;
 import io.dbmigrate.workflows.model.MigrationStatus.State;
 import io.dbmigrate.workflows.model.PhaseTiming;
+import io.dbmigrate.workflows.model.ValidationReport;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
+import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.api.testservice.v1.LockTimeSkippingRequest;
@@ -533,6 +535,221 @@ class MigrationWorkflowTest {
         assertEquals(List.of(), s.compensations());
         assertEquals(List.of(), fakes.calls, "nothing ran, so nothing to undo");
         assertReplays(plan);
+    }
+
+    // --- on-demand validation (issue 18)
+
+    private static void assertValidateRefused(MigrationWorkflow wf, String by, String reason) {
+        WorkflowUpdateException e = assertThrows(WorkflowUpdateException.class, () -> wf.validateNow(by));
+        assertTrue(messages(e).contains(reason), () -> "expected the refusal to say '" + reason + "': " + messages(e));
+    }
+
+    /** The validate update sent and accepted, its result not waited for. */
+    private static io.temporal.client.WorkflowUpdateHandle<ValidationReport> startValidate(MigrationWorkflow wf, String by) {
+        return WorkflowStub.fromTyped(wf).startUpdate(io.temporal.client.UpdateOptions.newBuilder(ValidationReport.class)
+                .setUpdateName("validate").setWaitForStage(io.temporal.client.WorkflowUpdateStage.ACCEPTED).build(), by);
+    }
+
+    /** A validate update from {@code by}, its activity running (held) after the validation phase's. */
+    private io.temporal.client.WorkflowUpdateHandle<ValidationReport> startHeldValidation(MigrationWorkflow wf, String by) {
+        fakes.liveValidationHolds = true;
+        io.temporal.client.WorkflowUpdateHandle<ValidationReport> h = startValidate(wf, by);
+        awaitStatus(wf, "the on-demand validation running", s -> fakes.count("ValidateData(frozen=false)") == 2);
+        return h;
+    }
+
+    /** The inputs of the accepted {@code validate} updates, as history keeps them (who asked; the event's time: when). */
+    private List<String> validateRequestsInHistory(MigrationPlan plan) {
+        io.temporal.common.converter.DataConverter json = io.temporal.common.converter.DefaultDataConverter.newDefaultInstance();
+        return client.fetchHistory(plan.workflowId()).getEvents().stream()
+                .filter(e -> e.hasWorkflowExecutionUpdateAcceptedEventAttributes())
+                .map(e -> e.getWorkflowExecutionUpdateAcceptedEventAttributes().getAcceptedRequest().getInput())
+                .filter(in -> in.getName().equals("validate"))
+                .map(in -> json.fromPayload(in.getArgs().getPayloads(0), String.class, String.class)).toList();
+    }
+
+    @Test
+    void validateWhileAwaitingApprovalRunsTheLiveValidationAgainAndReturnsItsReport() throws Exception {
+        MigrationPlan plan = plan("revalidate", "manual", null);
+        MigrationWorkflow wf = startAndAwaitApproval(plan);
+        assertEquals(1, fakes.count("ValidateData(frozen=false)"));
+        int before = settledHistoryLength(plan);
+
+        ValidationReport r = wf.validateNow("alice");
+        assertTrue(r.passed());
+        assertFalse(r.frozen(), "live, like the validation phase's");
+        assertEquals(List.of("public.accounts", "public.orders"), r.tables().stream().map(t -> t.table()).toList());
+        assertEquals(2, fakes.count("ValidateData(frozen=false)"));
+        assertEquals(1, fakes.count("RunApplier"), "the applier kept running");
+        assertEquals(0, fakes.count("RunApplier(cancelled)"));
+        MigrationStatus s = wf.status();
+        assertEquals(State.AWAITING_APPROVAL, s.state());
+        assertEquals(r, s.validation(), "status shows the latest validation");
+        assertEquals(List.of("alice"), validateRequestsInHistory(plan));
+
+        int afterFirst = settledHistoryLength(plan);
+        wf.validateNow("bob");
+        int afterSecond = settledHistoryLength(plan);
+        System.out.println("on-demand validation events: first " + (afterFirst - before) + ", second " + (afterSecond - afterFirst));
+        // the update, the activity and their workflow tasks (11 to 14 seen, as the tasks happen to split): no loop
+        assertTrue(afterSecond - afterFirst <= 20, "one on-demand validation added " + (afterSecond - afterFirst) + " events");
+        assertEquals(List.of("alice", "bob"), validateRequestsInHistory(plan));
+
+        assertEquals("cutover approved by carol", wf.approveCutover("carol"));
+        assertEquals(State.COMPLETED, result(wf).state());
+        assertReplays(plan);
+    }
+
+    @Test
+    void validateIsRefusedBeforeTheFirstValidationWhileApprovalIsCheckedAndDuringTheCutover() {
+        fakes.caughtUp = false; // held in the snapshot phase
+        MigrationPlan plan = plan("revalidate_early", "manual", null);
+        MigrationWorkflow wf = stub(plan);
+        WorkflowClient.start(wf::migrate, plan);
+        awaitStatus(wf, "snapshot phase", s -> s.phase() == Phase.SNAPSHOT && fakes.calls.contains("AwaitCatchUp"));
+        assertValidateRefused(wf, "alice", "cannot validate: the migration is not waiting for approval (phase snapshot)");
+        assertEquals(0, fakes.count("ValidateData(frozen=false)"), "a refused update runs nothing");
+
+        fakes.caughtUp = true;
+        awaitStatus(wf, "awaiting approval", s -> s.state() == State.AWAITING_APPROVAL);
+        // an approval reading the lag: validation would judge a migration about to cut over
+        fakes.lagHolds = true;
+        long lagReads = fakes.count("StreamLag");
+        io.temporal.client.WorkflowUpdateHandle<String> approval = WorkflowStub.fromTyped(wf).startUpdate(
+                io.temporal.client.UpdateOptions.newBuilder(String.class).setUpdateName("approveCutover")
+                        .setWaitForStage(io.temporal.client.WorkflowUpdateStage.ACCEPTED).build(), "carol");
+        awaitStatus(wf, "the approval's lag read", s -> fakes.count("StreamLag") > lagReads);
+        assertValidateRefused(wf, "alice", "cannot validate: an approval is being checked");
+
+        // the cutover: its drain hangs until the abort below
+        fakes.drainHangs = true;
+        fakes.lagHolds = false;
+        assertEquals("cutover approved by carol", approval.getResult());
+        awaitStatus(wf, "the cutover's drain", s -> s.phase() == Phase.CUTOVER && fakes.calls.contains("DrainStream"));
+        assertValidateRefused(wf, "alice", "cannot validate: the migration is not waiting for approval (phase cutover)");
+        assertEquals(1, fakes.count("ValidateData(frozen=false)"));
+        wf.abort("test over");
+        assertEquals(State.ROLLED_BACK, result(wf).state());
+    }
+
+    /**
+     * Differences found on demand leave the migration waiting (nothing rolls back); approval is refused naming them,
+     * by update and by signal, until a later validation passes.
+     */
+    @Test
+    void differencesFoundOnDemandBlockApprovalUntilALaterValidationPasses() throws Exception {
+        MigrationPlan plan = plan("revalidate_differs", "manual", null);
+        MigrationWorkflow wf = startAndAwaitApproval(plan);
+
+        fakes.liveValidationDiffers = true;
+        ValidationReport differs = wf.validateNow("alice");
+        assertFalse(differs.passed());
+        assertEquals(List.of("id 1-100"), differs.tables().get(1).mismatchedChunks());
+        MigrationStatus waiting = wf.status();
+        assertEquals(State.AWAITING_APPROVAL, waiting.state(), "differences found on demand do not fail the migration");
+        assertEquals(Phase.APPROVAL, waiting.phase());
+        assertFalse(waiting.validation().passed());
+        assertEquals(List.of(), waiting.compensations());
+        long lagReads = fakes.count("StreamLag");
+        assertRejected(wf, "bob", "validation has not passed: the latest found differences in public.orders (rows 100 vs 99, "
+                + "chunks [id 1-100]); validate again (update validate) or roll back (signal abort)");
+        wf.approve("bob"); // the signal form is ignored likewise
+        assertEquals(lagReads, fakes.count("StreamLag"), "a refused approval reads nothing");
+        assertNull(wf.status().approvedBy());
+
+        fakes.liveValidationDiffers = false;
+        assertTrue(wf.validateNow("alice").passed());
+        assertTrue(wf.status().validation().passed());
+        assertEquals("cutover approved by bob", wf.approveCutover("bob"));
+        MigrationStatus s = result(wf);
+        assertEquals(State.COMPLETED, s.state(), s::error);
+        assertEquals(3, fakes.count("ValidateData(frozen=false)"));
+        WorkflowExecutionHistory history = client.fetchHistory(plan.workflowId());
+        String recordTo = System.getProperty("dbmigrate.recordHistory");
+        if (recordTo != null) { // how histories/migration-validate-on-demand-differs-then-passes.json was recorded
+            java.nio.file.Files.writeString(java.nio.file.Path.of(recordTo), history.toJson(true));
+        }
+        assertReplays(plan);
+    }
+
+    /** A second validate while one runs is refused, and so is an approval; both go through once it has passed. */
+    @Test
+    void whileAValidationRunsAnotherAndAnApprovalAreRefused() {
+        MigrationPlan plan = plan("revalidate_busy", "manual", null);
+        MigrationWorkflow wf = startAndAwaitApproval(plan);
+        io.temporal.client.WorkflowUpdateHandle<ValidationReport> first = startHeldValidation(wf, "alice");
+
+        assertValidateRefused(wf, "bob", "cannot validate: a validation requested by alice is already running");
+        assertRejected(wf, "carol", "a validation requested by alice is running: approve once it has passed");
+        wf.approve("carol");
+        assertEquals(2, fakes.count("ValidateData(frozen=false)"), "the refused one ran nothing");
+
+        fakes.liveValidationHolds = false;
+        assertTrue(first.getResult().passed());
+        assertEquals(State.AWAITING_APPROVAL, wf.status().state(), "the approve signal sent meanwhile was ignored");
+        assertEquals("cutover approved by carol", wf.approveCutover("carol"));
+        assertEquals(State.COMPLETED, result(wf).state());
+        assertReplays(plan);
+    }
+
+    /** The run itself failing (not a difference): the caller hears why, the migration waits on with the last result. */
+    @Test
+    void anOnDemandValidationThatFailsIsReportedAndTheMigrationWaitsOn() {
+        MigrationPlan plan = plan("revalidate_broken", "manual", null);
+        MigrationWorkflow wf = startAndAwaitApproval(plan);
+        ValidationReport first = wf.status().validation();
+        fakes.liveValidationFails = true;
+        WorkflowUpdateException e = assertThrows(WorkflowUpdateException.class, () -> wf.validateNow("alice"));
+        assertTrue(messages(e).contains("the validation requested by alice did not complete: source: connection refused "
+                + "(injected by the test); the previous validation stays current"), messages(e));
+        MigrationStatus s = wf.status();
+        assertEquals(State.AWAITING_APPROVAL, s.state());
+        assertEquals(first, s.validation());
+        assertEquals(List.of(), s.compensations());
+
+        fakes.liveValidationFails = false;
+        assertTrue(wf.validateNow("alice").passed(), "validate can be asked again");
+        assertEquals("cutover approved by bob", wf.approveCutover("bob"));
+        assertEquals(State.COMPLETED, result(wf).state());
+        assertReplays(plan);
+    }
+
+    /** An abort while it runs: the validation is cancelled before the rollback removes what it reads. */
+    @Test
+    void abortCancelsARunningOnDemandValidationBeforeTheRollback() {
+        MigrationPlan plan = plan("revalidate_abort", "manual", null);
+        MigrationWorkflow wf = startAndAwaitApproval(plan);
+        io.temporal.client.WorkflowUpdateHandle<ValidationReport> running = startHeldValidation(wf, "alice");
+
+        wf.abort("incident");
+        MigrationStatus s = result(wf);
+        assertEquals(State.ROLLED_BACK, s.state(), s::error);
+        assertEquals(APPLIER_SAGA, s.compensations());
+        Exception e = assertThrows(Exception.class, running::getResult);
+        assertTrue(messages(e).contains("the validation requested by alice did not complete"), messages(e));
+        awaitStatus(wf, "the validation's cancellation", st -> fakes.count("ValidateData(cancelled)") == 1);
+        // the abort cancels the applier too; the validation's cancel is asked for before the applier has ended, so
+        // before the first undo that removes what it reads (the applier's end otherwise stops it, in the same task)
+        List<String> cancels = cancellations(plan);
+        assertTrue(cancels.indexOf("requested ValidateData") >= 0
+                && cancels.indexOf("requested ValidateData") < cancels.indexOf("canceled RunApplier"), cancels::toString);
+        assertReplays(plan);
+    }
+
+    /** Cancellations as history records them ("requested TYPE", "canceled TYPE"), in order. */
+    private List<String> cancellations(MigrationPlan plan) {
+        Map<Long, String> scheduled = new java.util.HashMap<>();
+        List<String> out = new ArrayList<>();
+        for (io.temporal.api.history.v1.HistoryEvent e : client.fetchHistory(plan.workflowId()).getEvents()) {
+            if (e.hasActivityTaskScheduledEventAttributes()) {
+                scheduled.put(e.getEventId(), e.getActivityTaskScheduledEventAttributes().getActivityType().getName());
+            } else if (e.hasActivityTaskCancelRequestedEventAttributes()) {
+                out.add("requested " + scheduled.get(e.getActivityTaskCancelRequestedEventAttributes().getScheduledEventId()));
+            } else if (e.hasActivityTaskCanceledEventAttributes()) {
+                out.add("canceled " + scheduled.get(e.getActivityTaskCanceledEventAttributes().getScheduledEventId()));
+            }
+        }
+        return out;
     }
 
     // --- validation differences
