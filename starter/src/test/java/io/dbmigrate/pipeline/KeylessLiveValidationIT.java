@@ -6,9 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.dbmigrate.activities.migration.Validator;
+import io.dbmigrate.activities.migration.MigrationValidation;
 import io.dbmigrate.activities.pipeline.StreamMonitor;
 import io.dbmigrate.activities.sql.Pg;
+import io.dbmigrate.activities.validation.ValidationEngine;
 import io.dbmigrate.workflows.model.StreamSpec;
 import io.dbmigrate.workflows.model.TableRef;
 import io.dbmigrate.workflows.model.TableValidation;
@@ -42,14 +43,13 @@ class KeylessLiveValidationIT {
         return spec;
     }
 
-    private static Validator.Drain drain(StreamSpec spec) {
-        return () -> {
-            try {
-                StreamMonitor.drain(spec, null, Duration.ofSeconds(60), s -> {});
-            } catch (Exception e) {
-                throw new java.sql.SQLException(e);
-            }
-        };
+    private static ValidationEngine.CatchUp drain(StreamSpec spec) {
+        return () -> StreamMonitor.drain(spec, null, Duration.ofSeconds(60), s -> {});
+    }
+
+    /** The engine in live mode, as the migration's validations run it. */
+    private static TableValidation live(StreamSpec spec) throws Exception {
+        return MigrationValidation.whole(spec.from(), spec.to(), READINGS, 1000, drain(spec), true);
     }
 
     /** Inserts, updates and deletes of equal rows, one transaction every 20 ms, until stopped. */
@@ -82,7 +82,7 @@ class KeylessLiveValidationIT {
             Thread w = writer(spec, go, written);
             try {
                 for (int i = 0; i < 5; i++) {
-                    TableValidation live = Validator.live(spec.from(), spec.to(), READINGS, 1000, 3, drain(spec), p -> {});
+                    TableValidation live = live(spec);
                     assertTrue(live.matches(), "equal data under writes must not fail the live check: " + live);
                 }
             } finally {
@@ -92,30 +92,31 @@ class KeylessLiveValidationIT {
             assertTrue(written.get() > 20, "the writer wrote " + written.get() + " rounds");
 
             // writes stopped: equal, settled
-            drain(spec).run();
-            TableValidation quiet = Validator.live(spec.from(), spec.to(), READINGS, 1000, 3, drain(spec), p -> {});
+            drain(spec).await();
+            TableValidation quiet = live(spec);
             assertTrue(quiet.matches(), quiet.toString());
             assertNull(quiet.unsettled(), quiet.toString());
 
             // a row the target has twice: the source stands still, so the difference persists in every round and counts
             PipelineStack.exec(spec.to(), "INSERT INTO readings SELECT * FROM readings LIMIT 1");
-            TableValidation bad = Validator.live(spec.from(), spec.to(), READINGS, 1000, 3, drain(spec), p -> {});
+            TableValidation bad = live(spec);
             assertFalse(bad.matches(), bad.toString());
             assertEquals(bad.sourceRows() + 1, bad.targetRows(), bad.toString());
+            assertEquals(1L, bad.extraRows(), "the duplicate is an extra row on the target: " + bad);
 
             // the same difference under a writer is unsettled live, and the whole check with writes stopped catches it
             go.set(true);
             Thread w2 = writer(spec, go, written);
             TableValidation moving;
             try {
-                moving = Validator.live(spec.from(), spec.to(), READINGS, 1000, 3, drain(spec), p -> {});
+                moving = live(spec);
             } finally {
                 go.set(false);
                 w2.join();
             }
             assertNotNull(moving.unsettled(), moving.toString());
-            drain(spec).run();
-            assertFalse(Validator.table(spec.from(), spec.to(), READINGS, 1000, p -> {}).matches());
+            drain(spec).await();
+            assertFalse(MigrationValidation.whole(spec.from(), spec.to(), READINGS, 1000, null, true).matches());
         } finally {
             PipelineStack.capture().teardown(spec);
         }

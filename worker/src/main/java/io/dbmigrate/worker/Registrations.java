@@ -15,6 +15,6 @@ final class Registrations {
         worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
         worker.registerActivitiesImplementations(
                 new PipelineActivitiesImpl(config.kafkaBootstrap(), config.connectUrl(), registry),
-                new MigrationActivitiesImpl(client, config.kafkaBootstrap()));
+                new MigrationActivitiesImpl(client, config.kafkaBootstrap(), config.reportDir(), java.util.function.UnaryOperator.identity()));
     }
 }

@@ -30,7 +30,8 @@ public record WorkerConfig(
         boolean stickyExecution,
         Optional<CodecKeys> codecKeys,
         Optional<String> codecAuthToken,
-        List<String> codecCorsOrigins) {
+        List<String> codecCorsOrigins,
+        Path reportDir) {
 
     /** The token and keys stay out of logs and exceptions. */
     @Override
@@ -61,12 +62,16 @@ public record WorkerConfig(
         SETTINGS.put("codec.auth", "DBMIGRATE_CODEC_AUTH");
         // origins (comma-separated) whose pages may call the codec endpoint: the Temporal UI's, e.g. http://localhost:8080
         SETTINGS.put("codec.cors.origins", "DBMIGRATE_CODEC_CORS_ORIGINS");
+        // where the live validation writes its reports (JSON and HTML, real keys: keep it private to operators)
+        SETTINGS.put("report.dir", "DBMIGRATE_REPORT_DIR");
     }
 
     public static final String CONFIG_FILE_ENV = "DBMIGRATE_CONFIG";
     public static final String DEFAULT_TASK_QUEUE = "dbmigrate";
     public static final int DEFAULT_HTTP_PORT = 9464;
     public static final String DEFAULT_HTTP_BIND = "127.0.0.1";
+    /** Under the worker's working directory. */
+    public static final String DEFAULT_REPORT_DIR = "reports";
 
     /** Every environment variable the worker reads (deploy/'s manifests are checked against these). */
     public static java.util.Set<String> environmentNames() {
@@ -179,7 +184,7 @@ public record WorkerConfig(
         }
         return new WorkerConfig(temporal, v.getOrDefault("temporal.namespace", "default"),
                 v.getOrDefault("task.queue", DEFAULT_TASK_QUEUE), port, bind, kafka, connect, Boolean.parseBoolean(sticky),
-                keys, token, origins);
+                keys, token, origins, Path.of(v.getOrDefault("report.dir", DEFAULT_REPORT_DIR)).toAbsolutePath());
     }
 
     /** The codec's keys from a reference; the worker and the CLI read the same secret the same way. */

@@ -30,6 +30,14 @@ class WorkerConfigTest {
         assertEquals(9464, c.httpPort());
         assertEquals("127.0.0.1", c.httpBind());
         assertTrue(c.stickyExecution(), "a real Temporal server redispatches from a dead worker's sticky queue");
+        assertEquals(java.nio.file.Path.of("reports").toAbsolutePath(), c.reportDir(), "under the working directory");
+    }
+
+    @Test
+    void theValidationReportsGoWhereDbmigrateReportDirSays() {
+        Map<String, String> env = validEnv();
+        env.put("DBMIGRATE_REPORT_DIR", "/srv/dbmigrate/reports");
+        assertEquals(java.nio.file.Path.of("/srv/dbmigrate/reports"), WorkerConfig.load(env).reportDir());
     }
 
     /** The local stack's test server does not: without sticky execution the worker asks for no sticky queue. */

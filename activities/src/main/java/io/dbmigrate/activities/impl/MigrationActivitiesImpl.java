@@ -8,7 +8,10 @@ import io.dbmigrate.activities.migration.Preflight;
 import io.dbmigrate.activities.migration.Sequences;
 import io.dbmigrate.activities.migration.PostData;
 import io.dbmigrate.activities.migration.TargetSchema;
-import io.dbmigrate.activities.migration.Validator;
+import io.dbmigrate.activities.migration.LiveValidation;
+import io.dbmigrate.activities.migration.MigrationValidation;
+import io.dbmigrate.activities.migration.ValidationBeat;
+import io.dbmigrate.activities.validation.ValidationEngine;
 import io.dbmigrate.activities.pipeline.StreamMonitor;
 import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.activities.sql.Sql;
@@ -25,24 +28,40 @@ import io.dbmigrate.workflows.model.ValidationReport;
 import io.dbmigrate.workflows.workflow.MigrationWorkflow;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.activity.ActivityInfo;
 import io.temporal.client.WorkflowClient;
 import io.temporal.failure.ApplicationFailure;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.function.UnaryOperator;
 import java.util.List;
-import java.util.concurrent.TimeoutException;
 
 public final class MigrationActivitiesImpl implements MigrationActivities {
     private final WorkflowClient client;
     /** The change topics' Kafka: the frozen validation reads what changed since the live pass; null reads tables whole. */
     private final String kafkaBootstrap;
 
+    /** Where the live validation writes its reports (JSON and HTML): the worker's DBMIGRATE_REPORT_DIR. */
+    private final Path reportDir;
+    /** The engine's options beyond the plan's chunk size (tests slow it down and cut finer block ranges). */
+    private final UnaryOperator<ValidationEngine.Options> validationTuning;
+
     public MigrationActivitiesImpl(WorkflowClient client, String kafkaBootstrap) {
+        this(client, kafkaBootstrap, Path.of("reports"), UnaryOperator.identity());
+    }
+
+    public MigrationActivitiesImpl(WorkflowClient client, String kafkaBootstrap, Path reportDir,
+            UnaryOperator<ValidationEngine.Options> validationTuning) {
         this.client = client;
         this.kafkaBootstrap = kafkaBootstrap;
+        this.reportDir = reportDir;
+        this.validationTuning = validationTuning;
     }
 
     @Override
@@ -135,25 +154,23 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
                 // millisecond here is a millisecond of write pause
                 return ValidationReport.of(true, frozenPass(plan, spec, tables, chunkRows, ctx));
             }
-            // the applied offset before this pass reads any row: what the frozen pass starts from if this one passes
-            FrozenValidation.Start mark =
-                    FrozenValidation.beginLive(spec,
-                            kafkaBootstrap);
-            List<TableValidation> results = new ArrayList<>();
-            for (TableRef t : tables) {
-                Validator.Drain drain = drain(spec, ctx);
-                drain.run();
-                results.add(Validator.live(plan.source(), plan.target(), t, chunkRows, 5, drain, ctx::heartbeat));
-            }
-            ValidationReport report = ValidationReport.of(false, results);
-            if (report.passed() && mark != null) {
-                FrozenValidation.livePassed(spec, mark, tables);
-            }
-            return report;
-        } catch (SQLException e) {
+            ActivityInfo info = ctx.getInfo();
+            // one run per activity call, named by its first attempt; the retries (given its heartbeat) resume it
+            ValidationBeat before = ctx.getHeartbeatDetails(ValidationBeat.class).orElse(null);
+            String run = before != null ? before.run() : info.getWorkflowId() + "/" + info.getRunId() + "/" + info.getActivityId();
+            String reportName = plan.migrationId() + "-validation-"
+                    + TIMESTAMP.format(Instant.ofEpochMilli(info.getScheduledTimestamp())) + "-attempt" + info.getAttempt();
+            return LiveValidation.run(plan, spec, tables, validationTuning.apply(MigrationValidation.options(chunkRows)),
+                    kafkaBootstrap, catchUp(spec), new LiveValidation.Attempt(run, before, ctx::heartbeat, reportDir, reportName));
+        } catch (SQLException | java.io.IOException e) {
+            throw Activity.wrap(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             throw Activity.wrap(e);
         }
     }
+
+    private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
 
     private List<TableValidation> frozenPass(MigrationPlan plan, StreamSpec spec, List<TableRef> tables, int chunkRows,
             ActivityExecutionContext ctx) throws SQLException {
@@ -161,15 +178,12 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
                 kafkaBootstrap, Math.min(8, Math.max(2, tables.size())), ctx::heartbeat);
     }
 
-    /** The stream's drain, as the live validation uses it between its reads of the two sides. */
-    private static Validator.Drain drain(StreamSpec spec, ActivityExecutionContext ctx) {
-        return () -> {
-            try {
-                StreamMonitor.drain(spec, null, Duration.ofMinutes(5), ctx::heartbeat);
-            } catch (TimeoutException e) {
-                throw new SQLException(e.getMessage(), "57014", e);
-            }
-        };
+    /**
+     * The stream's drain, as the live validation uses it between its reads of the two sides; it beats through the
+     * validation's own heartbeat (the details must stay the validation's).
+     */
+    private static ValidationEngine.CatchUp catchUp(StreamSpec spec) {
+        return () -> StreamMonitor.drain(spec, null, Duration.ofMinutes(5), s -> {});
     }
 
     @Override
@@ -177,7 +191,7 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
         try {
             return ValidationReport.of(false, FrozenValidation.recheckLive(plan.source(), plan.target(), spec, tables,
-                    plan.thresholdsOrDefault().validationChunkRows(), kafkaBootstrap, drain(spec, ctx), ctx::heartbeat));
+                    plan.thresholdsOrDefault().validationChunkRows(), kafkaBootstrap, catchUp(spec), ctx::heartbeat));
         } catch (SQLException e) {
             throw Activity.wrap(e);
         }

@@ -6,6 +6,7 @@ import io.dbmigrate.activities.pipeline.ChangeApplier;
 import io.dbmigrate.activities.pipeline.ChangeEvent;
 import io.dbmigrate.activities.pipeline.TableMeta;
 import io.dbmigrate.activities.sql.Pg;
+import io.dbmigrate.activities.validation.ValidationEngine;
 import io.dbmigrate.workflows.model.Endpoint;
 import io.dbmigrate.workflows.model.StreamSpec;
 import io.dbmigrate.workflows.model.TableRef;
@@ -137,8 +138,8 @@ public final class FrozenValidation {
             List<Future<TableValidation>> running = new ArrayList<>();
             for (TableRef t : tables) {
                 String why = plan.fullReasons().get(t);
-                running.add(pool.submit(() -> why == null ? byKeys(source, target, t, plan.touched().keys(t), chunkRows)
-                        : Validator.table(source, target, t, chunkRows, p -> {})));
+                running.add(pool.submit(() -> why == null ? byKeys(source, target, spec, t, plan.touched().keys(t), chunkRows)
+                        : MigrationValidation.whole(source, target, t, chunkRows, null, spec.redactsValues())));
             }
             List<TableValidation> out = new ArrayList<>();
             for (Future<TableValidation> f : running) {
@@ -166,14 +167,14 @@ public final class FrozenValidation {
 
     /**
      * Just before the pause, writes still running: the keys the topic touched since the mark are re-checked live
-     * ({@link Validator#liveKeys}; a table the plan reads whole gets a whole live pass), and when all agree the mark
+     * ({@link Validator#liveKeys}; a table the plan reads whole gets the engine's live pass), and when all agree the mark
      * moves to where this pass began. The frozen pass inside the pause then reads only the changes made since, a
      * second or so instead of everything since the validation phase. The argument is the live pass's: a row this
      * pass did not read was equal at the last mark and untouched since; a row it read agreed after the target caught
      * up with the source's read; whatever changed a row after that comes after this pass's start in the topic.
      */
     public static List<TableValidation> recheckLive(Endpoint source, Endpoint target, StreamSpec spec, List<TableRef> tables,
-            int chunkRows, String bootstrap, Validator.Drain drain, Consumer<String> progress) throws SQLException {
+            int chunkRows, String bootstrap, ValidationEngine.CatchUp drain, Consumer<String> progress) throws SQLException {
         for (int pass = 1; ; pass++) {
             long t0 = System.nanoTime();
             Start start = position(spec, bootstrap); // before any row is read; the old mark stays until this pass passed
@@ -181,8 +182,8 @@ public final class FrozenValidation {
             List<TableValidation> out = new ArrayList<>();
             for (TableRef t : tables) {
                 String why = plan.fullReasons().get(t);
-                out.add(why == null ? Validator.liveKeys(source, target, t, plan.touched().keys(t), 5, drain, progress)
-                        : Validator.live(source, target, t, chunkRows, 5, drain, progress));
+                out.add(why == null ? Validator.liveKeys(source, target, t, plan.touched().keys(t), 5, drain, progress,
+                        spec.redactsValues()) : MigrationValidation.whole(source, target, t, chunkRows, drain, spec.redactsValues()));
                 progress.accept("pass " + pass + ": " + out.size() + "/" + tables.size() + " tables re-checked");
             }
             boolean passed = out.stream().allMatch(TableValidation::matches);
@@ -203,16 +204,16 @@ public final class FrozenValidation {
     static final int MAX_RECHECK_PASSES = 3;
 
     /** By key; a key the target's type cannot read back (class 22) is left to the whole-table check. */
-    private static TableValidation byKeys(Endpoint source, Endpoint target, TableRef t, Set<List<String>> keys, int chunkRows)
-            throws SQLException {
+    private static TableValidation byKeys(Endpoint source, Endpoint target, StreamSpec spec, TableRef t, Set<List<String>> keys,
+            int chunkRows) throws SQLException {
         try {
-            return Validator.keys(source, target, t, keys);
+            return Validator.keys(source, target, t, keys, spec.redactsValues());
         } catch (SQLException e) {
             if (e.getSQLState() == null || !e.getSQLState().startsWith("22")) {
                 throw e;
             }
             log.warn("{}: touched keys not readable ({}), checking the whole table", t, e.getMessage());
-            return Validator.table(source, target, t, chunkRows, p -> {});
+            return MigrationValidation.whole(source, target, t, chunkRows, null, spec.redactsValues());
         }
     }
 

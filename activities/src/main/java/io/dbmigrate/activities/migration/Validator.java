@@ -3,6 +3,7 @@ package io.dbmigrate.activities.migration;
 import io.dbmigrate.activities.pipeline.TableMeta;
 import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.activities.sql.Sql;
+import io.dbmigrate.activities.validation.ValidationEngine;
 import io.dbmigrate.workflows.model.Endpoint;
 import io.dbmigrate.workflows.model.TableRef;
 import io.dbmigrate.workflows.model.TableValidation;
@@ -43,109 +44,32 @@ public final class Validator {
 
     private Validator() {}
 
-    /** Brings the target up to date with everything the source committed so far (the stream's drain). */
-    public interface Drain {
-        void run() throws SQLException;
-    }
-
-    /**
-     * Live (writes continue): a chunk that differs is narrowed to the rows that differ, and those rows are compared
-     * again after the target has caught up with the source's read, up to {@code rounds} times; a row that keeps
-     * changing under the writer is caught by the exact check inside the write freeze.
-     */
-    public static TableValidation live(Endpoint source, Endpoint target, TableRef t, int chunkRows, int rounds, Drain drain,
-            Consumer<String> progress) throws SQLException {
-        TableValidation first = table(source, target, t, chunkRows, progress);
-        if (first.matches()) {
-            return first;
-        }
-        try (Connection src = Pg.connect(source, "dbmigrate-validate", LONG_SCANS); Connection tgt = Pg.connect(target, "dbmigrate-validate", LONG_SCANS)) {
-            TableMeta meta = TableMeta.load(src, t);
-            if (meta.primaryKey().isEmpty()) {
-                return liveKeyless(src, tgt, meta, first, rounds, drain, progress);
-            }
-            Map<List<String>, String> srcRows = rowHashes(src, meta, null);
-            drain.run();
-            Map<List<String>, String> tgtRows = rowHashes(tgt, meta, null);
-            java.util.Set<List<String>> differing = converge(src, tgt, meta, differing(srcRows, tgtRows), rounds, drain, progress);
-            List<String> bad = describe(differing);
-            // converged: every row agrees as of its last re-check (counts from the first pass were read at different moments)
-            return new TableValidation(t.toString(), first.sourceRows(), differing.isEmpty() ? first.sourceRows() : first.targetRows(),
-                    first.chunks(), differing.isEmpty() ? List.of() : bad);
-        }
-    }
-
-    /**
-     * Live, a table without a key: compared whole as multisets of row hashes, the source read first and the target
-     * after it has caught up with that read, up to {@code rounds} times. Equal in a round: it passes. Different in every
-     * round while the source stayed the same: a real difference. Different in every round while the source changed
-     * between rounds: a writer keeps it moving, so it is unsettled, not failed, and the check inside the write freeze
-     * (which reads it whole, writes stopped) decides.
-     */
-    private static TableValidation liveKeyless(Connection src, Connection tgt, TableMeta meta, TableValidation first,
-            int rounds, Drain drain, Consumer<String> progress) throws SQLException {
-        Map<String, Long> previous = null;
-        boolean moving = false;
-        Map<String, Long> s = Map.of();
-        Map<String, Long> g = Map.of();
-        for (int round = 0; round < Math.max(1, rounds); round++) {
-            progress.accept(meta.table() + ": re-checking a table without a key, whole (round " + (round + 1) + ")");
-            s = rowCounts(src, meta);
-            drain.run();
-            g = rowCounts(tgt, meta);
-            if (s.equals(g)) {
-                long rows = s.values().stream().mapToLong(Long::longValue).sum();
-                return new TableValidation(first.table(), rows, rows, first.chunks(), List.of());
-            }
-            moving |= previous != null && !previous.equals(s);
-            previous = s;
-        }
-        long sourceRows = s.values().stream().mapToLong(Long::longValue).sum();
-        long targetRows = g.values().stream().mapToLong(Long::longValue).sum();
-        if (moving) {
-            return new TableValidation(first.table(), sourceRows, targetRows, first.chunks(), List.of(), null,
-                    "written during each of " + Math.max(1, rounds) + " whole re-checks; decided inside the write freeze");
-        }
-        return new TableValidation(first.table(), sourceRows, targetRows, first.chunks(), first.mismatchedChunks());
-    }
-
-    /** Row hash -> how many rows have it: a keyless table as a multiset. */
-    private static Map<String, Long> rowCounts(Connection c, TableMeta meta) throws SQLException {
-        Map<String, Long> out = new java.util.HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT hashtextextended(t::text, 0)::text, count(*) FROM "
-                + Sql.table(meta.table()) + " t GROUP BY 1"); ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                out.put(rs.getString(1), rs.getLong(2));
-            }
-        }
-        return out;
-    }
-
     /**
      * Live, only the rows at {@code keys}: read on the source, then on the target once it has caught up with that read,
      * and the rows that differ re-checked the same way up to {@code rounds} times. The row figures are the rows those
      * keys found on each side.
      */
     public static TableValidation liveKeys(Endpoint source, Endpoint target, TableRef t, java.util.Set<List<String>> keys,
-            int rounds, Drain drain, Consumer<String> progress) throws SQLException {
+            int rounds, ValidationEngine.CatchUp drain, Consumer<String> progress, boolean redact) throws SQLException {
         try (Connection src = Pg.connect(source, "dbmigrate-validate", LONG_SCANS); Connection tgt = Pg.connect(target, "dbmigrate-validate", LONG_SCANS)) {
             TableMeta meta = TableMeta.load(src, t);
             Map<List<String>, String> s = rowHashes(src, meta, keys);
-            drain.run();
+            await(drain);
             Map<List<String>, String> g = rowHashes(tgt, meta, keys);
             java.util.Set<List<String>> differing = converge(src, tgt, meta, differing(s, g), rounds, drain, progress);
-            return new TableValidation(t.toString(), s.size(), differing.isEmpty() ? s.size() : g.size(), 0, describe(differing),
-                    keys.size());
+            return new TableValidation(t.toString(), s.size(), differing.isEmpty() ? s.size() : g.size(), 0,
+                    describe(meta, differing, redact), keys.size());
         }
     }
 
     /** Re-reads the rows that differ (source, then the target after a drain) until they agree or the rounds are spent. */
     private static java.util.Set<List<String>> converge(Connection src, Connection tgt, TableMeta meta,
-            java.util.Set<List<String>> differing, int rounds, Drain drain, Consumer<String> progress) throws SQLException {
+            java.util.Set<List<String>> differing, int rounds, ValidationEngine.CatchUp drain, Consumer<String> progress)
+            throws SQLException {
         for (int round = 0; round < rounds && !differing.isEmpty(); round++) {
             progress.accept(meta.table() + ": re-checking " + differing.size() + " rows changed under the writer");
             Map<List<String>, String> s = rowHashes(src, meta, differing);
-            drain.run();
+            await(drain);
             Map<List<String>, String> g = rowHashes(tgt, meta, differing);
             java.util.Set<List<String>> still = new java.util.HashSet<>();
             for (List<String> k : differing) {
@@ -158,8 +82,22 @@ public final class Validator {
         return differing;
     }
 
-    private static List<String> describe(java.util.Set<List<String>> keys) {
-        return keys.stream().map(k -> "key (" + String.join(",", k) + ")").sorted().limit(20).toList();
+    private static List<String> describe(TableMeta meta, java.util.Set<List<String>> keys, boolean redact) {
+        return keys.stream().map(k -> MigrationValidation.keyName(meta.table().toString(), meta.primaryKey(), k, redact)).sorted()
+                .limit(MigrationValidation.HISTORY_KEYS).toList();
+    }
+
+    private static void await(ValidationEngine.CatchUp drain) throws SQLException {
+        try {
+            drain.await();
+        } catch (SQLException | RuntimeException e) {
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted", "57014", e);
+        } catch (Exception e) {
+            throw new SQLException(e.getMessage(), "57014", e);
+        }
     }
 
     private static java.util.Set<List<String>> differing(Map<List<String>, String> a, Map<List<String>, String> b) {
@@ -169,18 +107,12 @@ public final class Validator {
         return keys;
     }
 
-    /** pk text -> row hash, for every row (keys == null) or for the given keys only. */
+    /** pk text -> row hash, for the given keys. */
     static Map<List<String>, String> rowHashes(Connection c, TableMeta meta, java.util.Set<List<String>> keys) throws SQLException {
         List<String> pk = meta.primaryKey();
         String keyText = pk.stream().map(k -> "t." + Sql.ident(k) + "::text").collect(Collectors.joining(", "));
         String base = "SELECT " + keyText + ", hashtextextended(t::text, 0)::text FROM " + Sql.table(meta.table()) + " t";
         Map<List<String>, String> out = new java.util.HashMap<>();
-        if (keys == null) {
-            try (PreparedStatement ps = c.prepareStatement(base); ResultSet rs = ps.executeQuery()) {
-                read(rs, pk.size(), out);
-            }
-            return out;
-        }
         // the keys as one text array per key column, joined in one statement: a round trip per key (before that) or a
         // long IN list of row constructors (planned as one OR branch per key: 1.6 s for 12,000 keys in the demo's
         // pause) grows with the keys far faster than a join does
@@ -219,13 +151,13 @@ public final class Validator {
      * sides and compared by row hash; a row present on one side only is a difference. The row figures are the rows
      * those keys found on each side.
      */
-    public static TableValidation keys(Endpoint source, Endpoint target, TableRef t, java.util.Set<List<String>> keys)
-            throws SQLException {
+    public static TableValidation keys(Endpoint source, Endpoint target, TableRef t, java.util.Set<List<String>> keys,
+            boolean redact) throws SQLException {
         try (Connection src = Pg.connect(source, "dbmigrate-validate", LONG_SCANS); Connection tgt = Pg.connect(target, "dbmigrate-validate", LONG_SCANS)) {
             TableMeta meta = TableMeta.load(src, t);
             Map<List<String>, String> s = rowHashes(src, meta, keys);
             Map<List<String>, String> g = rowHashes(tgt, meta, keys);
-            return new TableValidation(t.toString(), s.size(), g.size(), 0, describe(differing(s, g)), keys.size());
+            return new TableValidation(t.toString(), s.size(), g.size(), 0, describe(meta, differing(s, g), redact), keys.size());
         }
     }
 

@@ -5,6 +5,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.SQLException;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import org.postgresql.util.PSQLException;
 import org.postgresql.util.ServerErrorMessage;
 
@@ -54,7 +57,7 @@ public final class ApplyDataException extends RuntimeException {
      * It hides the key from a reader, not from someone who can guess it (a small integer key can be confirmed by
      * hashing guesses); the codec is what keeps history unreadable to those without its key.
      */
-    static String keyRef(String table, String key) {
+    public static String keyRef(String table, String key) {
         if (key == null || key.equals("?")) {
             return "?";
         }
@@ -64,6 +67,21 @@ public final class ApplyDataException extends RuntimeException {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * A row's key as apply errors name it, {@code (id=42, region=eu)}, long values cut; the live validation hashes the
+     * same text with {@link #keyRef}, so a row has one name in history whichever step reported it.
+     */
+    public static String keyText(List<String> keyCols, Map<String, String> row) {
+        return "(" + keyCols.stream().map(k -> k + "=" + abbreviate(row.get(k))).collect(Collectors.joining(", ")) + ")";
+    }
+
+    private static String abbreviate(String v) {
+        if (v == null) {
+            return "NULL";
+        }
+        return v.length() > 40 ? v.substring(0, 40) + "…" : v;
     }
 
     /**

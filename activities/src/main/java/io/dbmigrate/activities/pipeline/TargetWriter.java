@@ -305,14 +305,6 @@ final class TargetWriter {
         if (row == null) {
             return "?";
         }
-        List<String> keyCols = m.hasKey() ? m.key() : new ArrayList<>(row.keySet());
-        return "(" + keyCols.stream().map(k -> k + "=" + abbreviate(row.get(k))).collect(Collectors.joining(", ")) + ")";
-    }
-
-    private static String abbreviate(String v) {
-        if (v == null) {
-            return "NULL";
-        }
-        return v.length() > 40 ? v.substring(0, 40) + "…" : v;
+        return ApplyDataException.keyText(m.hasKey() ? m.key() : new ArrayList<>(row.keySet()), row);
     }
 }

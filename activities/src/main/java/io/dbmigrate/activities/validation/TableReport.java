@@ -7,6 +7,8 @@ import java.util.List;
 /**
  * One table's verdict. {@code differences} lists at most the engine's key cap ({@code truncated} says more were
  * found); the three counters count them all. A table that could not be compared has an {@code error} instead.
+ * {@code unsettled} (live mode, a table without a key): why its differences are not final, a writer having moved
+ * the source between every re-check; a check with writes stopped decides it.
  */
 public record TableReport(
         @JsonProperty("table") String table,
@@ -21,7 +23,8 @@ public record TableReport(
         @JsonProperty("differences") List<Difference> differences,
         @JsonProperty("truncated") boolean truncated,
         @JsonProperty("seconds") double seconds,
-        @JsonProperty("error") @JsonInclude(JsonInclude.Include.NON_NULL) String error) {
+        @JsonProperty("error") @JsonInclude(JsonInclude.Include.NON_NULL) String error,
+        @JsonProperty("unsettled") @JsonInclude(JsonInclude.Include.NON_NULL) String unsettled) {
 
     /**
      * Every row found on both sides with the same values. The row counts are not compared: a count that differs shows
@@ -32,6 +35,6 @@ public record TableReport(
     }
 
     static TableReport failed(String table, double seconds, String error) {
-        return new TableReport(table, false, 0, 0, 0, 0, 0, 0, 0, List.of(), false, seconds, error);
+        return new TableReport(table, false, 0, 0, 0, 0, 0, 0, 0, List.of(), false, seconds, error, null);
     }
 }

@@ -297,7 +297,7 @@ public final class ValidationEngine implements AutoCloseable {
         }
         long all = missing + extra + different;
         return new TableReport(name, false, srcRows, tgtRows, chunks.size(), differingChunks, missing, extra, different,
-                List.copyOf(keys), all > keys.size(), seconds(t0), null);
+                List.copyOf(keys), all > keys.size(), seconds(t0), null, null);
     }
 
     /**

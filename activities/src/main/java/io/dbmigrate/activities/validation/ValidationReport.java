@@ -13,7 +13,7 @@ public record ValidationReport(
         @JsonProperty("seconds") double seconds,
         @JsonProperty("tables") List<TableReport> tables) {
 
-    static ValidationReport of(String source, String target, double seconds, List<TableReport> tables) {
+    public static ValidationReport of(String source, String target, double seconds, List<TableReport> tables) {
         return new ValidationReport(source, target, tables.stream().allMatch(TableReport::equal), seconds, tables);
     }
 

@@ -29,7 +29,7 @@ class ProgressTest {
         Progress.InMemory p = new Progress.InMemory();
         p.planned("public.t", List.of(List.of("10")));
         p.finished("public.t", new ChunkVerdict(0, 5, 5, 0, 0, 0, List.of()));
-        TableReport r = new TableReport("public.t", false, 5, 5, 2, 0, 0, 0, 0, List.of(), false, 0.1, null);
+        TableReport r = new TableReport("public.t", false, 5, 5, 2, 0, 0, 0, 0, List.of(), false, 0.1, null, null);
         p.reported(r);
         assertEquals(r, p.report("public.t").orElseThrow());
         assertTrue(p.bounds("public.t").isEmpty());

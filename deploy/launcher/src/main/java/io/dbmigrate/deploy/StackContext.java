@@ -40,6 +40,11 @@ public record StackContext(StackLayout layout, StackPorts ports) {
         return codecKeyFile();
     }
 
+    /** Where the stack's worker writes the live validation's reports. */
+    public Path reportDir() {
+        return layout.home().resolve("reports");
+    }
+
     private static String readOrCreate(Path f, Supplier<String> secret) {
         synchronized (StackContext.class) {
             try {

@@ -52,7 +52,9 @@ public final class WorkerComponent extends JavaComponent {
                 // the stack runs Temporal's test server, which never redispatches from a dead worker's sticky queue
                 "DBMIGRATE_STICKY_EXECUTION", "false",
                 // the demo runs encrypted: the CLI reads the same file (TemporalOptions)
-                "DBMIGRATE_CODEC_KEY", "file:" + ctx.codecKey());
+                "DBMIGRATE_CODEC_KEY", "file:" + ctx.codecKey(),
+                // the live validation's reports, where `status` says (reportPath)
+                "DBMIGRATE_REPORT_DIR", ctx.reportDir().toString());
     }
 
     @Override

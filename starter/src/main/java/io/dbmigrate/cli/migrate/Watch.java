@@ -90,8 +90,17 @@ public final class Watch implements Callable<Integer> {
             for (TableValidation t : s.validation().tables()) {
                 if (!t.matches()) {
                     b.append("\n    ").append(t.table()).append(": ").append(t.sourceRows()).append(" vs ").append(t.targetRows())
-                            .append(" rows, chunks ").append(t.mismatchedChunks());
+                            .append(" rows, ");
+                    if (t.missingRows() != null) {
+                        b.append(String.format("%,d missing, %,d extra, %,d different: ", t.missingRows(), t.extraRows(),
+                                t.differentRows())).append(t.mismatchedChunks());
+                    } else {
+                        b.append("chunks ").append(t.mismatchedChunks());
+                    }
                 }
+            }
+            if (s.validation().reportPath() != null) {
+                b.append("\n    report ").append(s.validation().reportPath()).append(" (and .html, on the worker)");
             }
         }
         if (s.cutover() != null) {

@@ -3,7 +3,10 @@ package io.dbmigrate.cli.migrate;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dbmigrate.workflows.model.MigrationStatus;
 import io.dbmigrate.workflows.model.SnapshotCopyProgress;
+import io.dbmigrate.workflows.model.TableValidation;
+import io.dbmigrate.workflows.model.ValidationReport;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -20,6 +23,18 @@ class WatchTest {
         assertTrue(line.contains("ETA 10 s"), line);
         assertTrue(line.contains("public.big: 8/11 units"), line);
         assertFalse(line.contains("public.small"), "a finished table is not listed: " + line);
+    }
+
+    @Test
+    void aFailedValidationShowsItsRowsByKindAndWhereItsReportIs() {
+        TableValidation t = new TableValidation("public.items", 20_000, 20_000, 10, List.of("missing key#1a2b3c4d"), null, null,
+                1L, 0L, 2L);
+        ValidationReport v = ValidationReport.of(false, List.of(t)).withReportPath("/srv/dbmigrate/reports/m1-validation-x.json");
+        MigrationStatus s = new MigrationStatus("m1", MigrationStatus.State.FAILED, MigrationStatus.Phase.VALIDATION, List.of(),
+                null, null, v, null, List.of(), List.of(), null, null, null, null, "validation found differences");
+        String text = Watch.render(s, null);
+        assertTrue(text.contains("public.items: 20000 vs 20000 rows, 1 missing, 0 extra, 2 different: [missing key#1a2b3c4d]"), text);
+        assertTrue(text.contains("report /srv/dbmigrate/reports/m1-validation-x.json"), text);
     }
 
     @Test

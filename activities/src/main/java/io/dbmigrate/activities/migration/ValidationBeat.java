@@ -1,0 +1,30 @@
+package io.dbmigrate.activities.migration;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.time.Instant;
+
+/**
+ * The live validation's heartbeat details: small whatever the tables. {@code run} names its progress, kept on the
+ * target ({@link StoredProgress}); the mark is the stream's applied position taken before the first attempt read
+ * any row, which a resumed attempt must keep (rows read before a worker died count in the result). The rest is for
+ * people and tests: tables finished, block ranges finished before this attempt began and read by this attempt.
+ */
+public record ValidationBeat(
+        @JsonProperty("run") String run,
+        @JsonProperty("markOffset") Long markOffset,
+        @JsonProperty("markTopic") String markTopic,
+        @JsonProperty("markTakenAtMs") Long markTakenAtMs,
+        @JsonProperty("tablesDone") int tablesDone,
+        @JsonProperty("tables") int tables,
+        @JsonProperty("blockRangesResumed") long blockRangesResumed,
+        @JsonProperty("blockRangesRead") long blockRangesRead) {
+
+    static ValidationBeat of(String run, FrozenValidation.Start mark, int tablesDone, int tables, long resumed, long read) {
+        return new ValidationBeat(run, mark == null ? null : mark.kafkaOffset(), mark == null ? null : mark.topicId(),
+                mark == null ? null : mark.takenAt().toEpochMilli(), tablesDone, tables, resumed, read);
+    }
+
+    FrozenValidation.Start mark() {
+        return markOffset == null ? null : new FrozenValidation.Start(markOffset, markTopic, Instant.ofEpochMilli(markTakenAtMs));
+    }
+}
