@@ -52,6 +52,14 @@ final class CpuSampler {
         return out;
     }
 
+    /** CPU seconds each named process used since the start (a PostgreSQL root with all its backends). */
+    Map<String, Double> seconds() {
+        Map<String, Double> end = sample(processes);
+        Map<String, Double> out = new LinkedHashMap<>();
+        end.forEach((n, v) -> out.put(n, v - start.getOrDefault(n, 0.0)));
+        return out;
+    }
+
     /** One "name cores" pair after another, for a single log line. */
     String oneLine() {
         StringBuilder b = new StringBuilder();
