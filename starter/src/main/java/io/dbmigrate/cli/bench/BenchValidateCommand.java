@@ -108,14 +108,14 @@ public final class BenchValidateCommand implements Callable<Integer> {
                 ValidationReport run;
                 Counters counters;
                 double took;
-                double c;
                 try (ValidationEngine engine = new ValidationEngine(source, target, options, Progress.none(), null, this::info)) {
                     run = engine.run(ValidateData.tables());
                     counters = engine.counters();
                     took = (System.nanoTime() - t0) / 1e9;
-                    // before its sessions end: a backend that exited and was not reaped yet would be counted nowhere
-                    c = cpuSeconds(cpu);
                 }
+                // the engine's sessions' CPU counted in its window, not in the next one
+                cpu.awaitNewBackendsEnded();
+                double c = cpuSeconds(cpu);
                 peakHeap = Math.max(peakHeap, heap.stop());
                 info(String.format("  %.2f s", took));
                 long[] score = score(run, expected);
