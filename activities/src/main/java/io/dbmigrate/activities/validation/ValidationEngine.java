@@ -191,8 +191,17 @@ public final class ValidationEngine implements AutoCloseable {
         return TableReport.failed(t.toString(), 0, e.getMessage());
     }
 
-    /** A table's narrowing, waited for with the heartbeat going; its SQL error is the table's, anything else the run's. */
+    /** A table's narrowing, waited for; its SQL error is the table's, anything else the run's. */
     private TableReport finish(TableRef t, Future<TableReport> narrowing) throws InterruptedException {
+        try {
+            return beating(narrowing);
+        } catch (SQLException e) {
+            return failed(t, e);
+        }
+    }
+
+    /** Waits for a narrowing with the heartbeat going (the narrowing's own threads do not beat). */
+    private TableReport beating(Future<TableReport> narrowing) throws SQLException, InterruptedException {
         try {
             while (true) {
                 try {
@@ -201,8 +210,8 @@ public final class ValidationEngine implements AutoCloseable {
                     beat.run();
                 }
             }
-        } catch (SQLException e) {
-            return failed(t, e);
+        } finally {
+            narrowing.cancel(true);
         }
     }
 
@@ -228,13 +237,7 @@ public final class ValidationEngine implements AutoCloseable {
     }
 
     public TableReport table(TableRef t) throws SQLException, InterruptedException {
-        try {
-            return start(t).call();
-        } catch (SQLException | InterruptedException | RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return beating(narrowThreads.submit(start(t)));
     }
 
     /** A table's plan and pass (a keyless table's whole comparison); what is left, the narrowing and the report, to call. */
