@@ -96,7 +96,10 @@ public final class ValidationEngine implements AutoCloseable {
         }
     }
 
-    /** Live mode: returns once the target has applied everything the source had committed when it was called. */
+    /**
+     * Live mode: returns once the target has applied everything the source had committed when it was called. May be
+     * called from two threads at once (a table's narrowing runs beside the next table's pass).
+     */
     public interface CatchUp {
         void await() throws Exception;
     }
