@@ -9,7 +9,7 @@ public final class ValidationOptions {
 
     @Option(names = "--chunk-rows", description = "Rows per chunk (default ${DEFAULT-VALUE}).")
     int chunkRows = DEFAULTS.chunkRows();
-    @Option(names = "--parallel", description = "Sessions per side (default ${DEFAULT-VALUE}).")
+    @Option(names = "--parallel", description = "Sessions per side for a table's pass, and as many for the narrowing of the table before it, which runs beside (default ${DEFAULT-VALUE}).")
     int parallel = DEFAULTS.parallel();
     @Option(names = "--max-rows-per-sec", description = "Read at most this many rows per second per side (0: no limit).")
     long maxRowsPerSec = DEFAULTS.maxRowsPerSec();

@@ -20,9 +20,13 @@ class BenchValidateIT {
                 "--chunk-rows", "2000", "--json");
         JsonNode r = StackIT.lastLineJson(run.out());
         for (String field : List.of("rows", "seconds", "rowsPerSec", "baselineRowsPerSec", "ratioVsBaseline", "injected", "found",
-                "falsePositives", "peakHeapMb")) {
+                "falsePositives", "peakHeapMb", "cpuSeconds", "baselineCpuSeconds")) {
             assertTrue(r.has(field), "no " + field + " in " + r);
         }
+        assertTrue(r.get("cpuSeconds").asDouble() > 0 && r.get("baselineCpuSeconds").asDouble() > 0, r.toString());
+        // CPU is counted in both clusters (their backends and parallel workers) as well as in the bench's JVM
+        assertTrue(run.err().lines().anyMatch(l -> l.contains("CPU:") && l.contains("source-postgres") && l.contains("target-postgres")),
+                run.err());
         assertEquals(1, run.out().strip().lines().count(), "with --json stdout holds only the JSON line: " + run.out());
         assertEquals(40000, r.get("rows").asLong(), "the source's rows: " + r);
         assertEquals(50, r.get("injected").asInt(), r.toString());

@@ -25,7 +25,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -387,6 +391,38 @@ class ValidationEngineIT {
         assertEquals(Map.of("11|2", Kind.MISSING, "15000|1", Kind.DIFFERENT), kinds(r), brief(r));
         assertEquals(20000, r.sourceRows());
         assertTrue(r.chunks() > 5, "chunks from the partitions' statistics: " + r.chunks());
+    }
+
+    @Test
+    void aTablesNarrowingRunsBesideTheNextTablesPass() throws Exception {
+        both("DROP TABLE IF EXISTS beside_a", "DROP TABLE IF EXISTS beside_b",
+                "CREATE TABLE beside_a (id bigint PRIMARY KEY, " + COLUMNS + ")", "CREATE TABLE beside_b (id bigint PRIMARY KEY, " + COLUMNS + ")",
+                "INSERT INTO beside_a SELECT g, " + VALUES + " FROM generate_series(1, 10000) g",
+                "INSERT INTO beside_b SELECT g, " + VALUES + " FROM generate_series(1, 10000) g", "ANALYZE beside_a, beside_b");
+        TwoClusters.exec(tgt, "UPDATE beside_a SET n = -1 WHERE id = 4321");
+        // beside_a's narrowing (its live re-check waits here) must not keep beside_b's plan and pass from starting
+        CountDownLatch nextStarted = new CountDownLatch(1);
+        AtomicBoolean waited = new AtomicBoolean();
+        AtomicBoolean overlapped = new AtomicBoolean();
+        ValidationEngine.CatchUp catchUp = () -> {
+            if (!waited.getAndSet(true)) {
+                overlapped.set(nextStarted.await(15, TimeUnit.SECONDS));
+            }
+        };
+        Consumer<String> log = line -> {
+            System.out.println(line);
+            if (line.startsWith("public.beside_b: about")) {
+                nextStarted.countDown();
+            }
+        };
+        try (ValidationEngine e = new ValidationEngine(src, tgt, small(), Progress.none(), catchUp, log)) {
+            ValidationReport r = e.run(List.of(new TableRef("public", "beside_a"), new TableRef("public", "beside_b")));
+            assertTrue(overlapped.get(), "beside_b's pass started while beside_a was being narrowed");
+            assertEquals("public.beside_a", r.tables().get(0).table());
+            assertEquals(Map.of("4321", Kind.DIFFERENT), kinds(r.tables().get(0)));
+            assertEquals("public.beside_b", r.tables().get(1).table());
+            assertTrue(r.tables().get(1).equal(), brief(r.tables().get(1)));
+        }
     }
 
     @Test

@@ -43,8 +43,9 @@ public final class ValidationEngine implements AutoCloseable {
 
     /**
      * @param chunkRows rows per chunk (aimed at; the sample decides)
-     * @param parallel sessions per side (3 by default: as many processes as PostgreSQL's default parallel plan of a
-     *     whole-table read, a leader and two workers)
+     * @param parallel sessions per side for a table's pass (3 by default: as many processes as PostgreSQL's default
+     *     parallel plan of a whole-table read, a leader and two workers), and as many again for the narrowing of the
+     *     table before it, which runs beside
      * @param maxRowsPerSec a limit on rows read per second per side (0: none), for a busy source
      * @param maxKeys differences kept per table for the report (all are counted)
      * @param leafRows a differing range of at most this many rows is streamed; larger ones are split first
@@ -95,7 +96,10 @@ public final class ValidationEngine implements AutoCloseable {
         }
     }
 
-    /** Live mode: returns once the target has applied everything the source had committed when it was called. */
+    /**
+     * Live mode: returns once the target has applied everything the source had committed when it was called. May be
+     * called from two threads at once (a table's narrowing runs beside the next table's pass).
+     */
     public interface CatchUp {
         void await() throws Exception;
     }
@@ -110,6 +114,7 @@ public final class ValidationEngine implements AutoCloseable {
     private final Consumer<String> log;
     private volatile Runnable beat = () -> {};
     private final ExecutorService targetThreads;
+    private final ExecutorService narrowThreads;
     private final Throttle throttle;
     final Counters counters = new Counters();
 
@@ -120,14 +125,17 @@ public final class ValidationEngine implements AutoCloseable {
         this.progress = progress;
         this.catchUp = catchUp;
         this.log = log;
-        this.source = new Sessions(source, "source", options.parallel());
+        // a table's pass and the table before it's narrowing each take up to `parallel` sessions a side (run())
+        this.source = new Sessions(source, "source", 2 * options.parallel());
         try {
-            this.target = new Sessions(target, "target", options.parallel());
+            this.target = new Sessions(target, "target", 2 * options.parallel());
         } catch (RuntimeException e) {
             this.source.close();
             throw e;
         }
-        this.targetThreads = Executors.newFixedThreadPool(options.parallel(), daemon("dbmigrate-validate-target"));
+        // the pass's target side holds one; each narrowing thread may wait on one for its target half
+        this.targetThreads = Executors.newFixedThreadPool(options.parallel() + 1, daemon("dbmigrate-validate-target"));
+        this.narrowThreads = Executors.newSingleThreadExecutor(daemon("dbmigrate-validate-narrow"));
         this.throttle = new Throttle(options.maxRowsPerSec());
     }
 
@@ -143,19 +151,71 @@ public final class ValidationEngine implements AutoCloseable {
         return counters;
     }
 
-    /** Every table in turn; a table that cannot be compared is reported with its error and the others go on. */
+    /**
+     * Every table in turn; a table that cannot be compared is reported with its error and the others go on. A table's
+     * narrowing runs beside the next table's pass (one narrowing at a time, on sessions of its own): it is short
+     * statements, round trips and the JVM's merge, which would leave the cores idle, and the pass fills them.
+     */
     public ValidationReport run(List<TableRef> tables) throws InterruptedException {
         long t0 = System.nanoTime();
-        List<TableReport> out = new ArrayList<>();
-        for (TableRef t : tables) {
-            try {
-                out.add(table(t));
-            } catch (SQLException e) {
-                log.accept(t + ": " + e.getMessage());
-                out.add(TableReport.failed(t.toString(), 0, e.getMessage()));
+        TableReport[] out = new TableReport[tables.size()];
+        Future<TableReport> narrowing = null;
+        int narrowed = -1;
+        try {
+            for (int i = 0; i < tables.size(); i++) {
+                TableRef t = tables.get(i);
+                Callable<TableReport> rest;
+                try {
+                    rest = start(t);
+                } catch (SQLException e) {
+                    out[i] = failed(t, e);
+                    continue;
+                }
+                if (narrowing != null) {
+                    out[narrowed] = finish(tables.get(narrowed), narrowing);
+                }
+                narrowing = narrowThreads.submit(rest);
+                narrowed = i;
+            }
+            if (narrowing != null) {
+                out[narrowed] = finish(tables.get(narrowed), narrowing);
+                narrowing = null;
+            }
+        } finally {
+            if (narrowing != null) {
+                narrowing.cancel(true);
             }
         }
-        return ValidationReport.of(source.endpoint.describe(), target.endpoint.describe(), seconds(t0), out);
+        return ValidationReport.of(source.endpoint.describe(), target.endpoint.describe(), seconds(t0), List.of(out));
+    }
+
+    private TableReport failed(TableRef t, SQLException e) {
+        log.accept(t + ": " + e.getMessage());
+        return TableReport.failed(t.toString(), 0, e.getMessage());
+    }
+
+    /** A table's narrowing, waited for; its SQL error is the table's, anything else the run's. */
+    private TableReport finish(TableRef t, Future<TableReport> narrowing) throws InterruptedException {
+        try {
+            return beating(narrowing);
+        } catch (SQLException e) {
+            return failed(t, e);
+        }
+    }
+
+    /** Waits for a narrowing with the heartbeat going (the narrowing's own threads do not beat). */
+    private TableReport beating(Future<TableReport> narrowing) throws SQLException, InterruptedException {
+        try {
+            while (true) {
+                try {
+                    return get(narrowing, 1);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    beat.run();
+                }
+            }
+        } finally {
+            narrowing.cancel(true);
+        }
     }
 
     /**
@@ -180,23 +240,37 @@ public final class ValidationEngine implements AutoCloseable {
     }
 
     public TableReport table(TableRef t) throws SQLException, InterruptedException {
+        return beating(narrowThreads.submit(start(t)));
+    }
+
+    /** A table's plan and pass (a keyless table's whole comparison); what is left, the narrowing and the report, to call. */
+    private Callable<TableReport> start(TableRef t) throws SQLException, InterruptedException {
         String name = t.toString();
         java.util.Optional<TableReport> done = progress.report(name);
         if (done.isPresent()) {
             log.accept(name + ": finished by an earlier attempt");
-            return done.get();
+            return done::get;
         }
         long t0 = System.nanoTime();
         TableSql sql;
         try (Connection s = source.get(); Connection g = target.get()) {
             sql = TableSql.load(s, g, t);
         }
-        TableReport r = sql.keyless() ? new Keyless(this, sql, catchUp, log).compare(t0) : keyed(sql, t0);
-        progress.reported(r);
-        log.accept(String.format("%s: %s, %,d rows, %d chunks, %.1f s", name, r.equal() ? "equal"
-                : "DIFFERS (" + r.missing() + " missing, " + r.extra() + " extra, " + r.different() + " different)",
-                r.sourceRows(), r.chunks(), r.seconds()));
-        return r;
+        Callable<TableReport> rest;
+        if (sql.keyless()) {
+            TableReport r = new Keyless(this, sql, catchUp, log).compare(t0);
+            rest = () -> r;
+        } else {
+            rest = keyed(sql, t0);
+        }
+        return () -> {
+            TableReport r = rest.call();
+            progress.reported(r);
+            log.accept(String.format("%s: %s, %,d rows, %d chunks, %.1f s", name, r.equal() ? "equal"
+                    : "DIFFERS (" + r.missing() + " missing, " + r.extra() + " extra, " + r.different() + " different)",
+                    r.sourceRows(), r.chunks(), r.seconds()));
+            return r;
+        };
     }
 
     /**
@@ -213,7 +287,8 @@ public final class ValidationEngine implements AutoCloseable {
         }
     }
 
-    private TableReport keyed(TableSql sql, long t0) throws SQLException, InterruptedException {
+    /** Plan and pass; the rest (narrowing the differing chunks, the report) is returned to call. */
+    private Callable<TableReport> keyed(TableSql sql, long t0) throws SQLException, InterruptedException {
         String name = sql.table.toString();
         List<List<String>> bounds = progress.bounds(name).orElse(null);
         if (bounds == null) {
@@ -233,14 +308,19 @@ public final class ValidationEngine implements AutoCloseable {
         }
         long srcRows = passes[0].sums().values().stream().mapToLong(Sum::rows).sum();
         long tgtRows = passes[1].sums().values().stream().mapToLong(Sum::rows).sum();
-
-        Map<Integer, ChunkVerdict> finished = new HashMap<>(progress.finished(name));
-        int kept = finished.values().stream().mapToInt(v -> v.differences().size()).sum();
-        AtomicInteger keyBudget = new AtomicInteger(Math.max(0, options.maxKeys() - kept));
         if (!differing.isEmpty()) {
             log.accept(String.format("%s: %d of %d chunks differ (plan %.2f s, pass %.2f s); narrowing them to their rows", name,
                     differing.size(), chunks.size(), planSeconds, passSeconds));
         }
+        return () -> narrowAll(sql, t0, chunks, passes, differing, srcRows, tgtRows);
+    }
+
+    private TableReport narrowAll(TableSql sql, long t0, List<KeyRange> chunks, Progress.Pass[] passes, List<Integer> differing,
+            long srcRows, long tgtRows) throws SQLException, InterruptedException {
+        String name = sql.table.toString();
+        Map<Integer, ChunkVerdict> finished = new HashMap<>(progress.finished(name));
+        int kept = finished.values().stream().mapToInt(v -> v.differences().size()).sum();
+        AtomicInteger keyBudget = new AtomicInteger(Math.max(0, options.maxKeys() - kept));
         // a chunk small enough to stream whole is streamed with a few others (one statement per side for several ranges:
         // a BitmapOr of index ranges), up to two leaves' rows a batch so that batches still run in parallel; a larger
         // chunk is split first
@@ -270,7 +350,7 @@ public final class ValidationEngine implements AutoCloseable {
             List<Integer> last = List.copyOf(batch);
             work.add(() -> narrowed(sql, last, chunks, passes, keyBudget, f -> merge(sql, last.stream().map(chunks::get).toList(), f)));
         }
-        for (List<ChunkVerdict> vs : all(work)) {
+        for (List<ChunkVerdict> vs : all(work, () -> {})) {
             for (ChunkVerdict v : vs) {
                 finished.put(v.index(), v);
             }
@@ -778,7 +858,15 @@ public final class ValidationEngine implements AutoCloseable {
 
     static <T> T get(Future<T> f) throws SQLException, InterruptedException {
         try {
-            return f.get();
+            return get(f, Long.MAX_VALUE);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static <T> T get(Future<T> f, long seconds) throws SQLException, InterruptedException, java.util.concurrent.TimeoutException {
+        try {
+            return seconds == Long.MAX_VALUE ? f.get() : f.get(seconds, java.util.concurrent.TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             if (c instanceof SQLException s) {
@@ -804,6 +892,7 @@ public final class ValidationEngine implements AutoCloseable {
 
     @Override
     public void close() {
+        narrowThreads.shutdownNow();
         targetThreads.shutdownNow();
         source.close();
         target.close();

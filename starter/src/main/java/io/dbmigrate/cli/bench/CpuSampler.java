@@ -19,11 +19,13 @@ final class CpuSampler {
 
     private final Map<String, Long> processes;
     private final Map<String, Double> start;
+    private final java.util.Set<Long> startChildren;
     private final long[] machineStart;
     private final long t0 = System.nanoTime();
 
     private CpuSampler(Map<String, Long> processes) {
         this.processes = processes;
+        this.startChildren = children();
         this.start = sample(processes);
         this.machineStart = machine();
     }
@@ -49,6 +51,36 @@ final class CpuSampler {
         out.put(OTHER, Math.max(0, busy - named));
         out.put(STOLEN, (m[2] - machineStart[2]) / TICKS / wall);
         out.put(IDLE, (m[1] - machineStart[1]) / TICKS / wall);
+        return out;
+    }
+
+    /** CPU seconds each named process used since the start (a PostgreSQL root with all its backends). */
+    Map<String, Double> seconds() {
+        Map<String, Double> end = sample(processes);
+        Map<String, Double> out = new LinkedHashMap<>();
+        end.forEach((n, v) -> out.put(n, v - start.getOrDefault(n, 0.0)));
+        return out;
+    }
+
+    /**
+     * Waits (up to 5 s) until the PostgreSQL backends started since the window began have ended and been reaped, once
+     * their sessions are closed: an ended backend's CPU reaches its postmaster's cutime only then, and would otherwise
+     * land in the next window.
+     */
+    void awaitNewBackendsEnded() throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (System.nanoTime() < deadline && !startChildren.containsAll(children())) {
+            Thread.sleep(20);
+        }
+    }
+
+    private java.util.Set<Long> children() {
+        java.util.Set<Long> out = new java.util.HashSet<>();
+        processes.forEach((name, pid) -> {
+            if (name.contains("postgres")) {
+                ProcessHandle.of(pid).ifPresent(p -> p.children().forEach(c -> out.add(c.pid())));
+            }
+        });
         return out;
     }
 
