@@ -366,9 +366,22 @@ class MigrationWorkflowTest {
         try {
             testEnv.sleep(Duration.ofDays(30));
         } catch (io.grpc.StatusRuntimeException e) {
-            // its own unlock found no lock left (the dead applier's went away meanwhile): time skips already
-            testService.blockingStub().withDeadlineAfter(60, TimeUnit.SECONDS).sleep(io.temporal.api.testservice.v1.SleepRequest
-                    .newBuilder().setDuration(com.google.protobuf.util.Durations.fromDays(30)).build());
+            // its own unlock found no lock left (the dead applier's went away meanwhile): time skips already, or will
+            // once the dead applier's attempt times out (its heartbeat timeout, in real time while time is locked);
+            // the stubs cap each call at 10 s, so the sleep is asked again until the 30 days have passed
+            long giveUp = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+            long left;
+            while ((left = Duration.ofDays(30).toMillis() - (testEnv.currentTimeMillis() - virtualBefore)) > 0
+                    && System.nanoTime() < giveUp) {
+                try {
+                    testService.blockingStub().sleep(io.temporal.api.testservice.v1.SleepRequest.newBuilder()
+                            .setDuration(com.google.protobuf.util.Durations.fromMillis(left)).build());
+                } catch (io.grpc.StatusRuntimeException timedOut) {
+                    if (timedOut.getStatus().getCode() != io.grpc.Status.Code.DEADLINE_EXCEEDED) {
+                        throw timedOut;
+                    }
+                }
+            }
         } finally {
             if (unlocked) {
                 testService.blockingStub().lockTimeSkipping(LockTimeSkippingRequest.getDefaultInstance());
