@@ -2,7 +2,7 @@ package io.dbmigrate.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.dbmigrate.activities.migration.Validator;
+import io.dbmigrate.activities.migration.MigrationValidation;
 import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.workflows.model.TableRef;
 import io.dbmigrate.workflows.model.TableValidation;
@@ -38,7 +38,8 @@ class ValidationCollationIT {
             String order = "SELECT string_agg(k, ',' ORDER BY k) FROM (SELECT DISTINCT left(k, 1) AS k FROM words) x";
             Assumptions.assumeFalse(Pg.one(s, order).equals(Pg.one(t, order)), "the two databases order text the same");
         }
-        TableValidation v = Validator.table(PipelineStack.source(db), PipelineStack.target(db), new TableRef("public", "words"), 7, p -> {});
+        TableValidation v = MigrationValidation.whole(PipelineStack.source(db), PipelineStack.target(db), new TableRef("public", "words"), 7,
+                null, false);
         assertEquals(300, v.sourceRows());
         assertEquals(300, v.targetRows());
         assertEquals(List.of(), v.mismatchedChunks(), "the same rows, chunked by the same bounds");

@@ -11,7 +11,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,20 +19,11 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
- * Row counts and order-free checksums ({@code sum(hashtextextended(row::text, 0))}, computed inside each database)
- * per primary-key chunk, on both sides. Chunk boundaries come from the source. A mismatching chunk is reported by
- * its key range.
+ * Rows compared by key: the rows the stream touched since the last live pass (the frozen check inside the pause and
+ * the re-check before it), each row's hash read on both sides. Whole tables are the validation engine's
+ * ({@link MigrationValidation#whole}).
  */
 public final class Validator {
-    /** One chunk: keys in (lo, hi]; null means unbounded. */
-    record Chunk(List<String> lo, List<String> hi) {
-        String describe() {
-            return "(" + (lo == null ? "-inf" : String.join(",", lo)) + " .. " + (hi == null ? "+inf" : String.join(",", hi)) + "]";
-        }
-    }
-
-    record Sum(long rows, String hash) {}
-
     /**
      * Whole-table statements (chunk boundaries, keyless tables, the live re-check's full read) run as long as the table
      * is big: bounded by the validation activities' 12-hour limit instead of the default five minutes. With
@@ -168,107 +158,6 @@ public final class Validator {
                 k.add(rs.getString(i));
             }
             out.put(k, rs.getString(keyCols + 1));
-        }
-    }
-
-    public static TableValidation table(Endpoint source, Endpoint target, TableRef t, int chunkRows, Consumer<String> progress)
-            throws SQLException {
-        try (Connection src = Pg.connect(source, "dbmigrate-validate", LONG_SCANS); Connection tgt = Pg.connect(target, "dbmigrate-validate", LONG_SCANS)) {
-            src.setAutoCommit(false);
-            tgt.setAutoCommit(false);
-            TableMeta meta = TableMeta.load(src, t);
-            List<String> keys = byteOrderKeys(src, meta);
-            List<Chunk> chunks = chunks(src, meta, keys, chunkRows);
-            long srcRows = 0;
-            long tgtRows = 0;
-            List<String> bad = new ArrayList<>();
-            for (int i = 0; i < chunks.size(); i++) {
-                Sum a = sum(src, meta, keys, chunks.get(i));
-                Sum b = sum(tgt, meta, keys, chunks.get(i));
-                srcRows += a.rows();
-                tgtRows += b.rows();
-                if (!a.equals(b)) {
-                    bad.add(chunks.get(i).describe());
-                }
-                progress.accept(t + " chunk " + (i + 1) + "/" + chunks.size());
-            }
-            src.commit();
-            tgt.commit();
-            return new TableValidation(t.toString(), srcRows, tgtRows, chunks.size(), bad);
-        }
-    }
-
-    /**
-     * The primary key's columns as the chunks order and bound them: a collatable column in byte order (COLLATE "C"), so
-     * that two clusters with different collations agree on which rows a chunk holds.
-     */
-    static List<String> byteOrderKeys(Connection src, TableMeta meta) throws SQLException {
-        List<String> out = new ArrayList<>();
-        for (String k : meta.primaryKey()) {
-            boolean collatable = Pg.exists(src, "SELECT 1 FROM pg_attribute WHERE attrelid = CAST(? AS regclass) AND attname = ? "
-                    + "AND attcollation <> 0", Sql.table(meta.table()), k);
-            out.add(Sql.ident(k) + (collatable ? " COLLATE \"C\"" : ""));
-        }
-        return out;
-    }
-
-    static List<Chunk> chunks(Connection src, TableMeta meta, List<String> byteOrderKeys, int chunkRows) throws SQLException {
-        List<String> pk = meta.primaryKey();
-        if (pk.isEmpty()) {
-            return List.of(new Chunk(null, null));
-        }
-        String keys = String.join(", ", byteOrderKeys);
-        String keyText = pk.stream().map(k -> Sql.ident(k) + "::text").collect(Collectors.joining(", "));
-        List<List<String>> bounds = new ArrayList<>();
-        try (PreparedStatement ps = src.prepareStatement("SELECT " + keyText + " FROM (SELECT " + keys
-                + ", row_number() OVER (ORDER BY " + keys + ") AS rn FROM " + Sql.table(meta.table()) + ") x WHERE rn % ? = 0 ORDER BY rn")) {
-            ps.setInt(1, chunkRows);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    List<String> b = new ArrayList<>();
-                    for (int i = 1; i <= pk.size(); i++) {
-                        b.add(rs.getString(i));
-                    }
-                    bounds.add(b);
-                }
-            }
-        }
-        List<Chunk> out = new ArrayList<>();
-        List<String> lo = null;
-        for (List<String> hi : bounds) {
-            out.add(new Chunk(lo, hi));
-            lo = hi;
-        }
-        out.add(new Chunk(lo, null));
-        return out;
-    }
-
-    static Sum sum(Connection c, TableMeta meta, List<String> byteOrderKeys, Chunk chunk) throws SQLException {
-        List<String> pk = meta.primaryKey();
-        String keys = "(" + String.join(", ", byteOrderKeys) + ")";
-        String row = "(" + pk.stream().map(k -> "CAST(? AS " + meta.columns().get(k).type() + ")").collect(Collectors.joining(", ")) + ")";
-        List<String> where = new ArrayList<>();
-        if (chunk.lo() != null) {
-            where.add(keys + " > " + row);
-        }
-        if (chunk.hi() != null) {
-            where.add(keys + " <= " + row);
-        }
-        String sql = "SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)), 0)::text FROM " + Sql.table(meta.table()) + " t"
-                + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where));
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            int i = 1;
-            for (List<String> bound : new List[] {chunk.lo(), chunk.hi()}) {
-                if (bound != null) {
-                    for (String v : bound) {
-                        ps.setObject(i++, v, Types.OTHER);
-                    }
-                }
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return new Sum(rs.getLong(1), rs.getString(2));
-            }
         }
     }
 }

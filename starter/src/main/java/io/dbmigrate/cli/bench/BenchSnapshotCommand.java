@@ -1,7 +1,7 @@
 package io.dbmigrate.cli.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.dbmigrate.activities.migration.Validator;
+import io.dbmigrate.activities.migration.MigrationValidation;
 import io.dbmigrate.cli.StackOptions;
 import io.dbmigrate.cli.demo.DemoSetup;
 import io.dbmigrate.cli.migrate.MigrationCommands;
@@ -289,14 +289,14 @@ public final class BenchSnapshotCommand implements Callable<Integer> {
 
     /**
      * Row counts and the order-free checksum {@code sum(hashtextextended(row::text, 0))} of each table on both sides:
-     * the workflow's own {@link Validator}, with one chunk a table.
+     * the migration's own validation engine, frozen (nothing writes).
      */
     private Verification verify(DemoSetup setup) {
         long t0 = System.nanoTime();
         List<TableValidation> out = new ArrayList<>();
         try {
             for (TableRef t : SnapshotData.tables()) {
-                out.add(Validator.table(setup.source, setup.target, t, Integer.MAX_VALUE, p -> {}));
+                out.add(MigrationValidation.whole(setup.source, setup.target, t, io.dbmigrate.activities.validation.ValidationEngine.Options.defaults().chunkRows(), null, false));
             }
         } catch (SQLException e) {
             Verification v = new Verification(out, e.getMessage());
