@@ -428,22 +428,27 @@ class SchemaCoverageIT {
 
     /** {@code status --json} until the migration's state is one of {@code states} or it ended; its last status. */
     static JsonNode awaitState(MigrationPlan plan, Set<String> states) throws Exception {
+        return awaitState(HOME, plan.migrationId(), states);
+    }
+
+    /** The same for migration {@code id} of the stack in {@code home}. */
+    static JsonNode awaitState(Path home, String id, Set<String> states) throws Exception {
         long deadline = System.nanoTime() + 6L * 60 * 1_000_000_000L;
         String last = "";
         while (true) {
-            StackIT.Result r = StackIT.cli("status", plan.migrationId(), "--json", "--home", HOME.toString());
+            StackIT.Result r = StackIT.cli("status", id, "--json", "--home", home.toString());
             if (r.exit() == 0) {
                 JsonNode s = StackIT.lastLineJson(r.out());
                 String now = s.get("state").asText() + " " + s.get("phase").asText();
                 if (!now.equals(last)) {
-                    System.out.println(plan.migrationId() + ": " + now);
+                    System.out.println(id + ": " + now);
                     last = now;
                 }
                 if (states.contains(s.get("state").asText()) || ENDED.contains(s.get("state").asText())) {
                     return s;
                 }
             }
-            assertTrue(System.nanoTime() < deadline, plan.migrationId() + " did not end within 6 minutes: " + r.out() + r.err());
+            assertTrue(System.nanoTime() < deadline, id + " did not end within 6 minutes: " + r.out() + r.err());
             Thread.sleep(500);
         }
     }

@@ -3,9 +3,9 @@ package io.dbmigrate.it;
 import io.dbmigrate.deploy.StackPorts;
 
 /**
- * The integration tests' port blocks (SnapshotBenchIT 24xxx, StackIT 26xxx, DemoIT 27xxx, PipelineStack 28xxx,
- * FaultsIT 29xxx, EmbeddedStackIT 30xxx, SchemaCoverageIT 31xxx,
- * MonitoringIT 32xxx, TwoClusters 33xxx), below the ephemeral range and away from the default stack (25xxx).
+ * The integration tests' port blocks (ValidationResumeIT 22xxx, SnapshotBenchIT 24xxx, StackIT 26xxx, DemoIT 27xxx,
+ * PipelineStack 28xxx, FaultsIT 29xxx, EmbeddedStackIT 30xxx, SchemaCoverageIT 31xxx, MonitoringIT 32xxx,
+ * TwoClusters 33xxx), below the ephemeral range and away from the default stack (25xxx).
  * {@code -Ddbmigrate.it.blockShift=N} moves every block by N and {@code -Ddbmigrate.it.portOffset=500} moves every port
  * within its block, so a second checkout can run its integration tests beside the first without sharing a port.
  */

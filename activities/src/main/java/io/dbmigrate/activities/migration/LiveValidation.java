@@ -52,7 +52,7 @@ public final class LiveValidation {
             progress = StoredProgress.resume(spec.to(), schema, a.run());
             mark = a.before().mark();
         }
-        long resumed = blockRangesDone(progress.state());
+        long resumed = progress.state().blockRangesDone();
         int[] tablesDone = {(int) tables.stream().filter(t -> progress.report(t.toString()).isPresent()).count()};
         if (a.before() != null) {
             log.info("{}: live validation resumed: {} tables and {} block ranges finished by earlier attempts", spec.streamId(),
@@ -111,10 +111,5 @@ public final class LiveValidation {
         }
         StoredProgress.forget(spec.to(), schema, a.run());
         return out;
-    }
-
-    private static long blockRangesDone(Progress.InMemory state) {
-        return state.tables().values().stream().mapToLong(s -> (s.sourcePass() == null ? 0 : s.sourcePass().done().size())
-                + (s.targetPass() == null ? 0 : s.targetPass().done().size())).sum();
     }
 }

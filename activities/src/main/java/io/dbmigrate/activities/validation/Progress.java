@@ -122,8 +122,20 @@ public interface Progress {
         @Override
         public synchronized void reported(TableReport report) {
             TableState s = state(report.table());
-            // a whole table needs no passes or verdicts any more: the heartbeat stays small
-            tables.put(report.table(), new TableState(null, null, null, new ConcurrentHashMap<>(), report));
+            // a whole table needs no bounds, sums or verdicts any more: the state stays small; which block ranges were
+            // read stays, so an attempt that resumes after it counts them among those it did not read again
+            tables.put(report.table(), new TableState(null, withoutSums(s.sourcePass()), withoutSums(s.targetPass()),
+                    new ConcurrentHashMap<>(), report));
+        }
+
+        private static Pass withoutSums(Pass p) {
+            return p == null ? null : new Pass(p.sliceStarts(), p.done(), Map.of());
+        }
+
+        /** Block ranges of both sides read so far, in finished tables and in those still going. */
+        public long blockRangesDone() {
+            return tables().values().stream().mapToLong(s -> (s.sourcePass() == null ? 0 : s.sourcePass().done().size())
+                    + (s.targetPass() == null ? 0 : s.targetPass().done().size())).sum();
         }
     }
 }

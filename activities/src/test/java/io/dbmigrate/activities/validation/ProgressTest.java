@@ -25,15 +25,22 @@ class ProgressTest {
     }
 
     @Test
-    void aReportedTableKeepsOnlyItsReport() {
+    void aReportedTableKeepsOnlyItsReportAndWhichBlockRangesWereRead() throws Exception {
         Progress.InMemory p = new Progress.InMemory();
         p.planned("public.t", List.of(List.of("10")));
+        p.passed("public.t", true, new Progress.Pass(List.of(0L, 100L), Set.of(0, 1), Map.of(0, new Sum(3, "-42"))));
+        p.passed("public.t", false, new Progress.Pass(List.of(0L), Set.of(0), Map.of(0, new Sum(3, "-42"))));
+        p.passed("public.u", true, new Progress.Pass(List.of(0L, 100L), Set.of(1), Map.of(0, new Sum(1, "7"))));
         p.finished("public.t", new ChunkVerdict(0, 5, 5, 0, 0, 0, List.of()));
         TableReport r = new TableReport("public.t", false, 5, 5, 2, 0, 0, 0, 0, List.of(), false, 0.1, null, null);
         p.reported(r);
         assertEquals(r, p.report("public.t").orElseThrow());
         assertTrue(p.bounds("public.t").isEmpty());
         assertTrue(p.finished("public.t").isEmpty());
+        assertEquals(Map.of(), p.pass("public.t", true).orElseThrow().sums(), "no sums kept for a finished table");
+        // a retry after a worker death counts the finished table's ranges among those it did not read again
+        ObjectMapper json = new ObjectMapper();
+        assertEquals(4, json.readValue(json.writeValueAsString(p), Progress.InMemory.class).blockRangesDone());
     }
 
     @Test

@@ -147,8 +147,11 @@ public final class Watch implements Callable<Integer> {
         return heartbeat(d, "CopySnapshot", SnapshotCopyProgress.class, dc);
     }
 
-    /** {@code dc}: the client's converter, which decrypts heartbeats when the worker runs the payload codec. */
-    private static <T> Optional<T> heartbeat(DescribeWorkflowExecutionResponse d, String activity, Class<T> type,
+    /**
+     * The latest heartbeat details of the pending {@code activity}, as the server holds them; {@code dc}: the client's
+     * converter, which decrypts heartbeats when the worker runs the payload codec.
+     */
+    public static <T> Optional<T> heartbeat(DescribeWorkflowExecutionResponse d, String activity, Class<T> type,
             DataConverter dc) {
         for (PendingActivityInfo p : d.getPendingActivitiesList()) {
             if (p.getActivityType().getName().equals(activity) && p.hasHeartbeatDetails()) {
