@@ -19,7 +19,7 @@ public final class TwoClusters {
     static final Path ROOT = StackLayout.findRepoRoot(Path.of(""));
     public static final Path HOME = ROOT.resolve("starter/target/it-validation");
     // its own port block (see ItPorts)
-    static final StackPorts PORTS = ItPorts.block(33);
+    static final StackPorts PORTS = ItPorts.block(20);
     private static LocalStack stack;
 
     private TwoClusters() {}
