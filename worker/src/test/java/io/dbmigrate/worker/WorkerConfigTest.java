@@ -48,6 +48,9 @@ class WorkerConfigTest {
         WorkerConfig c = WorkerConfig.load(env);
         assertEquals(false, c.stickyExecution());
         assertEquals(java.time.Duration.ZERO, WorkerMain.workerOptions(c).getStickyQueueScheduleToStartTimeout());
+        // watch reads progress from the server's copy of the heartbeat: it must reach the server within seconds
+        assertEquals(java.time.Duration.ofSeconds(5), WorkerMain.workerOptions(c).getMaxHeartbeatThrottleInterval());
+        assertEquals(java.time.Duration.ofSeconds(5), WorkerMain.workerOptions(c).getDefaultHeartbeatThrottleInterval());
         env.put("DBMIGRATE_STICKY_EXECUTION", "no");
         WorkerConfig.ConfigException e = assertThrows(WorkerConfig.ConfigException.class, () -> WorkerConfig.load(env));
         assertTrue(e.getMessage().contains("DBMIGRATE_STICKY_EXECUTION (sticky.execution) must be true or false, got 'no'"),
