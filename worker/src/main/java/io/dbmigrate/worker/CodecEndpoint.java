@@ -72,7 +72,7 @@ final class CodecEndpoint implements HttpHandler {
                     send(ex, 413, error("request larger than " + MAX_BODY_BYTES + " bytes"));
                     return;
                 }
-                JsonFormat.parser().ignoringUnknownFields().merge(new String(bytes, StandardCharsets.UTF_8), in);
+                PARSER.merge(new String(bytes, StandardCharsets.UTF_8), in);
             } catch (com.google.protobuf.InvalidProtocolBufferException e) {
                 send(ex, 400, error("not a Payloads JSON document: " + e.getMessage()));
                 return;
@@ -87,11 +87,15 @@ final class CodecEndpoint implements HttpHandler {
                 return;
             }
             ex.getResponseHeaders().add("Content-Type", "application/json");
-            send(ex, 200, JsonFormat.printer().print(out));
+            send(ex, 200, PRINTER.print(out));
         } finally {
             ex.close();
         }
     }
+
+    // immutable and thread-safe: built once, not per request
+    private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
+    private static final JsonFormat.Printer PRINTER = JsonFormat.printer();
 
     private boolean authorized(String header) {
         // constant time: the comparison must not tell how much of a guess was right

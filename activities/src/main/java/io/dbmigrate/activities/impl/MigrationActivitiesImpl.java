@@ -161,7 +161,7 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
             String reportName = plan.migrationId() + "-validation-"
                     + TIMESTAMP.format(Instant.ofEpochMilli(info.getScheduledTimestamp())) + "-attempt" + info.getAttempt();
             return LiveValidation.run(plan, spec, tables, validationTuning.apply(MigrationValidation.options(chunkRows)),
-                    kafkaBootstrap, catchUp(spec), new LiveValidation.Attempt(run, before, ctx::heartbeat, reportDir, reportName));
+                    kafkaBootstrap, catchUp(spec, s -> {}), new LiveValidation.Attempt(run, before, ctx::heartbeat, reportDir, reportName));
         } catch (SQLException | java.io.IOException e) {
             throw Activity.wrap(e);
         } catch (InterruptedException e) {
@@ -182,8 +182,12 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
      * The stream's drain, as the live validation uses it between its reads of the two sides; it beats through the
      * validation's own heartbeat (the details must stay the validation's).
      */
-    private static ValidationEngine.CatchUp catchUp(StreamSpec spec) {
-        return () -> StreamMonitor.drain(spec, null, Duration.ofMinutes(5), s -> {});
+    /**
+     * {@code beat}: called while the drain waits (up to 5 minutes). The live validation passes none, its heartbeat
+     * details being its own and its keep-alive beating anyway; the re-check before the pause beats through it.
+     */
+    private static ValidationEngine.CatchUp catchUp(StreamSpec spec, java.util.function.Consumer<String> beat) {
+        return () -> StreamMonitor.drain(spec, null, Duration.ofMinutes(5), beat);
     }
 
     @Override
@@ -191,7 +195,7 @@ public final class MigrationActivitiesImpl implements MigrationActivities {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
         try {
             return ValidationReport.of(false, FrozenValidation.recheckLive(plan.source(), plan.target(), spec, tables,
-                    plan.thresholdsOrDefault().validationChunkRows(), kafkaBootstrap, catchUp(spec), ctx::heartbeat));
+                    plan.thresholdsOrDefault().validationChunkRows(), kafkaBootstrap, catchUp(spec, ctx::heartbeat), ctx::heartbeat));
         } catch (SQLException e) {
             throw Activity.wrap(e);
         }

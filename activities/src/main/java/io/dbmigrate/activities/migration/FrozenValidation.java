@@ -139,7 +139,8 @@ public final class FrozenValidation {
             for (TableRef t : tables) {
                 String why = plan.fullReasons().get(t);
                 running.add(pool.submit(() -> why == null ? byKeys(source, target, spec, t, plan.touched().keys(t), chunkRows)
-                        : MigrationValidation.whole(source, target, t, chunkRows, null, spec.redactsValues())));
+                        : MigrationValidation.whole(source, target, t, chunkRows, null, spec.redactsValues(),
+                                () -> progress.accept(t + ": validating whole"))));
             }
             List<TableValidation> out = new ArrayList<>();
             for (Future<TableValidation> f : running) {
@@ -183,7 +184,8 @@ public final class FrozenValidation {
             for (TableRef t : tables) {
                 String why = plan.fullReasons().get(t);
                 out.add(why == null ? Validator.liveKeys(source, target, t, plan.touched().keys(t), 5, drain, progress,
-                        spec.redactsValues()) : MigrationValidation.whole(source, target, t, chunkRows, drain, spec.redactsValues()));
+                        spec.redactsValues()) : MigrationValidation.whole(source, target, t, chunkRows, drain, spec.redactsValues(),
+                        () -> progress.accept(t + ": re-checking whole")));
                 progress.accept("pass " + pass + ": " + out.size() + "/" + tables.size() + " tables re-checked");
             }
             boolean passed = out.stream().allMatch(TableValidation::matches);

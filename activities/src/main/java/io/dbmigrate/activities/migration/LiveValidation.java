@@ -1,7 +1,6 @@
 package io.dbmigrate.activities.migration;
 
 import io.dbmigrate.activities.pipeline.ChangeApplier;
-import io.dbmigrate.activities.validation.Progress;
 import io.dbmigrate.activities.validation.TableReport;
 import io.dbmigrate.activities.validation.ValidationEngine;
 import io.dbmigrate.activities.validation.ValidationReport;

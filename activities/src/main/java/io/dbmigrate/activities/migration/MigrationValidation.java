@@ -112,8 +112,15 @@ public final class MigrationValidation {
      */
     public static TableValidation whole(Endpoint source, Endpoint target, TableRef t, int chunkRows, ValidationEngine.CatchUp catchUp,
             boolean redact) throws SQLException {
+        return whole(source, target, t, chunkRows, catchUp, redact, () -> {});
+    }
+
+    /** The same, {@code beat} called as the engine reads (an activity's heartbeat: a table read whole takes long). */
+    public static TableValidation whole(Endpoint source, Endpoint target, TableRef t, int chunkRows, ValidationEngine.CatchUp catchUp,
+            boolean redact, Runnable beat) throws SQLException {
         try (ValidationEngine e = new ValidationEngine(source, target, options(chunkRows).withParallel(1),
                 io.dbmigrate.activities.validation.Progress.none(), catchUp, m -> log.info("{}", m))) {
+            e.heartbeat(beat);
             TableReport r = e.table(t);
             return toWorkflow(source, List.of(t), ValidationReport.of(source.describe(), target.describe(), r.seconds(), List.of(r)),
                     redact).get(0);

@@ -46,6 +46,8 @@ public final class StoredProgress implements Progress {
     private final Set<String> dirty = ConcurrentHashMap.newKeySet();
     private long lastSave = System.nanoTime();
     private long lastSaveNanos;
+    /** The table exists (created by this instance's first save): later saves skip the DDL. */
+    private boolean created;
 
     private StoredProgress(Endpoint target, String schema, String run, Progress.InMemory state) {
         this.target = target;
@@ -72,9 +74,7 @@ public final class StoredProgress implements Progress {
                 }
             }
         } catch (SQLException e) {
-            if (!"42P01".equals(e.getSQLState()) && !"3F000".equals(e.getSQLState())) {
-                throw e;
-            }
+            throwUnlessNothingSaved(e);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("validation progress of " + run + " unreadable: " + e.getMessage(), e);
         }
@@ -88,9 +88,14 @@ public final class StoredProgress implements Progress {
             ps.setString(1, run);
             ps.executeUpdate();
         } catch (SQLException e) {
-            if (!"42P01".equals(e.getSQLState()) && !"3F000".equals(e.getSQLState())) {
-                throw e;
-            }
+            throwUnlessNothingSaved(e);
+        }
+    }
+
+    /** No schema or no table yet (42P01, 3F000): nothing was ever saved, which is no error. */
+    private static void throwUnlessNothingSaved(SQLException e) throws SQLException {
+        if (!"42P01".equals(e.getSQLState()) && !"3F000".equals(e.getSQLState())) {
+            throw e;
         }
     }
 
@@ -103,7 +108,7 @@ public final class StoredProgress implements Progress {
      * Saves when something changed and enough time passed: a second, or twenty times what the last save took (a large
      * state is not rewritten every second).
      */
-    public void saveIfDue() throws SQLException {
+    public synchronized void saveIfDue() throws SQLException {
         long since = System.nanoTime() - lastSave;
         if (!dirty.isEmpty() && since >= Math.max(1_000_000_000L, 20 * lastSaveNanos)) {
             save();
@@ -121,10 +126,13 @@ public final class StoredProgress implements Progress {
         dirty.removeAll(names);
         Map<String, Progress.InMemory.TableState> now = state.tables();
         try (Connection c = Pg.connect(target, "dbmigrate-validate")) {
-            try (Statement st = c.createStatement()) {
-                st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(schema));
-                st.execute("CREATE TABLE IF NOT EXISTS " + Sql.table(schema, TABLE) + " (run text, table_name text, "
-                        + "state text NOT NULL, saved_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (run, table_name))");
+            if (!created) {
+                try (Statement st = c.createStatement()) {
+                    st.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(schema));
+                    st.execute("CREATE TABLE IF NOT EXISTS " + Sql.table(schema, TABLE) + " (run text, table_name text, "
+                            + "state text NOT NULL, saved_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (run, table_name))");
+                }
+                created = true;
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + Sql.table(schema, TABLE)
                     + " (run, table_name, state) VALUES (?, ?, ?) ON CONFLICT (run, table_name) DO UPDATE SET state = EXCLUDED.state, "

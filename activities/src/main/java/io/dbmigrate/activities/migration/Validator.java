@@ -25,8 +25,8 @@ import java.util.stream.Collectors;
  */
 public final class Validator {
     /**
-     * Whole-table statements (chunk boundaries, keyless tables, the live re-check's full read) run as long as the table
-     * is big: bounded by the validation activities' 12-hour limit instead of the default five minutes. With
+     * The key lookups (a join over many touched keys) run as long as they need: bounded by the validation activities'
+     * 12-hour limit instead of the default five minutes. With
      * {@code row_security = off}, a policy that would hide rows from the migration role is an error, never a filter.
      */
     private static final Map<String, String> LONG_SCANS =

@@ -37,16 +37,23 @@ public final class TemporalOptions {
     String codecKey;
 
     private WorkflowClient client;
+    private Optional<CodecKeys> keys;
 
-    /** The codec's keys: --codec-key, else DBMIGRATE_CODEC_KEY, else the local stack's when no --temporal is given. */
-    public Optional<CodecKeys> codecKeys() {
-        if (codecKey != null && !codecKey.isBlank()) {
-            return Optional.of(WorkerConfig.codecKeys("--codec-key", codecKey, System.getenv()));
+    /**
+     * The codec's keys: --codec-key, else DBMIGRATE_CODEC_KEY, else the local stack's when no --temporal is given;
+     * read once (the client and `history` both need them).
+     */
+    public synchronized Optional<CodecKeys> codecKeys() {
+        if (keys == null) {
+            if (codecKey != null && !codecKey.isBlank()) {
+                keys = Optional.of(WorkerConfig.codecKeys("--codec-key", codecKey, System.getenv()));
+            } else if (target == null || target.isBlank()) {
+                keys = localStackKeys(stack.stack(null).context());
+            } else {
+                keys = Optional.empty();
+            }
         }
-        if (target == null || target.isBlank()) {
-            return localStackKeys(stack.stack(null).context());
-        }
-        return Optional.empty();
+        return keys;
     }
 
     /** The key the local stack gave its worker, if it gave one (a stack brought up before the codec has none). */

@@ -55,7 +55,8 @@ public final class CodecKeys {
         if (keys.isEmpty()) {
             throw new IllegalArgumentException(what + " holds no key. Create one with: openssl rand -base64 32");
         }
-        return new CodecKeys(keys.keySet().iterator().next(), Map.copyOf(keys));
+        // in the secret's order (the current key first): errors list the ids as the operator wrote them
+        return new CodecKeys(keys.keySet().iterator().next(), java.util.Collections.unmodifiableMap(keys));
     }
 
     /** One fresh random key as base64 (what the local stack writes to its key file). */
