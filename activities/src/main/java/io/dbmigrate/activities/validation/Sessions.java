@@ -35,6 +35,9 @@ final class Sessions implements AutoCloseable {
         // many short statements (the narrowing's) whose estimates can pass jit_above_cost: compiling each costs more
         // than it saves on expressions this simple
         s.put("jit", "off");
+        // the engine's parallelism is its own block ranges: a parallel plan for one (chosen once a chunk expression looks
+        // costly) reads the whole table in every range, filtering on ctid, and starts two workers per statement
+        s.put("max_parallel_workers_per_gather", "0");
         // a pass groups its rows by chunk in memory: up to 65,536 chunks of a few dozen bytes
         s.put("work_mem", "64MB");
         return s;
