@@ -226,16 +226,33 @@ class ValidationEngineIT {
             TableReport r = e.table(t);
             assertEquals(Map.of("123457", Kind.DIFFERENT), kinds(r));
             assertEquals(1, r.chunks());
-            // two cursors' buffers, the split points of each level (200,000 -> 25,000 -> 3,125 rows: two) and the one
-            // difference; never the chunk
-            assertTrue(e.counters().peakRowsHeld() <= 2 * 500 + 2 * o.fanout() + 1, "rows held " + e.counters().peakRowsHeld());
-            assertTrue(e.counters().rowsStreamed() <= 2 * 5_000, "narrowed before streaming: " + e.counters().rowsStreamed());
+            // two cursors' buffers, the split points of each level (200,000 -> 25,000 -> 3,125 rows: two), the sieve's one
+            // differing bucket and the one difference; never the chunk
+            assertTrue(e.counters().peakRowsHeld() <= 2 * 500 + 2 * o.fanout() + 2, "rows held " + e.counters().peakRowsHeld());
+            // the leaf of 3,125 rows sieved in 256 buckets (about 12 rows each), one of them streamed
+            assertTrue(e.counters().rowsStreamed() <= 2 * 50, "narrowed before streaming: " + e.counters().rowsStreamed());
         }
-        // no splitting at all: the whole chunk streamed, still through the cursors' buffers only
+        // no splitting at all: the chunk sieved by key hash in each database (256 buckets of about 780 rows here: at
+        // most half a cursor's buffer of them a side), and only the differing bucket's rows streamed (held: the cursors,
+        // the bucket, the difference)
         try (ValidationEngine e = new ValidationEngine(src, tgt, o.withLeafRows(1_000_000), Progress.none(), null, System.out::println)) {
             assertEquals(Map.of("123457", Kind.DIFFERENT), kinds(e.table(t)));
+            assertEquals(256, e.counters().bucketsSieved());
+            assertTrue(e.counters().rowsStreamed() > 0 && e.counters().rowsStreamed() <= 2 * 1_000, "one bucket streamed: "
+                    + e.counters().rowsStreamed());
+            assertTrue(e.counters().peakRowsHeld() <= 2 * 500 + 2, "rows held " + e.counters().peakRowsHeld());
+        }
+        // half the rows differing (and 123457): the sieve finds every bucket different and streams the chunk whole, through the
+        // cursors' buffers only
+        TwoClusters.exec(tgt, "UPDATE big_chunk SET n = n + 1 WHERE id <= 100000");
+        try (ValidationEngine e = new ValidationEngine(src, tgt, o.withLeafRows(1_000_000).withMaxKeys(10), Progress.none(), null,
+                System.out::println)) {
+            TableReport r = e.table(t);
+            assertEquals(100_001, r.different(), brief(r));
             assertEquals(400_000, e.counters().rowsStreamed());
-            assertTrue(e.counters().peakRowsHeld() <= 2 * 500 + 1, "rows held " + e.counters().peakRowsHeld());
+            assertTrue(e.counters().peakRowsHeld() <= 2 * 500 + 10, "rows held " + e.counters().peakRowsHeld());
+        } finally {
+            TwoClusters.exec(tgt, "UPDATE big_chunk SET n = n - 1 WHERE id <= 100000");
         }
     }
 

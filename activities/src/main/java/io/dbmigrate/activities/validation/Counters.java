@@ -12,6 +12,7 @@ public final class Counters {
     final AtomicLong rangesHashed = new AtomicLong();
     final AtomicLong rowsHashed = new AtomicLong();
     final AtomicLong rowsStreamed = new AtomicLong();
+    final AtomicLong bucketsSieved = new AtomicLong();
     private final AtomicLong rowsHeld = new AtomicLong();
     private final AtomicLong peakRowsHeld = new AtomicLong();
 
@@ -42,6 +43,11 @@ public final class Counters {
     /** Rows streamed to the JVM (key and hash) by the narrowing of differing ranges, both sides. */
     public long rowsStreamed() {
         return rowsStreamed.get();
+    }
+
+    /** Buckets of key hashes compared by the narrowing before it streams rows (both sides' buckets counted once). */
+    public long bucketsSieved() {
+        return bucketsSieved.get();
     }
 
     public long peakRowsHeld() {

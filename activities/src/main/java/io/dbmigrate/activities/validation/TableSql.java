@@ -289,10 +289,40 @@ final class TableSql {
      * order whatever the key types, and the JVM compares the texts' UTF-8 bytes ({@link KeyRange#compareKeys}).
      */
     String rangeRows(List<KeyRange> ranges, boolean onSource) {
-        List<String> any = ranges.stream().map(r -> condition(r, onSource)).toList();
-        String where = any.contains("") ? "" : " WHERE (" + String.join(") OR (", any) + ")";
-        return "SELECT " + keyText() + ", " + rowHash() + from() + where + " ORDER BY "
+        return "SELECT " + keyText() + ", " + rowHash() + from() + where(ranges, onSource) + " ORDER BY "
                 + key.stream().map(k -> "r." + Sql.ident(k) + "::text COLLATE \"C\"").collect(Collectors.joining(", "));
+    }
+
+    /**
+     * As {@link #rangeRows}, only the rows whose key hash falls in some buckets: after the ranges' bounds, the mask and
+     * the buckets (a bigint array). The row hash is computed for those rows only.
+     */
+    String rangeRowsIn(List<KeyRange> ranges, boolean onSource) {
+        String w = where(ranges, onSource);
+        return "SELECT " + keyText() + ", " + rowHash() + from() + (w.isEmpty() ? " WHERE " : w + " AND ") + "(" + keyHash()
+                + " & CAST(? AS bigint)) = ANY (CAST(? AS bigint[])) ORDER BY "
+                + key.stream().map(k -> "r." + Sql.ident(k) + "::text COLLATE \"C\"").collect(Collectors.joining(", "));
+    }
+
+    /**
+     * Rows and hash sums of some ranges per bucket of the key's hash (after the ranges' bounds, the mask): where in
+     * differing ranges the differing rows are, before any row is streamed. A key falls in the same bucket on both sides.
+     */
+    String rangeBuckets(List<KeyRange> ranges, boolean onSource) {
+        return "SELECT b, count(*), sum(h)::text FROM (SELECT " + keyHash() + " & CAST(? AS bigint) AS b, " + rowHash() + " AS h"
+                + from() + where(ranges, onSource) + ") s GROUP BY b";
+    }
+
+    /** The key's 64-bit hash, over its text. */
+    private String keyHash() {
+        return "hashtextextended(" + (key.size() == 1 ? "r." + Sql.ident(key.get(0)) + "::text"
+                : "ROW(" + key.stream().map(k -> "r." + Sql.ident(k)).collect(Collectors.joining(", ")) + ")::text") + ", 0)";
+    }
+
+    /** {@code WHERE (range) OR (range) ...}, empty when one of them is unbounded. */
+    private String where(List<KeyRange> ranges, boolean onSource) {
+        List<String> any = ranges.stream().map(r -> condition(r, onSource)).toList();
+        return any.contains("") ? "" : " WHERE ((" + String.join(") OR (", any) + "))";
     }
 
     /** The rows at the given keys (one text array per key column) with their hashes. */

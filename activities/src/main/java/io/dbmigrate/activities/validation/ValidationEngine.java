@@ -339,7 +339,9 @@ public final class ValidationEngine implements AutoCloseable {
             }
             if (!batch.isEmpty() && batchRows + rows > 2L * options.leafRows()) {
                 List<Integer> full = List.copyOf(batch);
-                work.add(() -> narrowed(sql, full, chunks, passes, keyBudget, f -> merge(sql, full.stream().map(chunks::get).toList(), f)));
+                long fullRows = batchRows;
+                work.add(() -> narrowed(sql, full, chunks, passes, keyBudget,
+                        f -> merge(sql, full.stream().map(chunks::get).toList(), fullRows, f)));
                 batch.clear();
                 batchRows = 0;
             }
@@ -348,7 +350,9 @@ public final class ValidationEngine implements AutoCloseable {
         }
         if (!batch.isEmpty()) {
             List<Integer> last = List.copyOf(batch);
-            work.add(() -> narrowed(sql, last, chunks, passes, keyBudget, f -> merge(sql, last.stream().map(chunks::get).toList(), f)));
+            long lastRows = batchRows;
+            work.add(() -> narrowed(sql, last, chunks, passes, keyBudget,
+                    f -> merge(sql, last.stream().map(chunks::get).toList(), lastRows, f)));
         }
         for (List<ChunkVerdict> vs : all(work, () -> {})) {
             for (ChunkVerdict v : vs) {
@@ -650,7 +654,7 @@ public final class ValidationEngine implements AutoCloseable {
     private void narrow(TableSql sql, KeyRange range, Sum[] sums, Found f, int depth) throws Exception {
         long rows = Math.max(sums[0].rows(), sums[1].rows());
         if (rows <= options.leafRows() || depth >= MAX_DEPTH) {
-            merge(sql, List.of(range), f);
+            merge(sql, List.of(range), rows, f);
             return;
         }
         boolean fromSource = sums[0].rows() >= sums[1].rows();
@@ -677,7 +681,7 @@ public final class ValidationEngine implements AutoCloseable {
             }
             parts.add(new KeyRange(lo, range.hi()));
             if (parts.size() == 1) {
-                merge(sql, List.of(range), f);
+                merge(sql, List.of(range), rows, f);
                 return;
             }
             for (KeyRange part : parts) {
@@ -691,17 +695,93 @@ public final class ValidationEngine implements AutoCloseable {
         }
     }
 
+    /** Ranges of at most this many rows are streamed whole; larger ones are sieved first. */
+    static final long SIEVE_ROWS = 64;
+    /** Rows per bucket of the key's hash that a sieve aims at. */
+    static final long ROWS_PER_BUCKET = 8;
+
     /**
-     * Streams the ranges' keys and row hashes from both sides in the same order (cursors of {@code fetchSize} rows)
-     * and merges them: only the two current rows and the cursors' buffers are held.
+     * Finds the differing rows of some ranges ({@code rows}: the larger side's count in the pass). Ranges of more than
+     * {@link #SIEVE_ROWS} are sieved first: both sides' rows and hash sums per bucket of the key's hash (about
+     * {@link #ROWS_PER_BUCKET} rows a bucket), computed in each database, and only the buckets that differ are
+     * streamed. A few scattered differences then cost the ranges' rows hashed once more on each side, not every row
+     * sent to the JVM, sorted and compared there.
      */
-    private void merge(TableSql sql, List<KeyRange> ranges, Found f) throws SQLException {
+    private void merge(TableSql sql, List<KeyRange> ranges, long rows, Found f) throws Exception {
+        if (rows <= SIEVE_ROWS) {
+            stream(sql, ranges, null, f);
+            return;
+        }
+        // no more buckets a side than a cursor's buffer holds rows: the sieve never holds more than the stream does
+        long buckets = Math.min(Long.highestOneBit(options.fetchSize()), Long.highestOneBit(Math.max(1, rows / ROWS_PER_BUCKET)) * 2);
+        long mask = buckets - 1;
+        List<Long> differ;
+        counters.hold(2 * buckets);
+        try {
+            Future<Map<Long, Sum>> tgt = targetThreads.submit(() -> buckets(target, sql, ranges, mask, false));
+            Map<Long, Sum> src;
+            try {
+                src = buckets(source, sql, ranges, mask, true);
+            } catch (Exception e) {
+                tgt.cancel(true);
+                throw e;
+            }
+            Map<Long, Sum> other = get(tgt);
+            java.util.Set<Long> all = new java.util.HashSet<>(src.keySet());
+            all.addAll(other.keySet());
+            differ = all.stream().filter(b -> !src.getOrDefault(b, Sum.ZERO).equals(other.getOrDefault(b, Sum.ZERO))).sorted().toList();
+            counters.bucketsSieved.addAndGet(all.size());
+        } finally {
+            counters.release(2 * buckets);
+        }
+        if (differ.isEmpty()) {
+            return; // equal since the pass (live mode: the stream healed it)
+        }
+        if (differ.size() * 2L >= buckets) {
+            stream(sql, ranges, null, f);
+            return;
+        }
+        counters.hold(differ.size());
+        try {
+            stream(sql, ranges, new Sieve(mask, differ), f);
+        } finally {
+            counters.release(differ.size());
+        }
+    }
+
+    /** Buckets of the key's hash to stream: {@code (hash & mask) IN buckets}. */
+    private record Sieve(long mask, List<Long> buckets) {}
+
+    private static Map<Long, Sum> buckets(Sessions side, TableSql sql, List<KeyRange> ranges, long mask, boolean onSource)
+            throws SQLException {
+        Map<Long, Sum> out = new HashMap<>();
+        try (Connection c = side.get(); PreparedStatement ps = c.prepareStatement(sql.rangeBuckets(ranges, onSource))) {
+            ps.setLong(1, mask);
+            int next = 2;
+            for (KeyRange range : ranges) {
+                next = TableSql.bind(ps, next, range);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getLong(1), new Sum(rs.getLong(2), rs.getString(3)));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Streams the ranges' keys and row hashes (of the sieve's buckets only, when given) from both sides in the same
+     * order (cursors of {@code fetchSize} rows) and merges them: only the two current rows and the cursors' buffers
+     * are held.
+     */
+    private void stream(TableSql sql, List<KeyRange> ranges, Sieve sieve, Found f) throws SQLException {
         int n = sql.key.size();
         try (Connection a = source.get(); Connection b = target.get()) {
             a.setAutoCommit(false);
             b.setAutoCommit(false);
-            try (PreparedStatement pa = a.prepareStatement(sql.rangeRows(ranges, true));
-                    PreparedStatement pb = b.prepareStatement(sql.rangeRows(ranges, false))) {
+            try (PreparedStatement pa = a.prepareStatement(sieve == null ? sql.rangeRows(ranges, true) : sql.rangeRowsIn(ranges, true));
+                    PreparedStatement pb = b.prepareStatement(sieve == null ? sql.rangeRows(ranges, false) : sql.rangeRowsIn(ranges, false))) {
                 pa.setFetchSize(options.fetchSize());
                 pb.setFetchSize(options.fetchSize());
                 int na = 1;
@@ -709,6 +789,13 @@ public final class ValidationEngine implements AutoCloseable {
                 for (KeyRange range : ranges) {
                     na = TableSql.bind(pa, na, range);
                     nb = TableSql.bind(pb, nb, range);
+                }
+                if (sieve != null) {
+                    for (PreparedStatement ps : List.of(pa, pb)) {
+                        int i = ps == pa ? na : nb;
+                        ps.setLong(i, sieve.mask());
+                        ps.setArray(i + 1, (ps == pa ? a : b).createArrayOf("bigint", sieve.buckets().toArray()));
+                    }
                 }
                 counters.hold(2L * options.fetchSize());
                 try (ResultSet ra = pa.executeQuery(); ResultSet rb = pb.executeQuery()) {
