@@ -1,5 +1,6 @@
 package io.dbmigrate.cli.migrate;
 
+import io.dbmigrate.activities.migration.ValidationBeat;
 import io.dbmigrate.workflows.model.ApplierProgress;
 import io.dbmigrate.workflows.model.FallbackWindow;
 import io.dbmigrate.workflows.model.MigrationStatus;
@@ -48,8 +49,10 @@ public final class Watch implements Callable<Integer> {
                 Thread.sleep(1000);
                 continue;
             }
-            String line = render(s, applierProgress(described, client.getOptions().getDataConverter()).orElse(s.applier()))
-                    + copyProgress(described, client.getOptions().getDataConverter()).map(Watch::render).orElse("");
+            DataConverter dc = client.getOptions().getDataConverter();
+            String line = render(s, applierProgress(described, dc).orElse(s.applier()))
+                    + copyProgress(described, dc).map(Watch::render).orElse("")
+                    + validationProgress(described, dc).map(Watch::render).orElse("");
             if (!line.equals(last)) {
                 out.println(line);
                 out.flush();
@@ -82,6 +85,9 @@ public final class Watch implements Callable<Integer> {
         }
         if (s.lag() != null) {
             b.append(String.format("  lag %,d B / %.1f s", s.lag().bytes(), s.lag().secondsSinceLastApplied()));
+        }
+        if (s.validationRequestedBy() != null) {
+            b.append("  validation requested by ").append(s.validationRequestedBy()).append(" running");
         }
         if (s.validation() != null) {
             int bad = s.validation().tables().stream().mapToInt(t -> t.mismatchedChunks().size()).sum();
@@ -160,6 +166,17 @@ public final class Watch implements Callable<Integer> {
             }
         }
         return Optional.empty();
+    }
+
+    /** The running validation's latest heartbeat (ValidateData: live, on request, or inside the cutover). */
+    static Optional<ValidationBeat> validationProgress(DescribeWorkflowExecutionResponse d, DataConverter dc) {
+        return heartbeat(d, "ValidateData", ValidationBeat.class, dc);
+    }
+
+    /** One line for a validation that runs now. */
+    static String render(ValidationBeat v) {
+        return String.format("%n  validating %d/%d tables, %,d ranges read%s", v.tablesDone(), v.tables(), v.blockRangesRead(),
+                v.blockRangesResumed() > 0 ? String.format(" (and %,d before a restart)", v.blockRangesResumed()) : "");
     }
 
     /** One line for the copy, and one per table still copying. */

@@ -31,10 +31,19 @@ class WatchTest {
                 1L, 0L, 2L);
         ValidationReport v = ValidationReport.of(false, List.of(t)).withReportPath("/srv/dbmigrate/reports/m1-validation-x.json");
         MigrationStatus s = new MigrationStatus("m1", MigrationStatus.State.FAILED, MigrationStatus.Phase.VALIDATION, List.of(),
-                null, null, v, null, List.of(), List.of(), null, null, null, null, "validation found differences");
+                null, null, v, null, List.of(), List.of(), null, null, null, null, null, "validation found differences");
         String text = Watch.render(s, null);
         assertTrue(text.contains("public.items: 20000 vs 20000 rows, 1 missing, 0 extra, 2 different: [missing key#1a2b3c4d]"), text);
         assertTrue(text.contains("report /srv/dbmigrate/reports/m1-validation-x.json"), text);
+    }
+
+    @Test
+    void aValidationOnRequestSaysWhoAskedAndHowFarItGot() {
+        MigrationStatus s = new MigrationStatus("m1", MigrationStatus.State.AWAITING_APPROVAL, MigrationStatus.Phase.APPROVAL, List.of(),
+                null, null, null, null, List.of(), List.of(), null, "alice", null, null, null, null);
+        assertTrue(Watch.render(s, null).contains("validation requested by alice running"), Watch.render(s, null));
+        String progress = Watch.render(new io.dbmigrate.activities.migration.ValidationBeat("run-1", 10L, "t", 1L, 2, 5, 7, 31));
+        assertTrue(progress.contains("validating 2/5 tables, 31 ranges read (and 7 before a restart)"), progress);
     }
 
     @Test

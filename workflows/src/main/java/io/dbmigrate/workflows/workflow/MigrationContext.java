@@ -222,7 +222,7 @@ final class MigrationContext {
 
     MigrationStatus status() {
         return new MigrationStatus(plan == null ? null : plan.migrationId(), state, phase, tables, applier, lag, validation,
-                cutover, List.copyOf(timings), List.copyOf(saga.ran()), approvedBy, snapshotCopy, fallback, retirement, error);
+                cutover, List.copyOf(timings), List.copyOf(saga.ran()), approvedBy, validatingBy, snapshotCopy, fallback, retirement, error);
     }
 
     static String describe(Throwable t) {

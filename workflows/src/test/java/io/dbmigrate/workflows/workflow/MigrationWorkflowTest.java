@@ -649,6 +649,7 @@ class MigrationWorkflowTest {
         MigrationPlan plan = plan("revalidate_busy", "manual", null);
         MigrationWorkflow wf = startAndAwaitApproval(plan);
         io.temporal.client.WorkflowUpdateHandle<ValidationReport> first = startHeldValidation(wf, "alice");
+        assertEquals("alice", wf.status().validationRequestedBy(), "status says who asked for the validation that runs");
 
         assertValidateRefused(wf, "bob", "cannot validate: a validation requested by alice is already running");
         assertRejected(wf, "carol", "a validation requested by alice is running: approve once it has passed");
@@ -657,6 +658,7 @@ class MigrationWorkflowTest {
 
         fakes.liveValidationHolds = false;
         assertTrue(first.getResult().passed());
+        assertNull(wf.status().validationRequestedBy(), "none runs any more");
         assertEquals(State.AWAITING_APPROVAL, wf.status().state(), "the approve signal sent meanwhile was ignored");
         assertEquals("cutover approved by carol", wf.approveCutover("carol"));
         assertEquals(State.COMPLETED, result(wf).state());
