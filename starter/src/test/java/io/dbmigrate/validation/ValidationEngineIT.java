@@ -340,6 +340,37 @@ class ValidationEngineIT {
     }
 
     @Test
+    void aKeylessTableIsReadInBlockRangesAndAResumedRunReadsOnlyTheRest() throws Exception {
+        both("DROP TABLE IF EXISTS bag_resume", "CREATE TABLE bag_resume (" + COLUMNS + ")",
+                "INSERT INTO bag_resume SELECT " + VALUES + " FROM generate_series(1, 30000) g", "ANALYZE bag_resume");
+        TwoClusters.exec(tgt, "DELETE FROM bag_resume WHERE n = 7 AND s = 'text 7'"); // the row of g = 7
+        TableRef t = new TableRef("public", "bag_resume");
+        Options o = small().withParallel(1).withSliceBlocks(20);
+        Progress.InMemory kept = new Progress.InMemory();
+        try (ValidationEngine e = new ValidationEngine(src, tgt, o, new DyingProgress(kept, 9), null, System.out::println)) {
+            assertThrows(IllegalStateException.class, () -> e.table(t));
+        }
+        Progress.Pass s = kept.pass(t.toString(), true).orElseThrow();
+        Progress.Pass g = kept.pass(t.toString(), false).orElseThrow();
+        int finished = s.done().size() + g.done().size();
+        int slices = s.sliceStarts().size() + g.sliceStarts().size();
+        assertEquals(9, finished);
+        assertTrue(slices > 20, "block ranges: " + slices);
+        ObjectMapper json = new ObjectMapper();
+        Progress.InMemory back = json.readValue(json.writeValueAsString(kept), Progress.InMemory.class);
+        try (ValidationEngine e = new ValidationEngine(src, tgt, o, back, null, System.out::println)) {
+            TableReport r = e.table(t);
+            assertEquals(slices - finished, e.counters().slicesScanned(), "only the block ranges not read before were read");
+            assertTrue(r.keyless());
+            assertEquals(30_000, r.sourceRows());
+            assertEquals(1, r.missing(), brief(r));
+            assertEquals(0, r.extra(), brief(r));
+            // the buckets recorded by the first attempt, not chosen again
+            assertEquals(Long.parseLong(kept.bounds(t.toString()).orElseThrow().get(0).get(0)), r.chunks());
+        }
+    }
+
+    @Test
     void liveModeReportsOnlyDifferencesThatPersistAfterCatchUp() throws Exception {
         both("DROP TABLE IF EXISTS live_t", "CREATE TABLE live_t (id bigint PRIMARY KEY, " + COLUMNS + ")",
                 "INSERT INTO live_t SELECT g, " + VALUES + " FROM generate_series(1, 10000) g", "ANALYZE live_t");

@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -23,7 +24,10 @@ import java.util.function.Consumer;
  *
  * <p>Live mode re-reads the bucket sums, the source first and the target after it caught up, until they agree or
  * the rounds are spent; only the buckets that still differ are streamed. When the source changed between the
- * re-reads the table is reported {@code unsettled}, not different. The table is one unit of progress.
+ * re-reads the table is reported {@code unsettled}, not different.
+ *
+ * <p>Each side is read in block ranges like a keyed table's pass (in parallel, each finished range recorded in the
+ * {@link Progress}), so a long pass resumes where it stopped and a cancellation waits for one range, not the table.
  */
 final class Keyless {
     private static final int MAX_BITS = 16;
@@ -41,6 +45,53 @@ final class Keyless {
     }
 
     TableReport compare(long t0) throws SQLException, InterruptedException {
+        String name = sql.table.toString();
+        long mask = mask(name);
+        ValidationEngine.RangeSums how = (side, sliced, from, to) -> buckets(side, mask, sliced, from, to);
+        Progress.Pass[] passes = engine.pass(sql, how);
+        @SuppressWarnings("unchecked")
+        Map<Integer, Sum>[] sums = new Map[] {passes[0].sums(), passes[1].sums()};
+        TreeSet<Integer> differing = differing(sums);
+        // a source read that changed since the round before: a writer moved the table while it was re-checked
+        boolean moving = false;
+        int rounds = 0;
+        for (int round = 0; catchUp != null && !differing.isEmpty() && round < engine.options.recheckRounds(); round++) {
+            log.accept(sql.table + ": " + differing.size() + " hash buckets differ; reading again after the target catches up");
+            Map<Integer, Sum> src = engine.read(sql, true, how);
+            moving |= !src.equals(sums[0]);
+            rounds++;
+            engine.awaitCatchUp();
+            Map<Integer, Sum> tgt = engine.read(sql, false, how);
+            @SuppressWarnings("unchecked")
+            Map<Integer, Sum>[] again = new Map[] {src, tgt};
+            sums = again;
+            differing = differing(sums);
+        }
+        long srcRows = sums[0].values().stream().mapToLong(Sum::rows).sum();
+        long tgtRows = sums[1].values().stream().mapToLong(Sum::rows).sum();
+        ValidationEngine.Found f = engine.new Found(new AtomicInteger(engine.options.maxKeys()));
+        if (!differing.isEmpty()) {
+            merge(mask, differing, f);
+        }
+        engine.counters.release(f.keys.size());
+        long all = f.missing + f.extra + f.different;
+        // rows without a key cannot be re-read one by one: when the writer moved the table in every round, what still
+        // differs may be the writer's last changes, not yet applied; the check with writes stopped decides
+        String unsettled = all > 0 && moving ? "written during each of " + rounds
+                + " whole re-checks; decided inside the write freeze" : null;
+        return new TableReport(name, true, srcRows, tgtRows, (int) mask + 1, differing.size(), f.missing, f.extra,
+                f.different, List.copyOf(f.keys), all > f.keys.size(), ValidationEngine.seconds(t0), null, unsettled);
+    }
+
+    /**
+     * The mask of the hash buckets: about {@code chunkRows} rows a bucket, at most 65,536 buckets; chosen once and
+     * recorded as the table's plan (one bound: the number of buckets), so that a resumed pass adds up the same buckets.
+     */
+    private long mask(String name) throws SQLException {
+        Optional<List<List<String>>> planned = engine.progress.bounds(name);
+        if (planned.isPresent()) {
+            return Long.parseLong(planned.get().get(0).get(0)) - 1;
+        }
         long estimate;
         try (Connection c = engine.source.get(); PreparedStatement ps = c.prepareStatement(sql.estimate())) {
             ps.setString(1, Sql.table(sql.table));
@@ -53,71 +104,34 @@ final class Keyless {
         while (bits < MAX_BITS && (estimate >> bits) > engine.options.chunkRows()) {
             bits++;
         }
-        long mask = (1L << bits) - 1;
-        Map<Long, Sum>[] sums = sums(mask);
-        TreeSet<Long> differing = differing(sums);
-        // a source read that changed since the round before: a writer moved the table while it was re-checked
-        boolean moving = false;
-        int rounds = 0;
-        for (int round = 0; catchUp != null && !differing.isEmpty() && round < engine.options.recheckRounds(); round++) {
-            log.accept(sql.table + ": " + differing.size() + " hash buckets differ; reading again after the target catches up");
-            Map<Long, Sum> src = side(engine.source, mask);
-            moving |= !src.equals(sums[0]);
-            rounds++;
-            engine.awaitCatchUp();
-            Map<Long, Sum> tgt = side(engine.target, mask);
-            @SuppressWarnings("unchecked")
-            Map<Long, Sum>[] again = new Map[] {src, tgt};
-            sums = again;
-            differing = differing(sums);
-        }
-        long srcRows = sums[0].values().stream().mapToLong(Sum::rows).sum();
-        long tgtRows = sums[1].values().stream().mapToLong(Sum::rows).sum();
-        engine.counters.slicesScanned.addAndGet(2);
-        engine.counters.rowsHashed.addAndGet(srcRows);
-        ValidationEngine.Found f = engine.new Found(new AtomicInteger(engine.options.maxKeys()));
-        if (!differing.isEmpty()) {
-            merge(mask, differing, f);
-        }
-        engine.counters.release(f.keys.size());
-        long all = f.missing + f.extra + f.different;
-        // rows without a key cannot be re-read one by one: when the writer moved the table in every round, what still
-        // differs may be the writer's last changes, not yet applied; the check with writes stopped decides
-        String unsettled = all > 0 && moving ? "written during each of " + rounds
-                + " whole re-checks; decided inside the write freeze" : null;
-        return new TableReport(sql.table.toString(), true, srcRows, tgtRows, 1 << bits, differing.size(), f.missing, f.extra,
-                f.different, List.copyOf(f.keys), all > f.keys.size(), ValidationEngine.seconds(t0), null, unsettled);
+        engine.progress.planned(name, List.of(List.of(Long.toString(1L << bits))));
+        return (1L << bits) - 1;
     }
 
-    private Map<Long, Sum>[] sums(long mask) throws SQLException, InterruptedException {
-        Future<Map<Long, Sum>> tgt = engine.targetThreads().submit(() -> side(engine.target, mask));
-        Map<Long, Sum> src = side(engine.source, mask);
-        @SuppressWarnings("unchecked")
-        Map<Long, Sum>[] out = new Map[] {src, ValidationEngine.get(tgt)};
-        return out;
-    }
-
-    private Map<Long, Sum> side(Sessions side, long mask) throws SQLException {
-        Map<Long, Sum> out = new HashMap<>();
-        try (Connection c = side.get(); PreparedStatement ps = c.prepareStatement(sql.bucketSums())) {
+    private Map<Integer, Sum> buckets(Sessions side, long mask, boolean sliced, long from, Long to) throws SQLException {
+        Map<Integer, Sum> out = new HashMap<>();
+        try (Connection c = side.get(); PreparedStatement ps = c.prepareStatement(sql.bucketSums(sliced))) {
             ps.setLong(1, mask);
+            if (sliced) {
+                ValidationEngine.bindBlocks(ps, 2, from, to);
+            }
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.put(rs.getLong(1), new Sum(rs.getLong(2), rs.getString(3)));
+                    out.put((int) rs.getLong(1), new Sum(rs.getLong(2), rs.getString(3)));
                 }
             }
         }
         return out;
     }
 
-    private static TreeSet<Long> differing(Map<Long, Sum>[] sums) {
-        TreeSet<Long> out = new TreeSet<>(sums[0].keySet());
+    private static TreeSet<Integer> differing(Map<Integer, Sum>[] sums) {
+        TreeSet<Integer> out = new TreeSet<>(sums[0].keySet());
         out.addAll(sums[1].keySet());
         out.removeIf(b -> java.util.Objects.equals(sums[0].get(b), sums[1].get(b)));
         return out;
     }
 
-    private void merge(long mask, TreeSet<Long> buckets, ValidationEngine.Found f) throws SQLException {
+    private void merge(long mask, TreeSet<Integer> buckets, ValidationEngine.Found f) throws SQLException {
         int fetch = engine.options.fetchSize();
         try (Connection a = engine.source.get(); Connection b = engine.target.get()) {
             a.setAutoCommit(false);
@@ -126,7 +140,7 @@ final class Keyless {
                 for (PreparedStatement ps : List.of(pa, pb)) {
                     ps.setFetchSize(fetch);
                     ps.setLong(1, mask);
-                    ps.setArray(2, ps.getConnection().createArrayOf("bigint", buckets.toArray()));
+                    ps.setArray(2, ps.getConnection().createArrayOf("bigint", buckets.stream().map(Long::valueOf).toArray()));
                 }
                 engine.counters.hold(2L * fetch);
                 try (ResultSet ra = pa.executeQuery(); ResultSet rb = pb.executeQuery()) {

@@ -334,9 +334,13 @@ final class TableSql {
                 + key.stream().map(k -> "CAST(? AS text[])").collect(Collectors.joining(", ")) + ") AS k(" + aliases + ") ON " + on;
     }
 
-    /** Keyless: rows and hash sums per bucket of the hash's low bits (parameter 1: the mask), in one pass. */
-    String bucketSums() {
-        return "SELECT h & CAST(? AS bigint), count(*), sum(h)::text FROM (SELECT " + rowHash() + " AS h" + from() + ") s GROUP BY 1";
+    /**
+     * Keyless: rows and hash sums per bucket of the hash's low bits (parameter 1: the mask), over one block range
+     * (parameters 2 and 3, the range's two tids) when {@code sliced}, else the whole relation.
+     */
+    String bucketSums(boolean sliced) {
+        return "SELECT h & CAST(? AS bigint), count(*), sum(h)::text FROM (SELECT " + rowHash() + " AS h" + from()
+                + (sliced ? " WHERE r.ctid >= CAST(? AS tid) AND r.ctid < CAST(? AS tid)" : "") + ") s GROUP BY 1";
     }
 
     /** Keyless: each distinct row hash of the given buckets with its number of rows, by hash. */

@@ -109,7 +109,7 @@ public final class ValidationEngine implements AutoCloseable {
     final Sessions source;
     final Sessions target;
     final Options options;
-    private final Progress progress;
+    final Progress progress;
     private final CatchUp catchUp;
     private final Consumer<String> log;
     private volatile Runnable beat = () -> {};
@@ -450,6 +450,18 @@ public final class ValidationEngine implements AutoCloseable {
      * per side), and each finished one is reported to the {@link Progress}, so a resumed pass reads only the rest.
      */
     private Progress.Pass[] pass(TableSql sql, List<List<String>> bounds) throws SQLException, InterruptedException {
+        TableSql.ChunkSums stmt = sql.chunkSums(bounds.size(), true);
+        TableSql.ChunkSums whole = sql.chunkSums(bounds.size(), false);
+        return pass(sql, (side, sliced, from, to) -> chunkSums(side, sliced ? stmt : whole, bounds, sliced, from, to));
+    }
+
+    /** How one block range [from, to) of a side is summed: rows and hash sums per chunk (or per hash bucket). */
+    interface RangeSums {
+        Map<Integer, Sum> read(Sessions side, boolean sliced, long from, Long to) throws SQLException;
+    }
+
+    /** Both sides' block ranges summed by {@code how}, each side resuming from its recorded pass. */
+    Progress.Pass[] pass(TableSql sql, RangeSums how) throws SQLException, InterruptedException {
         String name = sql.table.toString();
         Progress.Pass[] passes = new Progress.Pass[2];
         for (int side = 0; side < 2; side++) {
@@ -457,59 +469,68 @@ public final class ValidationEngine implements AutoCloseable {
             Progress.Pass p = progress.pass(name, onSource).orElse(null);
             passes[side] = p != null ? p : new Progress.Pass(slices(sql, onSource), java.util.Set.of(), Map.of());
         }
-        TableSql.ChunkSums stmt = sql.chunkSums(bounds.size(), true);
-        TableSql.ChunkSums whole = sql.chunkSums(bounds.size(), false);
-        Object lock = new Object();
-        List<List<Callable<Void>>> work = List.of(new ArrayList<>(), new ArrayList<>());
-        int most = Math.max(passes[0].sliceStarts().size(), passes[1].sliceStarts().size());
-        for (int slice = 0; slice < most; slice++) {
-            for (int side = 0; side < 2; side++) {
-                Progress.Pass p = passes[side];
-                if (slice >= p.sliceStarts().size() || p.done().contains(slice)) {
-                    continue;
-                }
-                boolean onSource = side == 0;
-                int s = side;
-                int index = slice;
-                work.get(side).add(() -> {
-                    List<Long> starts = p.sliceStarts();
-                    boolean sliced = starts.size() > 1;
-                    Map<Integer, Sum> part = chunkSums(onSource ? source : target, sliced ? stmt : whole, bounds, sliced,
-                            starts.get(index), index + 1 < starts.size() ? starts.get(index + 1) : null);
-                    long rows = part.values().stream().mapToLong(Sum::rows).sum();
-                    counters.slicesScanned.incrementAndGet();
-                    if (onSource) {
-                        counters.rowsHashed.addAndGet(rows);
-                    }
-                    Progress.Pass now;
-                    synchronized (lock) {
-                        Map<Integer, Sum> sums = new HashMap<>(passes[s].sums());
-                        part.forEach((c, v) -> sums.merge(c, v, Sum::plus));
-                        java.util.Set<Integer> done = new java.util.HashSet<>(passes[s].done());
-                        done.add(index);
-                        now = new Progress.Pass(passes[s].sliceStarts(), java.util.Set.copyOf(done), Map.copyOf(sums));
-                        passes[s] = now;
-                    }
-                    progress.passed(name, onSource, now);
-                    throttle.pace(rows);
-                    return null;
-                });
-            }
-        }
         int finishedBefore = passes[0].done().size() + passes[1].done().size();
         if (finishedBefore > 0) {
             log.accept(name + ": resuming, " + finishedBefore + " block ranges read earlier");
         }
         // each side's ranges on as many threads as it has sessions: a thread never waits for a session
-        Future<List<Void>> other = targetThreads.submit(() -> all(work.get(1), () -> {}));
+        Future<Progress.Pass> other = targetThreads.submit(() -> read(sql, false, passes[1], how, p -> progress.passed(name, false, p), () -> {}));
         try {
-            all(work.get(0), beat);
+            passes[0] = read(sql, true, passes[0], how, p -> progress.passed(name, true, p), beat);
         } catch (SQLException | InterruptedException | RuntimeException e) {
             other.cancel(true);
             throw e;
         }
-        get(other);
+        passes[1] = get(other);
         return passes;
+    }
+
+    /** One side's block ranges read afresh, nothing recorded (a live re-check of a whole table). */
+    Map<Integer, Sum> read(TableSql sql, boolean onSource, RangeSums how) throws SQLException, InterruptedException {
+        return read(sql, onSource, new Progress.Pass(slices(sql, onSource), java.util.Set.of(), Map.of()), how, p -> {}, beat).sums();
+    }
+
+    /**
+     * The block ranges of one side that {@code start} has not done yet, on {@code parallel} sessions; each finished one
+     * is added to the pass and handed to {@code passed}. Returns the whole pass.
+     */
+    private Progress.Pass read(TableSql sql, boolean onSource, Progress.Pass start, RangeSums how,
+            java.util.function.Consumer<Progress.Pass> passed, Runnable heartbeat) throws SQLException, InterruptedException {
+        Sessions side = onSource ? source : target;
+        Progress.Pass[] now = {start};
+        Object lock = new Object();
+        List<Long> starts = start.sliceStarts();
+        boolean sliced = starts.size() > 1;
+        List<Callable<Void>> work = new ArrayList<>();
+        for (int slice = 0; slice < starts.size(); slice++) {
+            if (start.done().contains(slice)) {
+                continue;
+            }
+            int index = slice;
+            work.add(() -> {
+                Map<Integer, Sum> part = how.read(side, sliced, starts.get(index), index + 1 < starts.size() ? starts.get(index + 1) : null);
+                long rows = part.values().stream().mapToLong(Sum::rows).sum();
+                counters.slicesScanned.incrementAndGet();
+                if (onSource) {
+                    counters.rowsHashed.addAndGet(rows);
+                }
+                Progress.Pass next;
+                synchronized (lock) {
+                    Map<Integer, Sum> sums = new HashMap<>(now[0].sums());
+                    part.forEach((c, v) -> sums.merge(c, v, Sum::plus));
+                    java.util.Set<Integer> done = new java.util.HashSet<>(now[0].done());
+                    done.add(index);
+                    next = new Progress.Pass(starts, java.util.Set.copyOf(done), Map.copyOf(sums));
+                    now[0] = next;
+                    // recorded in order: a later range's pass never overwrites an earlier one's that holds more
+                    passed.accept(next);
+                }
+                throttle.pace(rows);
+                return null;
+            });
+        }
+        all(work, heartbeat);
+        return now[0];
     }
 
     /**
@@ -558,9 +579,7 @@ public final class ValidationEngine implements AutoCloseable {
                 }
             }
             if (sliced) {
-                ps.setString(next++, "(" + from + ",0)");
-                // the highest block number PostgreSQL can address is 2^32 - 2
-                ps.setString(next, "(" + (to == null ? 4294967295L : to) + ",0)");
+                bindBlocks(ps, next, from, to);
             }
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -569,6 +588,13 @@ public final class ValidationEngine implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** Binds a block range [from, to) (to null: to the end) as two tids from parameter {@code first}. */
+    static void bindBlocks(PreparedStatement ps, int first, long from, Long to) throws SQLException {
+        ps.setString(first, "(" + from + ",0)");
+        // the highest block number PostgreSQL can address is 2^32 - 2
+        ps.setString(first + 1, "(" + (to == null ? 4294967295L : to) + ",0)");
     }
 
     /** A range's rows and hash sum on both sides, at once (by its key range: the narrowing of a differing chunk). */
