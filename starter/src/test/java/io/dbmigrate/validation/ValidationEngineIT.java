@@ -83,14 +83,19 @@ class ValidationEngineIT {
         TwoClusters.exec(tgt, sql);
     }
 
+    /** The same table of {@code rows} rows keyed by bigint (1 to rows) on both sides. */
+    static void bigintTable(String name, int rows) throws SQLException {
+        both("DROP TABLE IF EXISTS " + name, "CREATE TABLE " + name + " (id bigint PRIMARY KEY, " + COLUMNS + ")",
+                "INSERT INTO " + name + " SELECT g, " + VALUES + " FROM generate_series(1, " + rows + ") g", "ANALYZE " + name);
+    }
+
     static final String COLUMNS = "n int NOT NULL, s text, f double precision, ts timestamptz, b bytea";
     static final String VALUES = "g % 1000, CASE WHEN g % 10 = 0 THEN NULL ELSE 'text ' || g END, CASE WHEN g % 7 = 0 THEN 0 ELSE g / 3.0 END,"
             + " timestamptz '2026-01-01 00:00:00+00' + g * interval '1 minute', decode(md5(g::text), 'hex')";
 
     @Test
     void everyKindOfDifferenceIsFoundAndClassified() throws Exception {
-        both("DROP TABLE IF EXISTS kinds_big", "CREATE TABLE kinds_big (id bigint PRIMARY KEY, " + COLUMNS + ")",
-                "INSERT INTO kinds_big SELECT g, " + VALUES + " FROM generate_series(1, 20000) g", "ANALYZE kinds_big");
+        bigintTable("kinds_big", 20000);
         TwoClusters.exec(tgt,
                 "DELETE FROM kinds_big WHERE id = 101", // missing on the target
                 "INSERT INTO kinds_big SELECT 50000, " + VALUES.replace("g", "50000") + "", // extra
@@ -216,8 +221,7 @@ class ValidationEngineIT {
 
     @Test
     void narrowingABigChunkHoldsBoundedRows() throws Exception {
-        both("DROP TABLE IF EXISTS big_chunk", "CREATE TABLE big_chunk (id bigint PRIMARY KEY, " + COLUMNS + ")",
-                "INSERT INTO big_chunk SELECT g, " + VALUES + " FROM generate_series(1, 200000) g", "ANALYZE big_chunk");
+        bigintTable("big_chunk", 200000);
         TwoClusters.exec(tgt, "UPDATE big_chunk SET n = -1 WHERE id = 123457");
         TableRef t = new TableRef("public", "big_chunk");
         // one chunk of 200,000 rows that differ in one; cursors of 500 rows
@@ -303,15 +307,10 @@ class ValidationEngineIT {
         }
     }
 
-    @Test
-    void aResumedValidationSkipsTheFinishedChunks() throws Exception {
-        both("DROP TABLE IF EXISTS resume_t", "CREATE TABLE resume_t (id bigint PRIMARY KEY, " + COLUMNS + ")",
-                "INSERT INTO resume_t SELECT g, " + VALUES + " FROM generate_series(1, 30000) g", "ANALYZE resume_t");
-        TwoClusters.exec(tgt, "DELETE FROM resume_t WHERE id IN (5, 29000)");
-        TableRef t = new TableRef("public", "resume_t");
-        // block ranges of 20 blocks: about 15 per side
-        Options o = small().withParallel(1).withSliceBlocks(20);
-        TableReport fresh = validate(t, o);
+    /** A run that died after 9 block ranges: its progress as the next attempt reads it back, and its ranges' counts. */
+    record Died(Progress.InMemory progress, int finished, int ranges) {}
+
+    static Died diedAfterNineRanges(TableRef t, Options o) throws Exception {
         Progress.InMemory kept = new Progress.InMemory();
         try (ValidationEngine e = new ValidationEngine(src, tgt, o, new DyingProgress(kept, 9), null, System.out::println)) {
             assertThrows(IllegalStateException.class, () -> e.table(t));
@@ -319,21 +318,32 @@ class ValidationEngineIT {
         Progress.Pass s = kept.pass(t.toString(), true).orElseThrow();
         Progress.Pass g = kept.pass(t.toString(), false).orElseThrow();
         int finished = s.done().size() + g.done().size();
-        int slices = s.sliceStarts().size() + g.sliceStarts().size();
+        int ranges = s.sliceStarts().size() + g.sliceStarts().size();
         assertEquals(9, finished);
-        assertTrue(slices > 20, "block ranges: " + slices);
+        assertTrue(ranges > 20, "block ranges: " + ranges);
         // what a heartbeat carries: the progress as JSON, read back by the next attempt
         ObjectMapper json = new ObjectMapper();
-        Progress.InMemory back = json.readValue(json.writeValueAsString(kept), Progress.InMemory.class);
-        try (ValidationEngine e = new ValidationEngine(src, tgt, o, back, null, System.out::println)) {
+        return new Died(json.readValue(json.writeValueAsString(kept), Progress.InMemory.class), finished, ranges);
+    }
+
+    @Test
+    void aResumedValidationSkipsTheFinishedChunks() throws Exception {
+        bigintTable("resume_t", 30000);
+        TwoClusters.exec(tgt, "DELETE FROM resume_t WHERE id IN (5, 29000)");
+        TableRef t = new TableRef("public", "resume_t");
+        // block ranges of 20 blocks: about 15 per side
+        Options o = small().withParallel(1).withSliceBlocks(20);
+        TableReport fresh = validate(t, o);
+        Died died = diedAfterNineRanges(t, o);
+        try (ValidationEngine e = new ValidationEngine(src, tgt, o, died.progress(), null, System.out::println)) {
             TableReport r = e.table(t);
-            assertEquals(slices - finished, e.counters().slicesScanned(), "only the block ranges not read before were read");
+            assertEquals(died.ranges() - died.finished(), e.counters().slicesScanned(), "only the block ranges not read before were read");
             assertEquals(kinds(fresh), kinds(r));
             assertEquals(Map.of("5", Kind.MISSING, "29000", Kind.MISSING), kinds(r));
             assertEquals(fresh.sourceRows(), r.sourceRows());
         }
         // and a table reported whole is not read again at all
-        try (ValidationEngine e = new ValidationEngine(src, tgt, o, back, null, System.out::println)) {
+        try (ValidationEngine e = new ValidationEngine(src, tgt, o, died.progress(), null, System.out::println)) {
             assertEquals(kinds(fresh), kinds(e.table(t)));
             assertEquals(0, e.counters().slicesScanned());
         }
@@ -346,34 +356,23 @@ class ValidationEngineIT {
         TwoClusters.exec(tgt, "DELETE FROM bag_resume WHERE n = 7 AND s = 'text 7'"); // the row of g = 7
         TableRef t = new TableRef("public", "bag_resume");
         Options o = small().withParallel(1).withSliceBlocks(20);
-        Progress.InMemory kept = new Progress.InMemory();
-        try (ValidationEngine e = new ValidationEngine(src, tgt, o, new DyingProgress(kept, 9), null, System.out::println)) {
-            assertThrows(IllegalStateException.class, () -> e.table(t));
-        }
-        Progress.Pass s = kept.pass(t.toString(), true).orElseThrow();
-        Progress.Pass g = kept.pass(t.toString(), false).orElseThrow();
-        int finished = s.done().size() + g.done().size();
-        int slices = s.sliceStarts().size() + g.sliceStarts().size();
-        assertEquals(9, finished);
-        assertTrue(slices > 20, "block ranges: " + slices);
-        ObjectMapper json = new ObjectMapper();
-        Progress.InMemory back = json.readValue(json.writeValueAsString(kept), Progress.InMemory.class);
-        try (ValidationEngine e = new ValidationEngine(src, tgt, o, back, null, System.out::println)) {
+        Died died = diedAfterNineRanges(t, o);
+        // the buckets recorded by the first attempt, not chosen again
+        long buckets = Long.parseLong(died.progress().bounds(t.toString()).orElseThrow().get(0).get(0));
+        try (ValidationEngine e = new ValidationEngine(src, tgt, o, died.progress(), null, System.out::println)) {
             TableReport r = e.table(t);
-            assertEquals(slices - finished, e.counters().slicesScanned(), "only the block ranges not read before were read");
+            assertEquals(died.ranges() - died.finished(), e.counters().slicesScanned(), "only the block ranges not read before were read");
             assertTrue(r.keyless());
             assertEquals(30_000, r.sourceRows());
             assertEquals(1, r.missing(), brief(r));
             assertEquals(0, r.extra(), brief(r));
-            // the buckets recorded by the first attempt, not chosen again
-            assertEquals(Long.parseLong(kept.bounds(t.toString()).orElseThrow().get(0).get(0)), r.chunks());
+            assertEquals(buckets, r.chunks());
         }
     }
 
     @Test
     void liveModeReportsOnlyDifferencesThatPersistAfterCatchUp() throws Exception {
-        both("DROP TABLE IF EXISTS live_t", "CREATE TABLE live_t (id bigint PRIMARY KEY, " + COLUMNS + ")",
-                "INSERT INTO live_t SELECT g, " + VALUES + " FROM generate_series(1, 10000) g", "ANALYZE live_t");
+        bigintTable("live_t", 10000);
         // the target lags: two changes not yet applied; one of them is applied by the time the target "catches up"
         TwoClusters.exec(tgt, "UPDATE live_t SET n = 0 WHERE id = 500", "DELETE FROM live_t WHERE id = 9000");
         TwoClusters.exec(src, "UPDATE live_t SET s = 'lagging' WHERE id = 700");
