@@ -1,5 +1,6 @@
 package io.dbmigrate.activities.cutover;
 
+import io.dbmigrate.activities.sql.Parallel;
 import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.activities.sql.SecretRef;
 import io.dbmigrate.workflows.model.Endpoint;
@@ -102,11 +103,7 @@ public final class PgBouncer implements AutoCloseable {
     public Drain pause(String db, Duration timeout) {
         DatabasesFragment.requireName(db, "the database name");
         console(); // opened before the pause: the resume after a timeout must not wait for a login
-        ExecutorService runner = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "pgbouncer-pause-" + db);
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService runner = Executors.newSingleThreadExecutor(Parallel.daemon("pgbouncer-pause-" + db));
         if (paused(db)) {
             // PgBouncer refuses a second PAUSE; an earlier attempt paused it already, so only the drain is left to check
             return awaitDrained(db, timeout);

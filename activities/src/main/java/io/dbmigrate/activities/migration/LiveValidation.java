@@ -1,5 +1,6 @@
 package io.dbmigrate.activities.migration;
 
+import io.dbmigrate.activities.sql.Parallel;
 import io.dbmigrate.activities.pipeline.ChangeApplier;
 import io.dbmigrate.activities.validation.TableReport;
 import io.dbmigrate.activities.validation.ValidationEngine;
@@ -73,11 +74,7 @@ public final class LiveValidation {
             };
             beat.run(); // the mark reaches the server before any row is read
             engine.heartbeat(beat);
-            ScheduledExecutorService keepAlive = Executors.newSingleThreadScheduledExecutor(r2 -> {
-                Thread t = new Thread(r2, "dbmigrate-validate-beat");
-                t.setDaemon(true);
-                return t;
-            });
+            ScheduledExecutorService keepAlive = Executors.newSingleThreadScheduledExecutor(Parallel.daemon("dbmigrate-validate-beat"));
             keepAlive.scheduleAtFixedRate(() -> {
                 try {
                     beat.run();

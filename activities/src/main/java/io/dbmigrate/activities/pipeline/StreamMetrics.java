@@ -1,5 +1,6 @@
 package io.dbmigrate.activities.pipeline;
 
+import io.dbmigrate.activities.sql.Parallel;
 import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.workflows.model.StreamLag;
 import io.dbmigrate.workflows.model.StreamSpec;
@@ -58,11 +59,7 @@ public final class StreamMetrics {
         this.captureRestarts = Counter.builder("dbmigrate.capture.restarts").tags(tags)
                 .description("restarts of the stream's failed Debezium task by the watchdog").register(registry);
         failure("none"); // the series exists at 0 (a type per failure kind is added as it happens)
-        this.sampler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "dbmigrate-stream-metrics-" + spec.streamId());
-            t.setDaemon(true);
-            return t;
-        });
+        this.sampler = Executors.newSingleThreadScheduledExecutor(Parallel.daemon("dbmigrate-stream-metrics-" + spec.streamId()));
     }
 
     /** Samples while an applier attempt runs: closing the handle stops it. */

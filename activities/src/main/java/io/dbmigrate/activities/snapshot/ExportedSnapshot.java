@@ -1,5 +1,6 @@
 package io.dbmigrate.activities.snapshot;
 
+import io.dbmigrate.activities.sql.Parallel;
 import io.dbmigrate.activities.sql.Pg;
 import io.dbmigrate.activities.sql.Sql;
 import io.dbmigrate.workflows.model.Endpoint;
@@ -32,11 +33,8 @@ public final class ExportedSnapshot implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ExportedSnapshot.class);
     static final int ORPHAN_MINUTES = 10;
     private static final Map<String, ExportedSnapshot> held = new ConcurrentHashMap<>();
-    private static final ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "dbmigrate-snapshot-reaper");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(
+            Parallel.daemon("dbmigrate-snapshot-reaper"));
 
     private final Connection replication;
     private final String slot;

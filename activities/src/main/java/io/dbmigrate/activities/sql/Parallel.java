@@ -11,6 +11,15 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class Parallel {
     private Parallel() {}
 
+    /** Threads named {@code name} that do not keep the JVM alive (a worker stops without waiting for them). */
+    public static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
     /** One piece of work (it opens and closes its own connections). */
     public interface Task {
         void run() throws Exception;
@@ -27,11 +36,7 @@ public final class Parallel {
             return;
         }
         AtomicReference<Exception> failure = new AtomicReference<>();
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(threads, tasks.size())), r -> {
-            Thread t = new Thread(r, threadName);
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(threads, tasks.size())), daemon(threadName));
         for (Task task : tasks) {
             pool.execute(() -> {
                 if (failure.get() != null) {

@@ -134,18 +134,11 @@ public final class ValidationEngine implements AutoCloseable {
             throw e;
         }
         // the pass's target side holds one; each narrowing thread may wait on one for its target half
-        this.targetThreads = Executors.newFixedThreadPool(options.parallel() + 1, daemon("dbmigrate-validate-target"));
-        this.narrowThreads = Executors.newSingleThreadExecutor(daemon("dbmigrate-validate-narrow"));
+        this.targetThreads = Executors.newFixedThreadPool(options.parallel() + 1, Parallel.daemon("dbmigrate-validate-target"));
+        this.narrowThreads = Executors.newSingleThreadExecutor(Parallel.daemon("dbmigrate-validate-narrow"));
         this.throttle = new Throttle(options.maxRowsPerSec());
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
-    }
 
     public Counters counters() {
         return counters;
