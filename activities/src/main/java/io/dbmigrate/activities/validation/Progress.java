@@ -21,11 +21,26 @@ public interface Progress {
     void planned(String table, List<List<String>> bounds);
 
     /**
-     * One side's pass over a table in block ranges: where each range starts (the last one is open-ended), which are
-     * done, and the chunk sums of those done, added up (sums add, so a resumed pass goes on from them).
+     * One side's pass over a table in ranges: where each range starts (the last one is open-ended), which are done,
+     * and the chunk sums of those done, added up (sums add, so a resumed pass goes on from them). The ranges are
+     * block ranges, or with {@code byKey} runs of chunks read by their key ranges (a start is then a chunk index).
      */
     record Pass(@JsonProperty("sliceStarts") List<Long> sliceStarts, @JsonProperty("done") java.util.Set<Integer> done,
-            @JsonProperty("sums") Map<Integer, Sum> sums) {}
+            @JsonProperty("sums") Map<Integer, Sum> sums, @JsonProperty("byKey") Boolean byKey) {
+        /** A pass in block ranges. */
+        public Pass(List<Long> sliceStarts, java.util.Set<Integer> done, Map<Integer, Sum> sums) {
+            this(sliceStarts, done, sums, null);
+        }
+
+        /** Its ranges are runs of chunks read by key (recorded pass JSON without the field: block ranges). */
+        public boolean keyRanges() {
+            return Boolean.TRUE.equals(byKey);
+        }
+
+        Pass with(java.util.Set<Integer> done, Map<Integer, Sum> sums) {
+            return new Pass(sliceStarts, done, sums, byKey);
+        }
+    }
 
     /** A side's pass as far as an earlier attempt got. */
     Optional<Pass> pass(String table, boolean source);
@@ -129,7 +144,7 @@ public interface Progress {
         }
 
         private static Pass withoutSums(Pass p) {
-            return p == null ? null : new Pass(p.sliceStarts(), p.done(), Map.of());
+            return p == null ? null : p.with(p.done(), Map.of());
         }
 
         /** Block ranges of both sides read so far, in finished tables and in those still going. */

@@ -199,6 +199,35 @@ final class TableSql {
         return i;
     }
 
+    /** This side's primary-key index serves byte order (no key column needs an explicit COLLATE "C" here). */
+    boolean indexServes(boolean onSource) {
+        return !(onSource ? collateSource : collateTarget).contains(true);
+    }
+
+    /** The planner's correlation of the leading key column with the physical order (parameters: schema, table, column). */
+    static String keyCorrelation() {
+        return "SELECT correlation FROM pg_stats WHERE schemaname = ? AND tablename = ? AND attname = ? AND NOT inherited";
+    }
+
+    /**
+     * Rows and hash sums of chunks that have both bounds, each read by its key range (one plan, executed per chunk):
+     * parameters, the chunks' indexes (an int array), then per key column the low bounds and the high bounds (text
+     * arrays, cast to the column's type). For a side whose rows follow the key, where a range is a run of pages.
+     */
+    String keyRangeSums(boolean onSource) {
+        StringBuilder arrays = new StringBuilder("CAST(? AS int[])");
+        StringBuilder names = new StringBuilder("i");
+        for (int k = 0; k < key.size(); k++) {
+            arrays.append(", CAST(? AS ").append(keyTypes.get(k)).append("[]), CAST(? AS ").append(keyTypes.get(k)).append("[])");
+            names.append(", l").append(k).append(", h").append(k);
+        }
+        String lo = IntStream.range(0, key.size()).mapToObj(k -> "b.l" + k).collect(Collectors.joining(", "));
+        String hi = IntStream.range(0, key.size()).mapToObj(k -> "b.h" + k).collect(Collectors.joining(", "));
+        return "SELECT b.i, s.n, s.h FROM unnest(" + arrays + ") AS b(" + names + ") CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum("
+                + rowHash() + "), 0)::text AS h" + from() + " WHERE (" + keyOrder(onSource) + ") >= (" + lo + ") AND (" + keyOrder(onSource)
+                + ") < (" + hi + ")) s";
+    }
+
     /** Rows and the sum of their hashes in one key range. */
     String rangeHash(KeyRange range, boolean onSource) {
         return "SELECT count(*), coalesce(sum(" + rowHash() + "), 0)::text" + from() + where(range, onSource);

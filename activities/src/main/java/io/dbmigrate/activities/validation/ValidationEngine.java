@@ -23,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
 
 /**
  * Compares tables of two databases without holding either in memory.
@@ -445,31 +446,56 @@ public final class ValidationEngine implements AutoCloseable {
     private Progress.Pass[] pass(TableSql sql, List<List<String>> bounds) throws SQLException, InterruptedException {
         TableSql.ChunkSums stmt = sql.chunkSums(bounds.size(), true);
         TableSql.ChunkSums whole = sql.chunkSums(bounds.size(), false);
-        return pass(sql, (side, sliced, from, to) -> chunkSums(side, sliced ? stmt : whole, bounds, sliced, from, to));
+        RangeSums byBlocks = (side, sliced, from, to) -> chunkSums(side, sliced ? stmt : whole, bounds, sliced, from, to);
+        List<KeyRange> chunks = KeyRange.between(bounds);
+        return pass(sql, (onSource, recorded) -> {
+            boolean byKey = recorded != null ? recorded.keyRanges() : followsKey(sql, onSource, bounds);
+            if (!byKey) {
+                return new Progress.Pass(recorded != null ? recorded.sliceStarts() : slices(sql, onSource), java.util.Set.of(), Map.of());
+            }
+            return new Progress.Pass(recorded != null ? recorded.sliceStarts() : chunkRuns(chunks.size()), java.util.Set.of(), Map.of(), true);
+        }, (onSource, pass) -> pass.keyRanges()
+                ? (side, sliced, from, to) -> keyRangeSums(side, sql, onSource, chunks, (int) from, to == null ? chunks.size() : (int) (long) to)
+                : byBlocks);
     }
 
-    /** How one block range [from, to) of a side is summed: rows and hash sums per chunk (or per hash bucket). */
+    /** How one range [from, to) of a side is summed (to null: the last): rows and hash sums per chunk (or hash bucket). */
     interface RangeSums {
         Map<Integer, Sum> read(Sessions side, boolean sliced, long from, Long to) throws SQLException;
     }
 
-    /** Both sides' block ranges summed by {@code how}, each side resuming from its recorded pass. */
-    Progress.Pass[] pass(TableSql sql, RangeSums how) throws SQLException, InterruptedException {
+    /** A side's ranges: the recorded pass's (null when none) or new ones. */
+    interface Ranges {
+        Progress.Pass of(boolean onSource, Progress.Pass recorded) throws SQLException;
+    }
+
+    /** How a side's ranges are summed, by the kind of its pass. */
+    interface Reader {
+        RangeSums of(boolean onSource, Progress.Pass pass);
+    }
+
+    /** Both sides' ranges, each side resuming from its recorded pass. */
+    Progress.Pass[] pass(TableSql sql, Ranges ranges, Reader reader) throws SQLException, InterruptedException {
         String name = sql.table.toString();
         Progress.Pass[] passes = new Progress.Pass[2];
         for (int side = 0; side < 2; side++) {
             boolean onSource = side == 0;
-            Progress.Pass p = progress.pass(name, onSource).orElse(null);
-            passes[side] = p != null ? p : new Progress.Pass(slices(sql, onSource), java.util.Set.of(), Map.of());
+            Progress.Pass recorded = progress.pass(name, onSource).orElse(null);
+            passes[side] = recorded != null ? recorded : ranges.of(onSource, null);
         }
         int finishedBefore = passes[0].done().size() + passes[1].done().size();
         if (finishedBefore > 0) {
-            log.accept(name + ": resuming, " + finishedBefore + " block ranges read earlier");
+            log.accept(name + ": resuming, " + finishedBefore + " ranges read earlier");
+        }
+        if (passes[0].keyRanges() || passes[1].keyRanges()) {
+            log.accept(name + ": " + (passes[0].keyRanges() ? "source" : "target") + (passes[0].keyRanges() && passes[1].keyRanges()
+                    ? " and target" : "") + " read by key ranges (rows in key order there)");
         }
         // each side's ranges on as many threads as it has sessions: a thread never waits for a session
-        Future<Progress.Pass> other = targetThreads.submit(() -> read(sql, false, passes[1], how, p -> progress.passed(name, false, p), () -> {}));
+        Future<Progress.Pass> other = targetThreads.submit(() -> read(false, passes[1], reader.of(false, passes[1]),
+                p -> progress.passed(name, false, p), () -> {}));
         try {
-            passes[0] = read(sql, true, passes[0], how, p -> progress.passed(name, true, p), beat);
+            passes[0] = read(true, passes[0], reader.of(true, passes[0]), p -> progress.passed(name, true, p), beat);
         } catch (SQLException | InterruptedException | RuntimeException e) {
             other.cancel(true);
             throw e;
@@ -478,16 +504,108 @@ public final class ValidationEngine implements AutoCloseable {
         return passes;
     }
 
+    /** Both sides' block ranges summed by {@code how} (a keyless table's pass). */
+    Progress.Pass[] pass(TableSql sql, RangeSums how) throws SQLException, InterruptedException {
+        return pass(sql, (onSource, recorded) -> new Progress.Pass(slices(sql, onSource), java.util.Set.of(), Map.of()),
+                (onSource, pass) -> how);
+    }
+
+    /**
+     * Leading key column correlation with the physical order at least this (either way): the side's chunks are read
+     * by their key ranges, bitmap scans over runs of pages, instead of every row's chunk being looked up among the
+     * bounds and grouped (measured over 800,000 rows in key order: 5% over a plain whole-table sum instead of 15%).
+     */
+    static final double KEY_ORDER_CORRELATION = 0.9;
+
+    /** This side's rows follow the key (planner statistics), and its primary-key index serves the byte order. */
+    private boolean followsKey(TableSql sql, boolean onSource, List<List<String>> bounds) throws SQLException {
+        if (bounds.isEmpty() || (onSource ? sql.partitionedSource : sql.partitionedTarget) || !sql.indexServes(onSource)) {
+            return false;
+        }
+        try (Connection c = (onSource ? source : target).get(); PreparedStatement ps = c.prepareStatement(TableSql.keyCorrelation())) {
+            ps.setString(1, sql.table.schema());
+            ps.setString(2, sql.table.name());
+            ps.setString(3, sql.key.get(0));
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getObject(1) != null && Math.abs(rs.getDouble(1)) >= KEY_ORDER_CORRELATION;
+            }
+        }
+    }
+
+    /**
+     * Runs of chunks, each a unit of a side's pass by key: the first and the last chunk (open-ended) alone, the others
+     * in runs of up to 64 (about 128,000 rows at the default chunk size), at least four runs per session.
+     */
+    List<Long> chunkRuns(int chunks) {
+        int middle = chunks - 2;
+        int run = Math.max(1, Math.min(64, (middle + 4 * options.parallel() - 1) / (4 * options.parallel())));
+        List<Long> starts = new ArrayList<>();
+        starts.add(0L);
+        for (int i = 1; i < chunks - 1; i += run) {
+            starts.add((long) i);
+        }
+        starts.add((long) chunks - 1);
+        return starts;
+    }
+
+    /**
+     * Rows and hash sums of chunks [from, to), each read by its key range: the first or last chunk (open-ended) by
+     * itself, the others by one statement. Bitmap scans: an index scan visits the heap one row at a time, a bitmap
+     * scan a page at a time (measured: 740 against 722 ms over 800,000 rows).
+     */
+    private static Map<Integer, Sum> keyRangeSums(Sessions side, TableSql sql, boolean onSource, List<KeyRange> chunks, int from, int to)
+            throws SQLException {
+        Map<Integer, Sum> out = new HashMap<>();
+        try (Connection c = side.get()) {
+            c.setAutoCommit(false);
+            try {
+                try (java.sql.Statement st = c.createStatement()) {
+                    st.execute("SET LOCAL enable_indexscan = off");
+                }
+                if (from == 0 || to == chunks.size()) {
+                    if (to - from != 1) {
+                        throw new IllegalStateException("an open-ended chunk is read by itself: " + from + ".." + to);
+                    }
+                    try (PreparedStatement ps = c.prepareStatement(sql.rangeHash(chunks.get(from), onSource))) {
+                        TableSql.bind(ps, 1, chunks.get(from));
+                        try (ResultSet rs = ps.executeQuery()) {
+                            rs.next();
+                            out.put(from, new Sum(rs.getLong(1), rs.getString(2)));
+                        }
+                    }
+                    return out;
+                }
+                try (PreparedStatement ps = c.prepareStatement(sql.keyRangeSums(onSource))) {
+                    int n = sql.key.size();
+                    ps.setArray(1, c.createArrayOf("int4", IntStream.range(from, to).boxed().toArray()));
+                    for (int k = 0; k < n; k++) {
+                        int col = k;
+                        ps.setArray(2 + 2 * k, c.createArrayOf("text", chunks.subList(from, to).stream().map(r -> r.lo().get(col)).toArray()));
+                        ps.setArray(3 + 2 * k, c.createArrayOf("text", chunks.subList(from, to).stream().map(r -> r.hi().get(col)).toArray()));
+                    }
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            out.put(rs.getInt(1), new Sum(rs.getLong(2), rs.getString(3)));
+                        }
+                    }
+                }
+                return out;
+            } finally {
+                c.rollback();
+            }
+        }
+    }
+
     /** One side's block ranges read afresh, nothing recorded (a live re-check of a whole table). */
     Map<Integer, Sum> read(TableSql sql, boolean onSource, RangeSums how) throws SQLException, InterruptedException {
-        return read(sql, onSource, new Progress.Pass(slices(sql, onSource), java.util.Set.of(), Map.of()), how, p -> {}, beat).sums();
+        return read(onSource, new Progress.Pass(slices(sql, onSource), java.util.Set.of(), Map.of()), how, p -> {}, beat).sums();
     }
 
     /**
      * The block ranges of one side that {@code start} has not done yet, on {@code parallel} sessions; each finished one
      * is added to the pass and handed to {@code passed}. Returns the whole pass.
      */
-    private Progress.Pass read(TableSql sql, boolean onSource, Progress.Pass start, RangeSums how,
+    private Progress.Pass read(boolean onSource, Progress.Pass start, RangeSums how,
             java.util.function.Consumer<Progress.Pass> passed, Runnable heartbeat) throws SQLException, InterruptedException {
         Sessions side = onSource ? source : target;
         Progress.Pass[] now = {start};
@@ -513,7 +631,7 @@ public final class ValidationEngine implements AutoCloseable {
                     part.forEach((c, v) -> sums.merge(c, v, Sum::plus));
                     java.util.Set<Integer> done = new java.util.HashSet<>(now[0].done());
                     done.add(index);
-                    next = new Progress.Pass(starts, java.util.Set.copyOf(done), Map.copyOf(sums));
+                    next = now[0].with(java.util.Set.copyOf(done), Map.copyOf(sums));
                     now[0] = next;
                     // recorded in order: a later range's pass never overwrites an earlier one's that holds more
                     passed.accept(next);
