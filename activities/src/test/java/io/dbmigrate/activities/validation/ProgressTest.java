@@ -1,6 +1,7 @@
 package io.dbmigrate.activities.validation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -41,6 +42,19 @@ class ProgressTest {
         // a retry after a worker death counts the finished table's ranges among those it did not read again
         ObjectMapper json = new ObjectMapper();
         assertEquals(4, json.readValue(json.writeValueAsString(p), Progress.InMemory.class).blockRangesDone());
+    }
+
+    @Test
+    void aPassByKeyRangesKeepsItsWayThroughJsonAndAnOlderPassReadsAsBlockRanges() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        Progress.Pass byKey = new Progress.Pass(List.of(0L, 1L, 34L), Set.of(1), Map.of(1, new Sum(2, "5")), true);
+        Progress.Pass back = json.readValue(json.writeValueAsString(byKey), Progress.Pass.class);
+        assertEquals(byKey, back);
+        assertTrue(back.keyRanges());
+        // recorded before passes had a way: block ranges
+        Progress.Pass older = json.readValue("{\"sliceStarts\":[0,100],\"done\":[0],\"sums\":{}}", Progress.Pass.class);
+        assertFalse(older.keyRanges());
+        assertEquals(List.of(0L, 100L), older.sliceStarts());
     }
 
     @Test
