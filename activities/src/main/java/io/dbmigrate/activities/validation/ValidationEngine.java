@@ -140,7 +140,6 @@ public final class ValidationEngine implements AutoCloseable {
         this.throttle = new Throttle(options.maxRowsPerSec());
     }
 
-
     public Counters counters() {
         return counters;
     }
@@ -440,21 +439,19 @@ public final class ValidationEngine implements AutoCloseable {
      * scans), each range's rows summed per chunk ({@link TableSql#chunkSums}) and the ranges' sums added up. A chunk
      * read by its key range would be an index scan, and where keys and the physical order do not go together (a uuid
      * key, a composite key led by a tenant) every chunk would visit most of the heap's pages again; a block range
-     * reads each page once, whatever the keys. Block ranges of both sides run in parallel ({@code parallel} sessions
-     * per side), and each finished one is reported to the {@link Progress}, so a resumed pass reads only the rest.
+     * reads each page once, whatever the keys. Where a side's rows do follow the key ({@link #followsKey}), its chunks
+     * are read by their key ranges instead, runs of them at a time ({@link #keyRangeSums}): no lookup and no grouping
+     * per row. The ranges of both sides run in parallel ({@code parallel} sessions per side), and each finished one
+     * is reported to the {@link Progress}, so a resumed pass reads only the rest, the same way.
      */
     private Progress.Pass[] pass(TableSql sql, List<List<String>> bounds) throws SQLException, InterruptedException {
         TableSql.ChunkSums stmt = sql.chunkSums(bounds.size(), true);
         TableSql.ChunkSums whole = sql.chunkSums(bounds.size(), false);
         RangeSums byBlocks = (side, sliced, from, to) -> chunkSums(side, sliced ? stmt : whole, bounds, sliced, from, to);
         List<KeyRange> chunks = KeyRange.between(bounds);
-        return pass(sql, (onSource, recorded) -> {
-            boolean byKey = recorded != null ? recorded.keyRanges() : followsKey(sql, onSource, bounds);
-            if (!byKey) {
-                return new Progress.Pass(recorded != null ? recorded.sliceStarts() : slices(sql, onSource), java.util.Set.of(), Map.of());
-            }
-            return new Progress.Pass(recorded != null ? recorded.sliceStarts() : chunkRuns(chunks.size()), java.util.Set.of(), Map.of(), true);
-        }, (onSource, pass) -> pass.keyRanges()
+        return pass(sql, onSource -> followsKey(sql, onSource, bounds)
+                ? new Progress.Pass(chunkRuns(chunks.size()), java.util.Set.of(), Map.of(), true)
+                : new Progress.Pass(slices(sql, onSource), java.util.Set.of(), Map.of()), (onSource, pass) -> pass.keyRanges()
                 ? (side, sliced, from, to) -> keyRangeSums(side, sql, onSource, chunks, (int) from, to == null ? chunks.size() : (int) (long) to)
                 : byBlocks);
     }
@@ -464,9 +461,9 @@ public final class ValidationEngine implements AutoCloseable {
         Map<Integer, Sum> read(Sessions side, boolean sliced, long from, Long to) throws SQLException;
     }
 
-    /** A side's ranges: the recorded pass's (null when none) or new ones. */
+    /** A new pass of a side, nothing done yet: its ranges, and their kind. */
     interface Ranges {
-        Progress.Pass of(boolean onSource, Progress.Pass recorded) throws SQLException;
+        Progress.Pass of(boolean onSource) throws SQLException;
     }
 
     /** How a side's ranges are summed, by the kind of its pass. */
@@ -481,7 +478,7 @@ public final class ValidationEngine implements AutoCloseable {
         for (int side = 0; side < 2; side++) {
             boolean onSource = side == 0;
             Progress.Pass recorded = progress.pass(name, onSource).orElse(null);
-            passes[side] = recorded != null ? recorded : ranges.of(onSource, null);
+            passes[side] = recorded != null ? recorded : ranges.of(onSource);
         }
         int finishedBefore = passes[0].done().size() + passes[1].done().size();
         if (finishedBefore > 0) {
@@ -506,8 +503,7 @@ public final class ValidationEngine implements AutoCloseable {
 
     /** Both sides' block ranges summed by {@code how} (a keyless table's pass). */
     Progress.Pass[] pass(TableSql sql, RangeSums how) throws SQLException, InterruptedException {
-        return pass(sql, (onSource, recorded) -> new Progress.Pass(slices(sql, onSource), java.util.Set.of(), Map.of()),
-                (onSource, pass) -> how);
+        return pass(sql, onSource -> new Progress.Pass(slices(sql, onSource), java.util.Set.of(), Map.of()), (onSource, pass) -> how);
     }
 
     /**
@@ -602,8 +598,8 @@ public final class ValidationEngine implements AutoCloseable {
     }
 
     /**
-     * The block ranges of one side that {@code start} has not done yet, on {@code parallel} sessions; each finished one
-     * is added to the pass and handed to {@code passed}. Returns the whole pass.
+     * The ranges of one side that {@code start} has not done yet, on {@code parallel} sessions; each finished one is
+     * added to the pass and handed to {@code passed}. Returns the whole pass.
      */
     private Progress.Pass read(boolean onSource, Progress.Pass start, RangeSums how,
             java.util.function.Consumer<Progress.Pass> passed, Runnable heartbeat) throws SQLException, InterruptedException {
