@@ -155,14 +155,18 @@ public final class Watch implements Callable<Integer> {
 
     /**
      * The latest heartbeat details of the pending {@code activity}, as the server holds them; {@code dc}: the client's
-     * converter, which decrypts heartbeats when the worker runs the payload codec.
+     * converter, which decrypts heartbeats when the worker runs the payload codec. Empty when none, or when they are
+     * of another shape (ValidateData inside the cutover heartbeats a line of text, not a {@link ValidationBeat}).
      */
     public static <T> Optional<T> heartbeat(DescribeWorkflowExecutionResponse d, String activity, Class<T> type,
             DataConverter dc) {
         for (PendingActivityInfo p : d.getPendingActivitiesList()) {
             if (p.getActivityType().getName().equals(activity) && p.hasHeartbeatDetails()) {
-                return Optional.ofNullable(dc.fromPayloads(0,
-                        Optional.of(p.getHeartbeatDetails()), type, type));
+                try {
+                    return Optional.ofNullable(dc.fromPayloads(0, Optional.of(p.getHeartbeatDetails()), type, type));
+                } catch (io.temporal.common.converter.DataConverterException otherShape) {
+                    return Optional.empty();
+                }
             }
         }
         return Optional.empty();

@@ -1,5 +1,6 @@
 package io.dbmigrate.cli.migrate;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,6 +45,24 @@ class WatchTest {
         assertTrue(Watch.render(s, null).contains("validation requested by alice running"), Watch.render(s, null));
         String progress = Watch.render(new io.dbmigrate.activities.migration.ValidationBeat("run-1", 10L, "t", 1L, 2, 5, 7, 31));
         assertTrue(progress.contains("validating 2/5 tables, 31 ranges read (and 7 before a restart)"), progress);
+    }
+
+    @Test
+    void theCutoversValidationHeartbeatOfTextIsNoProgressLineAndNoError() {
+        io.temporal.common.converter.DataConverter dc = io.temporal.common.converter.DefaultDataConverter.newDefaultInstance();
+        io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse frozen = describedWith(dc.toPayloads("checked 3 of 4 tables").get());
+        assertTrue(Watch.validationProgress(frozen, dc).isEmpty());
+        io.dbmigrate.activities.migration.ValidationBeat beat = new io.dbmigrate.activities.migration.ValidationBeat("run-1", 10L, "t", 1L,
+                1, 4, 0, 12);
+        assertEquals(beat, Watch.validationProgress(describedWith(dc.toPayloads(beat).get()), dc).orElseThrow());
+    }
+
+    private static io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse describedWith(io.temporal.api.common.v1.Payloads details) {
+        return io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse.newBuilder()
+                .addPendingActivities(io.temporal.api.workflow.v1.PendingActivityInfo.newBuilder()
+                        .setActivityType(io.temporal.api.common.v1.ActivityType.newBuilder().setName("ValidateData"))
+                        .setHeartbeatDetails(details))
+                .build();
     }
 
     @Test
