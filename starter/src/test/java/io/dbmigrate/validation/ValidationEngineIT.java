@@ -406,7 +406,7 @@ class ValidationEngineIT {
         Options o = small().withParallel(1).withSliceBlocks(20);
         Died died = diedAfterNineRanges(t, o);
         // the buckets recorded by the first attempt, not chosen again
-        long buckets = Long.parseLong(died.progress().bounds(t.toString()).orElseThrow().get(0).get(0));
+        long buckets = Long.parseLong(died.progress().bounds(t.toString()).orElseThrow().get(1).get(0));
         try (ValidationEngine e = new ValidationEngine(src, tgt, o, died.progress(), null, System.out::println)) {
             TableReport r = e.table(t);
             assertEquals(died.ranges() - died.finished(), e.counters().slicesScanned(), "only the block ranges not read before were read");
@@ -415,6 +415,14 @@ class ValidationEngineIT {
             assertEquals(1, r.missing(), brief(r));
             assertEquals(0, r.extra(), brief(r));
             assertEquals(buckets, r.chunks());
+        }
+        // the table given a key before the next attempt: its recorded progress no longer fits, and says so
+        Died again = diedAfterNineRanges(t, o);
+        TwoClusters.exec(src, "ALTER TABLE bag_resume ADD COLUMN id bigserial PRIMARY KEY");
+        TwoClusters.exec(tgt, "ALTER TABLE bag_resume ADD COLUMN id bigserial PRIMARY KEY");
+        try (ValidationEngine e = new ValidationEngine(src, tgt, o, again.progress(), null, System.out::println)) {
+            TableReport r = e.run(List.of(t)).tables().get(0);
+            assertTrue(r.error() != null && r.error().contains("whose primary key has changed since"), String.valueOf(r.error()));
         }
     }
 

@@ -7,7 +7,8 @@ import java.time.Instant;
  * The live validation's heartbeat details: small whatever the tables. {@code run} names its progress, kept on the
  * target ({@link StoredProgress}); the mark is the stream's applied position taken before the first attempt read
  * any row, which a resumed attempt must keep (rows read before a worker died count in the result). The rest is for
- * people and tests: tables finished, block ranges finished before this attempt began and read by this attempt.
+ * people and tests: tables finished, ranges of the passes (block ranges, or runs of chunks read by key) finished
+ * before this attempt began and read by this attempt.
  */
 public record ValidationBeat(
         @JsonProperty("run") String run,

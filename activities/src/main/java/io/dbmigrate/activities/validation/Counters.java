@@ -25,7 +25,7 @@ public final class Counters {
         rowsHeld.addAndGet(-rows);
     }
 
-    /** Block ranges read by the passes, both sides (a resumed run skips the finished ones). */
+    /** Ranges read by the passes (block ranges, or runs of chunks read by key), both sides; a resumed run skips the finished ones. */
     public long slicesScanned() {
         return slicesScanned.get();
     }

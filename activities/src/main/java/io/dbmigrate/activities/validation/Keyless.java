@@ -85,12 +85,17 @@ final class Keyless {
 
     /**
      * The mask of the hash buckets: about {@code chunkRows} rows a bucket, at most 65,536 buckets; chosen once and
-     * recorded as the table's plan (one bound: the number of buckets), so that a resumed pass adds up the same buckets.
+     * recorded as the table's plan (an empty bound, which no keyed table's plan holds, then the number of buckets), so
+     * that a resumed pass adds up the same buckets.
      */
     private long mask(String name) throws SQLException {
         Optional<List<List<String>>> planned = engine.progress.bounds(name);
         if (planned.isPresent()) {
-            return Long.parseLong(planned.get().get(0).get(0)) - 1;
+            List<List<String>> p = planned.get();
+            if (p.size() != 2 || !p.get(0).isEmpty() || p.get(1).size() != 1) {
+                throw ValidationEngine.otherPlan(name, "keyed");
+            }
+            return Long.parseLong(p.get(1).get(0)) - 1;
         }
         long estimate;
         try (Connection c = engine.source.get(); PreparedStatement ps = c.prepareStatement(sql.estimate())) {
@@ -104,7 +109,7 @@ final class Keyless {
         while (bits < MAX_BITS && (estimate >> bits) > engine.options.chunkRows()) {
             bits++;
         }
-        engine.progress.planned(name, List.of(List.of(Long.toString(1L << bits))));
+        engine.progress.planned(name, List.of(List.of(), List.of(Long.toString(1L << bits))));
         return (1L << bits) - 1;
     }
 

@@ -45,7 +45,7 @@ public interface Progress {
     /** A side's pass as far as an earlier attempt got. */
     Optional<Pass> pass(String table, boolean source);
 
-    /** Called after each block range, with the side's pass so far. */
+    /** Called after each range of the pass, with the side's pass so far. */
     void passed(String table, boolean source, Pass pass);
 
     /** Verdicts of the differing chunks already narrowed, by chunk index. */

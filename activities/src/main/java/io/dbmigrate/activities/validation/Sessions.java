@@ -18,7 +18,7 @@ import java.util.Properties;
  * {@code row_security = off}, so a policy that would hide rows from the validating role is an error, never a filter.
  */
 final class Sessions implements AutoCloseable {
-    /** A chunk of a large table, or a keyless table's one pass, may take long: bounded by hours, not minutes. */
+    /** A block range of 128 MB, or a table read in one range (partitioned, or before PostgreSQL 14), may take long. */
     static final Duration STATEMENT_TIMEOUT = Duration.ofHours(12);
 
     static final Map<String, String> CANONICAL = canonical();

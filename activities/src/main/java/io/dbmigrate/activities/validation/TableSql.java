@@ -212,17 +212,18 @@ final class TableSql {
     /**
      * Rows and hash sums of chunks that have both bounds, each read by its key range (one plan, executed per chunk):
      * parameters, the chunks' indexes (an int array), then per key column the low bounds and the high bounds (text
-     * arrays, cast to the column's type). For a side whose rows follow the key, where a range is a run of pages.
+     * arrays, each bound cast to the column's type). For a side whose rows follow the key, where a range is a run of pages.
      */
     String keyRangeSums(boolean onSource) {
         StringBuilder arrays = new StringBuilder("CAST(? AS int[])");
         StringBuilder names = new StringBuilder("i");
         for (int k = 0; k < key.size(); k++) {
-            arrays.append(", CAST(? AS ").append(keyTypes.get(k)).append("[]), CAST(? AS ").append(keyTypes.get(k)).append("[])");
+            // text arrays, each bound cast on its own: a key type may have no array type, or be an array itself
+            arrays.append(", CAST(? AS text[]), CAST(? AS text[])");
             names.append(", l").append(k).append(", h").append(k);
         }
-        String lo = IntStream.range(0, key.size()).mapToObj(k -> "b.l" + k).collect(Collectors.joining(", "));
-        String hi = IntStream.range(0, key.size()).mapToObj(k -> "b.h" + k).collect(Collectors.joining(", "));
+        String lo = IntStream.range(0, key.size()).mapToObj(k -> "CAST(b.l" + k + " AS " + keyTypes.get(k) + ")").collect(Collectors.joining(", "));
+        String hi = IntStream.range(0, key.size()).mapToObj(k -> "CAST(b.h" + k + " AS " + keyTypes.get(k) + ")").collect(Collectors.joining(", "));
         return "SELECT b.i, s.n, s.h FROM unnest(" + arrays + ") AS b(" + names + ") CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum("
                 + rowHash() + "), 0)::text AS h" + from() + " WHERE (" + keyOrder(onSource) + ") >= (" + lo + ") AND (" + keyOrder(onSource)
                 + ") < (" + hi + ")) s";

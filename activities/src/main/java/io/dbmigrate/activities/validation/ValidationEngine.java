@@ -30,11 +30,12 @@ import java.util.stream.IntStream;
  *
  * <p>Keyed tables are cut into primary-key ranges ("chunks", bounds sampled from the source, see {@link #plan}); each
  * chunk's row count and order-free hash ({@code sum} of each row's 64-bit hash) is computed inside PostgreSQL on both
- * sides at once, chunks in parallel over a bounded pool of sessions per side. A chunk that differs is narrowed: split
- * into sub-ranges at keys read from its index, the sub-ranges hashed again, down to ranges of at most
- * {@code leafRows} rows, whose keys and row hashes are streamed from both sides in the same order through cursors and
- * merged in the JVM: missing on the target, extra on the target, or different values. Keyless tables are compared as
- * multisets (see {@link Keyless}).
+ * sides at once, each side read once in block ranges (or by key ranges where its rows follow the key), in parallel
+ * over a bounded pool of sessions per side. A chunk that differs is narrowed: split into sub-ranges at keys read from
+ * its index, the sub-ranges hashed again, down to ranges of at most {@code leafRows} rows; those are sieved (summed
+ * per bucket of the key's hash on each side) and the differing buckets' keys and row hashes streamed from both sides
+ * in the same order through cursors and merged in the JVM: missing on the target, extra on the target, or different
+ * values. Keyless tables are compared as multisets (see {@link Keyless}).
  *
  * <p>Frozen mode (no {@link CatchUp}): a difference is final. Live mode: the differing rows are read again on the
  * source, then on the target once {@link CatchUp#await} says it applied what the source held at that read, and only
@@ -284,6 +285,9 @@ public final class ValidationEngine implements AutoCloseable {
     private Callable<TableReport> keyed(TableSql sql, long t0) throws SQLException, InterruptedException {
         String name = sql.table.toString();
         List<List<String>> bounds = progress.bounds(name).orElse(null);
+        if (bounds != null && bounds.stream().anyMatch(b -> b.size() != sql.key.size())) {
+            throw otherPlan(name, "keyless or otherwise keyed");
+        }
         if (bounds == null) {
             bounds = plan(sql);
             progress.planned(name, bounds);
@@ -456,6 +460,12 @@ public final class ValidationEngine implements AutoCloseable {
                 : byBlocks);
     }
 
+    /** A table whose recorded progress is from another shape of it (its key changed between attempts). */
+    static SQLException otherPlan(String table, String recorded) {
+        return new SQLException(table + ": the progress recorded by an earlier attempt is from a " + recorded
+                + " plan of this table, whose primary key has changed since; start the validation again (a new run)", "55000");
+    }
+
     /** How one range [from, to) of a side is summed (to null: the last): rows and hash sums per chunk (or hash bucket). */
     interface RangeSums {
         Map<Integer, Sum> read(Sessions side, boolean sliced, long from, Long to) throws SQLException;
@@ -513,18 +523,27 @@ public final class ValidationEngine implements AutoCloseable {
      */
     static final double KEY_ORDER_CORRELATION = 0.9;
 
-    /** This side's rows follow the key (planner statistics), and its primary-key index serves the byte order. */
+    /**
+     * This side's rows follow the key (planner statistics: every key column, so that a key led by a day and ended by a
+     * uuid, whose chunks within a day lie all over that day's pages, is not taken for one), and its primary-key index
+     * serves the byte order.
+     */
     private boolean followsKey(TableSql sql, boolean onSource, List<List<String>> bounds) throws SQLException {
         if (bounds.isEmpty() || (onSource ? sql.partitionedSource : sql.partitionedTarget) || !sql.indexServes(onSource)) {
             return false;
         }
         try (Connection c = (onSource ? source : target).get(); PreparedStatement ps = c.prepareStatement(TableSql.keyCorrelation())) {
-            ps.setString(1, sql.table.schema());
-            ps.setString(2, sql.table.name());
-            ps.setString(3, sql.key.get(0));
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() && rs.getObject(1) != null && Math.abs(rs.getDouble(1)) >= KEY_ORDER_CORRELATION;
+            for (String column : sql.key) {
+                ps.setString(1, sql.table.schema());
+                ps.setString(2, sql.table.name());
+                ps.setString(3, column);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next() || rs.getObject(1) == null || Math.abs(rs.getDouble(1)) < KEY_ORDER_CORRELATION) {
+                        return false;
+                    }
+                }
             }
+            return true;
         }
     }
 
@@ -545,9 +564,16 @@ public final class ValidationEngine implements AutoCloseable {
     }
 
     /**
+     * The plan of a read by key ranges, set for its transaction: bitmap scans (an index scan visits the heap a row at a
+     * time), never a sequential scan (a row comparison, a composite key's range, is estimated at a third of the table
+     * whatever its bounds: the planner would otherwise read the whole table for each chunk).
+     */
+    static final List<String> KEY_RANGE_PLAN = List.of("SET LOCAL enable_indexscan = off", "SET LOCAL enable_seqscan = off");
+
+    /**
      * Rows and hash sums of chunks [from, to), each read by its key range: the first or last chunk (open-ended) by
-     * itself, the others by one statement. Bitmap scans: an index scan visits the heap one row at a time, a bitmap
-     * scan a page at a time (measured: 740 against 722 ms over 800,000 rows).
+     * itself, the others by one statement, in {@link #KEY_RANGE_PLAN} (bitmap scans; an index scan measured 740
+     * against 722 ms over 800,000 rows).
      */
     private static Map<Integer, Sum> keyRangeSums(Sessions side, TableSql sql, boolean onSource, List<KeyRange> chunks, int from, int to)
             throws SQLException {
@@ -556,7 +582,9 @@ public final class ValidationEngine implements AutoCloseable {
             c.setAutoCommit(false);
             try {
                 try (java.sql.Statement st = c.createStatement()) {
-                    st.execute("SET LOCAL enable_indexscan = off");
+                    for (String set : KEY_RANGE_PLAN) {
+                        st.execute(set);
+                    }
                 }
                 if (from == 0 || to == chunks.size()) {
                     if (to - from != 1) {
@@ -841,7 +869,9 @@ public final class ValidationEngine implements AutoCloseable {
      * sent to the JVM, sorted and compared there.
      */
     private void merge(TableSql sql, List<KeyRange> ranges, long rows, Found f) throws Exception {
-        if (rows <= SIEVE_ROWS) {
+        // where a side's index cannot serve the ranges (its key collation is not byte order) each statement reads the
+        // whole table there: one statement, not two
+        if (rows <= SIEVE_ROWS || !sql.indexServes(true) || !sql.indexServes(false)) {
             stream(sql, ranges, null, f);
             return;
         }

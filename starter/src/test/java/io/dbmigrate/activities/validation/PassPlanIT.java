@@ -60,6 +60,59 @@ class PassPlanIT {
         }
     }
 
+    @Test
+    void chunksReadByKeyAreBitmapScansOfTheirRangesNeverIndexScansOrAWholeTable() throws Exception {
+        TwoClusters.get();
+        TwoClusters.freshDatabases(DB + "_key", "");
+        Endpoint src = TwoClusters.source(DB + "_key");
+        Endpoint tgt = TwoClusters.target(DB + "_key");
+        for (Endpoint e : List.of(src, tgt)) {
+            TwoClusters.exec(e, "CREATE TABLE ids (id bigint PRIMARY KEY, v text)",
+                    "INSERT INTO ids SELECT g, md5(g::text) FROM generate_series(1, 50000) g",
+                    "CREATE TABLE days (day int, seq bigint, v text, PRIMARY KEY (day, seq))",
+                    "INSERT INTO days SELECT g / 1000, g, md5(g::text) FROM generate_series(1, 50000) g", "ANALYZE ids, days");
+        }
+        // a single key in key order: the planner's own choice is an index scan, a row at a time
+        assertBitmapScans(src, tgt, new TableRef("public", "ids"), List.of(List.of("3000", "4000"), List.of("4000", "5000")));
+        // a composite key: its row comparison is estimated at a share of the table whatever the bounds
+        assertBitmapScans(src, tgt, new TableRef("public", "days"),
+                List.of(List.of("3", "4"), List.of("4", "5"), List.of("3000", "4000"), List.of("4000", "5000")));
+    }
+
+    /** EXPLAIN of a run of two chunks read by key, as the engine plans it: {@code lowsAndHighs} per key column. */
+    private static void assertBitmapScans(Endpoint src, Endpoint tgt, TableRef t, List<List<String>> lowsAndHighs) throws Exception {
+        try (Sessions s = new Sessions(src, "source", 1); Sessions g = new Sessions(tgt, "target", 1)) {
+            TableSql sql;
+            try (Connection a = s.get(); Connection b = g.get()) {
+                sql = TableSql.load(a, b, t);
+            }
+            try (Connection c = s.get()) {
+                c.setAutoCommit(false);
+                try (java.sql.Statement st = c.createStatement()) {
+                    for (String set : ValidationEngine.KEY_RANGE_PLAN) {
+                        st.execute(set);
+                    }
+                }
+                StringBuilder plan = new StringBuilder();
+                try (PreparedStatement ps = c.prepareStatement("EXPLAIN " + sql.keyRangeSums(true))) {
+                    ps.setArray(1, c.createArrayOf("int4", new Integer[] {1, 2}));
+                    for (int i = 0; i < lowsAndHighs.size(); i++) {
+                        ps.setArray(2 + i, c.createArrayOf("text", lowsAndHighs.get(i).toArray()));
+                    }
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            plan.append(rs.getString(1)).append('\n');
+                        }
+                    }
+                }
+                c.rollback();
+                assertTrue(plan.toString().contains("Bitmap Heap Scan on " + t.name()), plan.toString());
+                assertFalse(plan.toString().contains("Seq Scan on " + t.name()) || plan.toString().contains("Index Scan using"),
+                        plan.toString());
+            }
+        }
+    }
+
     private static long blocks(Connection c) throws SQLException {
         return Long.parseLong(Pg.one(c, "SELECT pg_relation_size('items') / 8192"));
     }

@@ -16,7 +16,7 @@ public record MigrationStatus(
         @JsonProperty("timings") List<PhaseTiming> timings,
         @JsonProperty("compensations") List<String> compensations,
         @JsonProperty("approvedBy") String approvedBy,
-        /** Who asked for the validation that runs now ({@code ./dbmigrate validate}); null when none runs on request. */
+        // who asked for the validation that runs now (./dbmigrate validate); null when none runs on request
         @JsonProperty("validationRequestedBy") String validationRequestedBy,
         @JsonProperty("snapshotCopy") SnapshotCopyReport snapshotCopy,
         @JsonProperty("fallback") FallbackWindow fallback,
