@@ -326,7 +326,7 @@ class ValidationEngineIT {
         }
 
         public void passed(String table, boolean source, Pass pass) {
-            if (done.incrementAndGet() > after) {
+            if (!pass.done().isEmpty() && done.incrementAndGet() > after) {
                 throw new IllegalStateException("worker died");
             }
             kept.passed(table, source, pass);

@@ -70,7 +70,7 @@ public final class LiveValidation {
                     log.warn("{}: validation progress not saved: {}", spec.streamId(), e.toString());
                 }
                 a.heartbeat().accept(ValidationBeat.of(a.run(), mark, tablesDone[0], tables.size(), resumed,
-                        engine.counters().slicesScanned()));
+                        engine.counters().slicesScanned(), progress.state().rangesPlanned()));
             };
             beat.run(); // the mark reaches the server before any row is read
             engine.heartbeat(beat);

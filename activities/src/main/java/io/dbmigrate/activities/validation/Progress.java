@@ -147,7 +147,13 @@ public interface Progress {
             return p == null ? null : p.with(p.done(), Map.of());
         }
 
-        /** Block ranges of both sides read so far, in finished tables and in those still going. */
+        /** The ranges of both sides' passes, in the tables begun so far. */
+        public long rangesPlanned() {
+            return tables().values().stream().mapToLong(s -> (s.sourcePass() == null ? 0 : s.sourcePass().sliceStarts().size())
+                    + (s.targetPass() == null ? 0 : s.targetPass().sliceStarts().size())).sum();
+        }
+
+        /** Ranges of both sides read so far, in finished tables and in those still going. */
         public long blockRangesDone() {
             return tables().values().stream().mapToLong(s -> (s.sourcePass() == null ? 0 : s.sourcePass().done().size())
                     + (s.targetPass() == null ? 0 : s.targetPass().done().size())).sum();

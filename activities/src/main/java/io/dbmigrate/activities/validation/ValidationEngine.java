@@ -489,6 +489,10 @@ public final class ValidationEngine implements AutoCloseable {
             boolean onSource = side == 0;
             Progress.Pass recorded = progress.pass(name, onSource).orElse(null);
             passes[side] = recorded != null ? recorded : ranges.of(onSource);
+            if (recorded == null) {
+                // recorded before any range is read: a resumed attempt keeps these ranges, however far this one gets
+                progress.passed(name, onSource, passes[side]);
+            }
         }
         int finishedBefore = passes[0].done().size() + passes[1].done().size();
         if (finishedBefore > 0) {

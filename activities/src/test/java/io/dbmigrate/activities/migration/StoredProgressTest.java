@@ -32,7 +32,7 @@ class StoredProgressTest {
         assertTrue(small < 64 * 1024, "2,000,000 rows: " + small);
         assertTrue(bigint > TWO_MB && uuid > TWO_MB, "at the cap the progress exceeds 2 MB: " + bigint + ", " + uuid);
         int beat = JSON.writeValueAsBytes(ValidationBeat.of("wf/run/1", new FrozenValidation.Start(123456789L,
-                "kYq3nJtPQpeGQp2qTSbx3g", Instant.now()), 40, 120, 4000, 4000)).length;
+                "kYq3nJtPQpeGQp2qTSbx3g", Instant.now()), 40, 120, 4000, 4000, 8000)).length;
         assertTrue(beat < 1024, "the heartbeat details: " + beat);
     }
 }

@@ -43,7 +43,7 @@ class WatchTest {
         MigrationStatus s = new MigrationStatus("m1", MigrationStatus.State.AWAITING_APPROVAL, MigrationStatus.Phase.APPROVAL, List.of(),
                 null, null, null, null, List.of(), List.of(), null, "alice", null, null, null, null);
         assertTrue(Watch.render(s, null).contains("validation requested by alice running"), Watch.render(s, null));
-        String progress = Watch.render(new io.dbmigrate.activities.migration.ValidationBeat("run-1", 10L, "t", 1L, 2, 5, 7, 31));
+        String progress = Watch.render(new io.dbmigrate.activities.migration.ValidationBeat("run-1", 10L, "t", 1L, 2, 5, 7, 31, 60));
         assertTrue(progress.contains("validating 2/5 tables, 31 ranges read (and 7 before a restart)"), progress);
     }
 
@@ -53,7 +53,7 @@ class WatchTest {
         io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse frozen = describedWith(dc.toPayloads("checked 3 of 4 tables").get());
         assertTrue(Watch.validationProgress(frozen, dc).isEmpty());
         io.dbmigrate.activities.migration.ValidationBeat beat = new io.dbmigrate.activities.migration.ValidationBeat("run-1", 10L, "t", 1L,
-                1, 4, 0, 12);
+                1, 4, 0, 12, 30);
         assertEquals(beat, Watch.validationProgress(describedWith(dc.toPayloads(beat).get()), dc).orElseThrow());
     }
 
