@@ -97,7 +97,14 @@ public final class ConnectClient {
                 // fault matrix as a stream that never started: resume it (whatever offsets it has are its own)
                 resume(name);
             }
-            if (!config(name).equals(withName(name, config))) {
+            // its status can be seen before its configuration (Connect's status and config topics are read apart, and
+            // a connector created a moment ago answers 404 on /config until the herder caught up): wait a little
+            Optional<Map<String, String>> held = configIfAny(name);
+            for (int i = 0; held.isEmpty() && i < 50; i++) {
+                sleep(200);
+                held = configIfAny(name);
+            }
+            if (held.isEmpty() || !held.get().equals(withName(name, config))) {
                 putConfig(name, config);
             }
             return;
@@ -109,11 +116,18 @@ public final class ConnectClient {
 
     /** The connector's configuration as Connect holds it (its name included). */
     public Map<String, String> config(String name) {
-        Reply r = send(at("/connectors/" + name + "/config").get().build(), false);
+        return configIfAny(name).orElseThrow(() -> new ConnectException("GET /connectors/" + name + "/config", 404, "not found"));
+    }
+
+    private Optional<Map<String, String>> configIfAny(String name) {
+        Reply r = send(at("/connectors/" + name + "/config").get().build(), true);
+        if (r.code() == 404) {
+            return Optional.empty();
+        }
         try {
             Map<String, String> out = new java.util.TreeMap<>();
             JSON.readTree(r.body()).fields().forEachRemaining(f -> out.put(f.getKey(), f.getValue().asText()));
-            return out;
+            return Optional.of(out);
         } catch (IOException e) {
             throw new UncheckedIOException("unreadable configuration of connector " + name, e);
         }
