@@ -1,6 +1,5 @@
 package io.dbmigrate.activities.validation;
 
-import io.dbmigrate.activities.sql.Sql;
 import io.dbmigrate.activities.validation.Difference.Kind;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -98,12 +97,8 @@ final class Keyless {
             return Long.parseLong(p.get(1).get(0)) - 1;
         }
         long estimate;
-        try (Connection c = engine.source.get(); PreparedStatement ps = c.prepareStatement(sql.estimate())) {
-            ps.setString(1, Sql.table(sql.table));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                estimate = rs.getLong(1);
-            }
+        try (Connection c = engine.source.get()) {
+            estimate = ValidationEngine.estimate(c, sql);
         }
         int bits = 0;
         while (bits < MAX_BITS && (estimate >> bits) > engine.options.chunkRows()) {

@@ -320,7 +320,7 @@ final class TableSql {
      */
     String rangeRows(List<KeyRange> ranges, boolean onSource) {
         return "SELECT " + keyText() + ", " + rowHash() + from() + where(ranges, onSource) + " ORDER BY "
-                + key.stream().map(k -> "r." + Sql.ident(k) + "::text COLLATE \"C\"").collect(Collectors.joining(", "));
+                + keyTextOrder();
     }
 
     /**
@@ -331,7 +331,7 @@ final class TableSql {
         String w = where(ranges, onSource);
         return "SELECT " + keyText() + ", " + rowHash() + from() + (w.isEmpty() ? " WHERE " : w + " AND ") + "(" + keyHash()
                 + " & CAST(? AS bigint)) = ANY (CAST(? AS bigint[])) ORDER BY "
-                + key.stream().map(k -> "r." + Sql.ident(k) + "::text COLLATE \"C\"").collect(Collectors.joining(", "));
+                + keyTextOrder();
     }
 
     /**
@@ -341,6 +341,11 @@ final class TableSql {
     String rangeBuckets(List<KeyRange> ranges, boolean onSource) {
         return "SELECT b, count(*), sum(h)::text FROM (SELECT " + keyHash() + " & CAST(? AS bigint) AS b, " + rowHash() + " AS h"
                 + from() + where(ranges, onSource) + ") s GROUP BY b";
+    }
+
+    /** The streaming order of {@link #rangeRows}: the key columns' texts in byte order. */
+    private String keyTextOrder() {
+        return key.stream().map(k -> "r." + Sql.ident(k) + "::text COLLATE \"C\"").collect(Collectors.joining(", "));
     }
 
     /** The key's 64-bit hash, over its text. */

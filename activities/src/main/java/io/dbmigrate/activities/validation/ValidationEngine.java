@@ -398,14 +398,7 @@ public final class ValidationEngine implements AutoCloseable {
      */
     List<List<String>> plan(TableSql sql) throws SQLException {
         try (Connection c = source.get()) {
-            long estimate;
-            try (PreparedStatement ps = c.prepareStatement(sql.estimate())) {
-                ps.setString(1, Sql.table(sql.table));
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    estimate = rs.getLong(1);
-                }
-            }
+            long estimate = estimate(c, sql);
             long chunks = Math.min((estimate + options.chunkRows() - 1) / options.chunkRows(),
                     1L + (sql.oneFixedWidthKey ? MAX_BOUNDS : MAX_TREE_BOUNDS));
             if (chunks <= 1) {
@@ -438,6 +431,17 @@ public final class ValidationEngine implements AutoCloseable {
         }
     }
 
+    /** The table's rows as the source's planner statistics estimate them (never a scan). */
+    static long estimate(Connection c, TableSql sql) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql.estimate())) {
+            ps.setString(1, Sql.table(sql.table));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
     /**
      * Both sides' per-chunk sums, each side read once in physical order: its heap cut into block ranges (TID range
      * scans), each range's rows summed per chunk ({@link TableSql#chunkSums}) and the ranges' sums added up. A chunk
@@ -455,7 +459,7 @@ public final class ValidationEngine implements AutoCloseable {
         List<KeyRange> chunks = KeyRange.between(bounds);
         return pass(sql, onSource -> followsKey(sql, onSource, bounds)
                 ? new Progress.Pass(chunkRuns(chunks.size()), java.util.Set.of(), Map.of(), true)
-                : new Progress.Pass(slices(sql, onSource), java.util.Set.of(), Map.of()), (onSource, pass) -> pass.keyRanges()
+                : blockRanges(sql, onSource), (onSource, pass) -> pass.keyRanges()
                 ? (side, sliced, from, to) -> keyRangeSums(side, sql, onSource, chunks, (int) from, to == null ? chunks.size() : (int) (long) to)
                 : byBlocks);
     }
@@ -517,7 +521,7 @@ public final class ValidationEngine implements AutoCloseable {
 
     /** Both sides' block ranges summed by {@code how} (a keyless table's pass). */
     Progress.Pass[] pass(TableSql sql, RangeSums how) throws SQLException, InterruptedException {
-        return pass(sql, onSource -> new Progress.Pass(slices(sql, onSource), java.util.Set.of(), Map.of()), (onSource, pass) -> how);
+        return pass(sql, onSource -> blockRanges(sql, onSource), (onSource, pass) -> how);
     }
 
     /**
@@ -594,13 +598,7 @@ public final class ValidationEngine implements AutoCloseable {
                     if (to - from != 1) {
                         throw new IllegalStateException("an open-ended chunk is read by itself: " + from + ".." + to);
                     }
-                    try (PreparedStatement ps = c.prepareStatement(sql.rangeHash(chunks.get(from), onSource))) {
-                        TableSql.bind(ps, 1, chunks.get(from));
-                        try (ResultSet rs = ps.executeQuery()) {
-                            rs.next();
-                            out.put(from, new Sum(rs.getLong(1), rs.getString(2)));
-                        }
-                    }
+                    out.put(from, sum(c, sql, chunks.get(from), onSource));
                     return out;
                 }
                 try (PreparedStatement ps = c.prepareStatement(sql.keyRangeSums(onSource))) {
@@ -626,7 +624,7 @@ public final class ValidationEngine implements AutoCloseable {
 
     /** One side's block ranges read afresh, nothing recorded (a live re-check of a whole table). */
     Map<Integer, Sum> read(TableSql sql, boolean onSource, RangeSums how) throws SQLException, InterruptedException {
-        return read(onSource, new Progress.Pass(slices(sql, onSource), java.util.Set.of(), Map.of()), how, p -> {}, beat).sums();
+        return read(onSource, blockRanges(sql, onSource), how, p -> {}, beat).sums();
     }
 
     /**
@@ -670,6 +668,11 @@ public final class ValidationEngine implements AutoCloseable {
         }
         all(work, heartbeat);
         return now[0];
+    }
+
+    /** A side's pass in block ranges, none read yet. */
+    private Progress.Pass blockRanges(TableSql sql, boolean onSource) throws SQLException {
+        return new Progress.Pass(slices(sql, onSource), java.util.Set.of(), Map.of());
     }
 
     /**
@@ -751,7 +754,14 @@ public final class ValidationEngine implements AutoCloseable {
     }
 
     private static Sum sum(Sessions side, TableSql sql, KeyRange range, boolean onSource) throws SQLException {
-        try (Connection c = side.get(); PreparedStatement ps = c.prepareStatement(sql.rangeHash(range, onSource))) {
+        try (Connection c = side.get()) {
+            return sum(c, sql, range, onSource);
+        }
+    }
+
+    /** One key range's rows and hash sum, on this session. */
+    private static Sum sum(Connection c, TableSql sql, KeyRange range, boolean onSource) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql.rangeHash(range, onSource))) {
             TableSql.bind(ps, 1, range);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
@@ -917,7 +927,12 @@ public final class ValidationEngine implements AutoCloseable {
     }
 
     /** Buckets of the key's hash to stream: {@code (hash & mask) IN buckets}. */
-    private record Sieve(long mask, List<Long> buckets) {}
+    private record Sieve(long mask, List<Long> buckets) {
+        void bind(PreparedStatement ps, int first) throws SQLException {
+            ps.setLong(first, mask);
+            ps.setArray(first + 1, ps.getConnection().createArrayOf("bigint", buckets.toArray()));
+        }
+    }
 
     private static Map<Long, Sum> buckets(Sessions side, TableSql sql, List<KeyRange> ranges, long mask, boolean onSource)
             throws SQLException {
@@ -958,11 +973,8 @@ public final class ValidationEngine implements AutoCloseable {
                     nb = TableSql.bind(pb, nb, range);
                 }
                 if (sieve != null) {
-                    for (PreparedStatement ps : List.of(pa, pb)) {
-                        int i = ps == pa ? na : nb;
-                        ps.setLong(i, sieve.mask());
-                        ps.setArray(i + 1, (ps == pa ? a : b).createArrayOf("bigint", sieve.buckets().toArray()));
-                    }
+                    sieve.bind(pa, na);
+                    sieve.bind(pb, nb);
                 }
                 counters.hold(2L * options.fetchSize());
                 try (ResultSet ra = pa.executeQuery(); ResultSet rb = pb.executeQuery()) {
